@@ -1,0 +1,214 @@
+"""The one settings object, read from the environment and ``.env``.
+
+Names are the outside contract (documented in ``.env.example``): add, never rename.
+A bad value becomes :class:`ConfigError` whose text is one line naming the setting;
+the CLI prints it and exits 2.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from storage.db import DatabaseURLError, validate_url
+
+KST = "Asia/Seoul"
+_KEY_RE = re.compile(r"^[0-9A-Za-z]{40}$")
+_TOKEN_RE = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{20,100}$")
+
+
+class ConfigError(Exception):
+    """A setting has a bad value; the message is one line and names the setting."""
+
+
+def _split_csv(value: Any) -> Any:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+        validate_default=True,
+    )
+
+    # --- OpenDART -----------------------------------------------------------------
+    dart_api_key: SecretStr | None = Field(default=None, alias="DART_API_KEY")
+    dart_base_url: str = Field(default="https://opendart.fss.or.kr/api", alias="DART_BASE_URL")
+    dart_timeout_seconds: float = Field(default=15.0, gt=0, le=300, alias="DART_TIMEOUT_SECONDS")
+    dart_max_retries: int = Field(default=4, ge=0, le=10, alias="DART_MAX_RETRIES")
+    dart_daily_budget: int = Field(default=15000, ge=1, le=20000, alias="DART_DAILY_BUDGET")
+    dart_max_per_minute: int = Field(default=300, ge=1, le=900, alias="DART_MAX_PER_MINUTE")
+    poll_lookback_days: int = Field(default=1, ge=1, le=14, alias="POLL_LOOKBACK_DAYS")
+    watchlist_file: Path | None = Field(default=None, alias="WATCHLIST_FILE")
+    corpcode_refresh_hours: float = Field(default=24.0, ge=1, alias="CORPCODE_REFRESH_HOURS")
+
+    # --- documents (bodies read by the matcher) ------------------------------------
+    document_fetch: bool = Field(default=True, alias="DOCUMENT_FETCH")
+    document_max_bytes: int = Field(default=5_000_000, ge=10_000, alias="DOCUMENT_MAX_BYTES")
+    document_timeout_seconds: float = Field(
+        default=8.0, gt=0, le=120, alias="DOCUMENT_TIMEOUT_SECONDS"
+    )
+
+    # --- storage ------------------------------------------------------------------
+    database_url: str = Field(default="sqlite:///dartwatch.db", alias="DATABASE_URL")
+
+    # --- timeline -----------------------------------------------------------------
+    timeline_file: Path | None = Field(default=None, alias="TIMELINE_FILE")
+
+    # --- scheduling ---------------------------------------------------------------
+    poll_interval_seconds: int = Field(default=30, ge=1, le=86400, alias="POLL_INTERVAL_SECONDS")
+    poll_idle_interval_seconds: int = Field(
+        default=600, ge=1, le=86400, alias="POLL_IDLE_INTERVAL_SECONDS"
+    )
+    digest_time: time = Field(default=time(18, 30), alias="DIGEST_TIME")
+    digest_lang: Literal["ko", "en"] = Field(default="ko", alias="DIGEST_LANG")
+    delivery_max_attempts: int = Field(default=8, ge=1, le=100, alias="DELIVERY_MAX_ATTEMPTS")
+    delivery_retention_days: int = Field(default=30, ge=1, alias="DELIVERY_RETENTION_DAYS")
+    dispatch_batch_size: int = Field(default=50, ge=1, le=1000, alias="DISPATCH_BATCH_SIZE")
+
+    # --- notifiers ----------------------------------------------------------------
+    notifiers: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["console"], alias="NOTIFIERS"
+    )
+    telegram_bot_token: SecretStr | None = Field(default=None, alias="TELEGRAM_BOT_TOKEN")
+    telegram_base_url: str = Field(
+        default="https://api.telegram.org/bot", alias="TELEGRAM_BASE_URL"
+    )
+    telegram_webhook_url: str | None = Field(default=None, alias="TELEGRAM_WEBHOOK_URL")
+    admin_chat_ids: Annotated[list[int], NoDecode] = Field(
+        default_factory=list, alias="ADMIN_CHAT_IDS"
+    )
+
+    # --- operations ---------------------------------------------------------------
+    log_format: Literal["text", "json"] = Field(default="text", alias="LOG_FORMAT")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", alias="LOG_LEVEL"
+    )
+    metrics_port: int | None = Field(default=None, ge=1, le=65535, alias="METRICS_PORT")
+
+    @field_validator("dart_api_key", mode="before")
+    @classmethod
+    def _check_key(cls, value: Any) -> Any:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        raw = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+        if not _KEY_RE.match(raw.strip()):
+            # Never echo the value: it is a secret even when malformed.
+            raise ValueError("must be the 40-character key OpenDART issued (letters and digits)")
+        return raw.strip()
+
+    @field_validator("telegram_bot_token", mode="before")
+    @classmethod
+    def _check_token(cls, value: Any) -> Any:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        raw = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+        if not _TOKEN_RE.match(raw.strip()):
+            raise ValueError("must look like 123456789:AA... as issued by @BotFather")
+        return raw.strip()
+
+    @field_validator("dart_base_url", "telegram_base_url")
+    @classmethod
+    def _check_http_url(cls, value: str) -> str:
+        value = value.strip()
+        if not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError(f"must be an http(s) URL (got {value!r})")
+        return value
+
+    @field_validator("telegram_webhook_url")
+    @classmethod
+    def _check_webhook(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not value.startswith("https://"):
+            raise ValueError("must be an https:// URL (Telegram only calls HTTPS webhooks)")
+        return value.strip()
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_db(cls, value: str) -> str:
+        try:
+            validate_url(value)
+        except DatabaseURLError as exc:
+            raise ValueError(str(exc)) from None
+        return value.strip()
+
+    @field_validator("notifiers", mode="before")
+    @classmethod
+    def _split_notifiers(cls, value: Any) -> Any:
+        names = _split_csv(value)
+        if isinstance(names, list):
+            return [str(n).lower() for n in names]
+        return names
+
+    @field_validator("admin_chat_ids", mode="before")
+    @classmethod
+    def _split_admins(cls, value: Any) -> Any:
+        return _split_csv(value)
+
+    @field_validator("digest_time", mode="before")
+    @classmethod
+    def _parse_time(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            m = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*", value)
+            if not m or int(m.group(1)) > 23 or int(m.group(2)) > 59:
+                raise ValueError(f"must be HH:MM in KST, e.g. 18:30 (got {value!r})")
+            return time(int(m.group(1)), int(m.group(2)))
+        return value
+
+    # --- derived ------------------------------------------------------------------
+    @property
+    def dart_api_root(self) -> str:
+        """The base URL without a trailing slash, so paths join the same way either way."""
+        return self.dart_base_url.rstrip("/")
+
+    def require_dart_key(self) -> str:
+        if self.dart_api_key is None:
+            raise ConfigError(
+                "DART_API_KEY: not set; get a key at https://opendart.fss.or.kr "
+                "(or run `dartwatch demo`, which needs none)"
+            )
+        return self.dart_api_key.get_secret_value()
+
+    def require_bot_token(self) -> str:
+        if self.telegram_bot_token is None:
+            raise ConfigError("TELEGRAM_BOT_TOKEN: not set; the telegram notifier needs it")
+        return self.telegram_bot_token.get_secret_value()
+
+    def secrets(self) -> list[str]:
+        """Every secret value in force, for the log redaction filter."""
+        found = []
+        for secret in (self.dart_api_key, self.telegram_bot_token):
+            if secret is not None:
+                found.append(secret.get_secret_value())
+        return found
+
+
+def format_validation_error(exc: ValidationError) -> str:
+    """One line naming the setting(s), never echoing a secret's value."""
+    parts = []
+    for err in exc.errors():
+        loc = err.get("loc") or ("?",)
+        name = str(loc[0]).upper()
+        msg = str(err.get("msg", "invalid value"))
+        msg = msg.removeprefix("Value error, ")
+        parts.append(f"{name}: {msg}")
+    return "; ".join(parts)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read settings; raise :class:`ConfigError` with a one-line message on a bad value."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(exc)) from None

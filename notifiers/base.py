@@ -1,0 +1,237 @@
+"""The notifier interface and the plain objects notifiers receive.
+
+Notifiers never see the database or the matcher: the dispatcher hands them an
+:class:`Alert` (one filing with its K-AI context) or a :class:`DigestMessage`
+(a rendered digest), plus the destination string of the outbox row.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar
+
+from pydantic_settings import BaseSettings
+
+DART_VIEWER = "https://dart.fss.or.kr/dsaf001/main.do?rcpNo={rcept_no}"
+
+
+def viewer_url(rcept_no: str) -> str:
+    return DART_VIEWER.format(rcept_no=rcept_no)
+
+
+# --- errors: the notifier classifies, the dispatcher decides ------------------------
+
+
+class NotifierError(Exception):
+    """Base class for delivery failures. Messages must never contain secrets."""
+
+
+class TransientError(NotifierError):
+    """Worth retrying later (network error, 5xx, timeout). ``retry_after`` in seconds."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PermanentError(NotifierError):
+    """Retrying will not help this message (bad payload, 4xx): dead-letter it."""
+
+
+class DestinationGone(PermanentError):
+    """The destination no longer accepts messages (user blocked the bot, chat deleted):
+    deactivate it instead of retrying."""
+
+
+class DestinationMoved(NotifierError):
+    """The destination has a new address (Telegram group migrated to a supergroup)."""
+
+    def __init__(self, message: str, new_destination: str) -> None:
+        super().__init__(message)
+        self.new_destination = new_destination
+
+
+class NotifierConfigError(Exception):
+    """A notifier's settings are missing or wrong; the message names the setting."""
+
+
+# --- payloads ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """One contribution to the relevance score, explained in both languages."""
+
+    points: int
+    ko: str
+    en: str
+
+    def text(self, lang: str) -> str:
+        return self.ko if lang == "ko" else self.en
+
+
+@dataclass(frozen=True, slots=True)
+class MilestoneRef:
+    """A timeline milestone near the filing; ``offset_days`` < 0 means before the filing."""
+
+    date: str  # YYYY-MM-DD, or YYYY-MM when the day is unknown
+    title_ko: str
+    title_en: str
+    offset_days: int
+    key: bool = False
+    status: str = "confirmed"
+
+    def title(self, lang: str) -> str:
+        return self.title_ko if lang == "ko" else self.title_en
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """One filing with its place on the K-AI timeline; everything a notifier shows."""
+
+    rcept_no: str
+    corp_code: str
+    corp_name: str
+    report_nm: str
+    rcept_dt: str  # YYYYMMDD as OpenDART gives it
+    flr_nm: str = ""
+    stock_code: str | None = None
+    rm: str = ""
+    first_seen_at: datetime | None = None
+    category: str = "other"
+    category_ko: str = "기타"
+    category_en: str = "Other"
+    correction: bool = False  # report_nm carries [기재정정] or another amendment prefix
+    amended: bool = False  # rm gained 정: a later correction exists
+    withdrawn: bool = False  # rm gained 철
+    team: str | None = None
+    team_ko: str | None = None
+    role: str | None = None
+    role_ko: str | None = None
+    team_status: str | None = None  # active | eliminated
+    phase: str | None = None
+    phase_ko: str | None = None
+    milestone_before: MilestoneRef | None = None
+    milestone_after: MilestoneRef | None = None
+    relevance: int = 0
+    ai_related: bool = False
+    reasons: tuple[Reason, ...] = ()
+    body_used: bool = False
+    timeline_version: str = ""
+    event: str = "new"  # new | amended | withdrawn
+
+    @property
+    def url(self) -> str:
+        return viewer_url(self.rcept_no)
+
+    @property
+    def rcept_date(self) -> str:
+        d = self.rcept_dt
+        return f"{d[:4]}-{d[4:6]}-{d[6:8]}" if len(d) == 8 else d
+
+    def top_reasons(self, n: int = 3) -> tuple[Reason, ...]:
+        return tuple(sorted(self.reasons, key=lambda r: -abs(r.points))[:n])
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["first_seen_at"] = self.first_seen_at.isoformat() if self.first_seen_at else None
+        data["url"] = self.url
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Alert:
+        data = dict(data)
+        data.pop("url", None)
+        seen = data.get("first_seen_at")
+        if isinstance(seen, str):
+            data["first_seen_at"] = datetime.fromisoformat(seen)
+        for key in ("milestone_before", "milestone_after"):
+            if isinstance(data.get(key), dict):
+                data[key] = MilestoneRef(**data[key])
+        data["reasons"] = tuple(
+            r if isinstance(r, Reason) else Reason(**r) for r in data.get("reasons", ())
+        )
+        known = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass(frozen=True, slots=True)
+class DigestMessage:
+    """A digest already rendered in every format a notifier might want."""
+
+    date: str  # YYYY-MM-DD (KST business day)
+    lang: str
+    subject: str
+    text: str  # plain text
+    markdown: str
+    html: str
+    json: str
+    text_parts: tuple[str, ...] = ()  # text split at section boundaries (Telegram-sized)
+    attachments: dict[str, str] = field(default_factory=dict)  # file name -> content
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DigestMessage:
+        data = dict(data)
+        data["text_parts"] = tuple(data.get("text_parts", ()))
+        known = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+# --- the interface -------------------------------------------------------------------
+
+
+class NotifierSettings(BaseSettings):
+    """Base for a notifier's own settings block (read from the environment and .env)."""
+
+
+class Notifier(abc.ABC):
+    """A destination kind. Subclasses declare their limits; the dispatcher honours them.
+
+    ``destinations()`` lists the fixed destinations of a single-target notifier
+    (webhook, e-mail, console, file: ``["default"]``). Notifiers whose destinations
+    are subscribers (Telegram) return ``[]`` and get one row per subscriber instead.
+    """
+
+    name: ClassVar[str] = ""
+    settings_model: ClassVar[type[NotifierSettings] | None] = None
+    #: messages per second across all destinations (None = unlimited)
+    rate_per_second: ClassVar[float | None] = None
+    #: minimum seconds between two messages to the same destination
+    per_destination_interval: ClassVar[float] = 0.0
+    #: maximum message size in characters (None = unlimited)
+    max_message_chars: ClassVar[int | None] = None
+    #: whether the notifier wants alerts, digests or both
+    accepts_alerts: ClassVar[bool] = True
+    accepts_digests: ClassVar[bool] = True
+    #: fan out per subscriber (True) or use destinations() (False)
+    per_subscriber: ClassVar[bool] = False
+
+    def destinations(self) -> list[str]:
+        return [] if self.per_subscriber else ["default"]
+
+    async def start(self) -> None:  # noqa: B027  (optional hook)
+        """Open connections; called once before the first send."""
+
+    async def close(self) -> None:  # noqa: B027  (optional hook)
+        """Release connections; called once at shutdown."""
+
+    async def health(self) -> str:
+        """A short human-readable status; raise :class:`NotifierError` when unhealthy."""
+        return "ok"
+
+    @abc.abstractmethod
+    async def send_alert(self, alert: Alert, destination: str, *, lang: str = "ko") -> None:
+        """Deliver one alert, or raise a :class:`NotifierError` subclass."""
+
+    async def send_digest(self, digest: DigestMessage, destination: str) -> None:
+        """Deliver one digest; notifiers that do not take digests keep this default."""
+        raise PermanentError(f"the {self.name} notifier does not send digests")
+
+    async def send_text(self, text: str, destination: str) -> None:
+        """Deliver a plain administrative text (broadcast, admin alert)."""
+        raise PermanentError(f"the {self.name} notifier does not send plain texts")

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Set up dartwatch in ./.venv (idempotent). Needs Python 3.11+.
+#   --dev      also the test/lint tools
+#   --browser  also Debian's chromium (for the digest screenshot test; needs root/apt)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+dev=0; browser=0
+for arg in "$@"; do
+  case "$arg" in
+    --dev) dev=1 ;;
+    --browser) browser=1 ;;
+    *) echo "setup.sh: unknown option $arg" >&2; exit 2 ;;
+  esac
+done
+
+PY="${PYTHON:-}"
+if [[ -z "$PY" ]]; then
+  for cand in python3.13 python3.12 python3.11 python3; do
+    if command -v "$cand" >/dev/null && "$cand" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+      PY="$cand"; break
+    fi
+  done
+fi
+[[ -n "$PY" ]] || { echo "setup.sh: Python 3.11 or newer is required" >&2; exit 1; }
+
+if [[ ! -x .venv/bin/python ]]; then
+  "$PY" -m venv .venv
+fi
+.venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
+if [[ $dev -eq 1 ]]; then
+  .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[dev]"
+else
+  .venv/bin/python -m pip install -q --disable-pip-version-check -e .
+fi
+
+if [[ $browser -eq 1 ]] && ! command -v chromium >/dev/null; then
+  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+    echo "setup.sh: installing Debian's chromium for the browser test..."
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+      || echo "setup.sh: WARNING: could not install chromium; the browser test will say why it skips" >&2
+  else
+    echo "setup.sh: WARNING: chromium missing and no root/apt; the browser test will skip" >&2
+  fi
+fi

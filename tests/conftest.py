@@ -1,0 +1,132 @@
+"""Shared fixtures: a fresh database per test on SQLite and (where configured) on
+PostgreSQL, and the environment every test starts from.
+
+PostgreSQL: set TEST_DATABASE_URL (CI: postgresql+psycopg://postgres@127.0.0.1:5432/test).
+Each test gets its own database, created and dropped here, so a run never depends on
+what an earlier run left. With REQUIRE_POSTGRES=1 a missing server fails the test
+instead of skipping it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from storage.db import Database, sync_url
+from storage.migrate import upgrade_sync
+
+# Settings must come from the test, never from a developer's .env or shell.
+_SETTING_NAMES = [
+    "DART_API_KEY",
+    "DART_BASE_URL",
+    "DATABASE_URL",
+    "TELEGRAM_BOT_TOKEN",
+    "TELEGRAM_BASE_URL",
+    "NOTIFIERS",
+    "POLL_INTERVAL_SECONDS",
+    "POLL_IDLE_INTERVAL_SECONDS",
+    "TIMELINE_FILE",
+    "WATCHLIST_FILE",
+    "ADMIN_CHAT_IDS",
+    "LOG_FORMAT",
+    "METRICS_PORT",
+    "TELEGRAM_WEBHOOK_URL",
+]
+
+TEST_KEY = "0123456789abcdef0123456789abcdef01234567"  # 40 chars: the shape OpenDART issues
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in _SETTING_NAMES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)  # no .env is picked up; the default SQLite file lands here
+    monkeypatch.setenv("PTB_TIMEDELTA", "1")
+
+
+def postgres_admin_url() -> str | None:
+    return os.environ.get("TEST_DATABASE_URL") or None
+
+
+def postgres_required() -> bool:
+    return os.environ.get("REQUIRE_POSTGRES", "") not in ("", "0", "false")
+
+
+def skip_or_fail_postgres(reason: str) -> None:
+    if postgres_required():
+        pytest.fail(f"PostgreSQL required (REQUIRE_POSTGRES=1) but {reason}")
+    pytest.skip(f"PostgreSQL tests SKIPPED: {reason} (set TEST_DATABASE_URL to run them)")
+
+
+@contextlib.contextmanager
+def fresh_postgres_database() -> Iterator[str]:
+    """Create a uniquely named database on the test server; drop it afterwards."""
+    admin = postgres_admin_url()
+    if admin is None:
+        skip_or_fail_postgres("TEST_DATABASE_URL is not set")
+        raise AssertionError("unreachable")
+    name = f"dartwatch_t_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(sync_url(admin), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # server down, no rights...
+        engine.dispose()
+        skip_or_fail_postgres(f"cannot create a database ({exc.__class__.__name__}: {exc})")
+    url = make_url(admin).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        with engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        engine.dispose()
+
+
+@contextlib.contextmanager
+def fresh_database_url(kind: str, tmp_path: Path) -> Iterator[str]:
+    if kind == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+    else:
+        with fresh_postgres_database() as url:
+            yield url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A migrated, empty database: once on SQLite, once on PostgreSQL."""
+    with fresh_database_url(request.param, tmp_path) as url:
+        upgrade_sync(url)
+        yield url
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    """A migrated SQLite database only (for tests whose subject is not storage)."""
+    url = f"sqlite:///{tmp_path / 'test.db'}"
+    upgrade_sync(url)
+    return url
+
+
+@pytest.fixture
+async def db(db_url: str) -> AsyncIterator[Database]:
+    database = Database(db_url)
+    try:
+        yield database
+    finally:
+        await database.dispose()
+
+
+@pytest.fixture
+async def sqlite_db(sqlite_url: str) -> AsyncIterator[Database]:
+    database = Database(sqlite_url)
+    try:
+        yield database
+    finally:
+        await database.dispose()
