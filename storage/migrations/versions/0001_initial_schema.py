@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 15:20:03.645838
+Create Date: 2026-11-28 15:23:37.049836
 """
 
 from collections.abc import Sequence
