@@ -65,6 +65,10 @@ class Filing(SQLModel, table=True):
     withdrawn: bool = False
     # Filings stored by a backfill are history: they never produce alerts.
     source: str = Field(default="poll", max_length=16)
+    # pending -> done once matched and its deliveries written (one transaction), or
+    # suppressed (backfill). A crash between storing and matching leaves it pending,
+    # and the next pipeline run picks it up: nothing is lost.
+    alert_state: str = Field(default="pending", max_length=16, index=True)
 
 
 class FilingEvent(SQLModel, table=True):
@@ -78,6 +82,8 @@ class FilingEvent(SQLModel, table=True):
     old_rm: str = ""
     new_rm: str = ""
     at: datetime = Field(default_factory=utcnow)
+    # Like Filing.alert_state: the pipeline turns events into alerts exactly once.
+    processed: bool = Field(default=False, index=True)
 
 
 class FilingDocument(SQLModel, table=True):

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 15:23:37.049836
+Create Date: 2026-11-28 15:24:59.904324
 """
 
 from collections.abc import Sequence
@@ -81,9 +81,11 @@ def upgrade() -> None:
     sa.Column('old_rm', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('new_rm', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('processed', sa.Boolean(), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('filing_events', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_filing_events_processed'), ['processed'], unique=False)
         batch_op.create_index(batch_op.f('ix_filing_events_rcept_no'), ['rcept_no'], unique=False)
 
     op.create_table('filings',
@@ -101,9 +103,11 @@ def upgrade() -> None:
     sa.Column('amended', sa.Boolean(), nullable=False),
     sa.Column('withdrawn', sa.Boolean(), nullable=False),
     sa.Column('source', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('alert_state', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.PrimaryKeyConstraint('rcept_no')
     )
     with op.batch_alter_table('filings', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_filings_alert_state'), ['alert_state'], unique=False)
         batch_op.create_index(batch_op.f('ix_filings_corp_code'), ['corp_code'], unique=False)
         batch_op.create_index('ix_filings_corp_dt', ['corp_code', 'rcept_dt'], unique=False)
         batch_op.create_index(batch_op.f('ix_filings_first_seen_at'), ['first_seen_at'], unique=False)
@@ -196,10 +200,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_filings_first_seen_at'))
         batch_op.drop_index('ix_filings_corp_dt')
         batch_op.drop_index(batch_op.f('ix_filings_corp_code'))
+        batch_op.drop_index(batch_op.f('ix_filings_alert_state'))
 
     op.drop_table('filings')
     with op.batch_alter_table('filing_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_filing_events_rcept_no'))
+        batch_op.drop_index(batch_op.f('ix_filing_events_processed'))
 
     op.drop_table('filing_events')
     op.drop_table('filing_documents')
