@@ -1,0 +1,374 @@
+"""Send outbox rows through the notifiers, honouring each notifier's limits.
+
+A claimer keeps a small queue of claimed rows filled and worker tasks send them, so
+one slow destination never stalls the rest. Classification is the notifier's job
+(its typed errors); the decision is made here:
+
+- success -> ``sent``;
+- :class:`TransientError` -> back to ``pending`` with exponential backoff and jitter
+  (tenacity's policy), ``dead`` after ``max_attempts``; a ``retry_after`` from the
+  service pauses the whole notifier and does not count as an attempt;
+- :class:`DestinationGone` -> ``dropped``, the subscriber deactivated, its other
+  queued rows dropped; :class:`DestinationMoved` -> re-addressed and retried;
+- :class:`PermanentError` (or a payload that cannot be rebuilt) -> ``dead``.
+
+In-flight rows (claimed, not yet marked) are at most ``batch_size + concurrency``:
+that is the duplicate window after a SIGKILL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from tenacity import RetryCallState, wait_exponential_jitter
+
+from monitor.logs import redact
+from notifiers.base import (
+    Alert,
+    DestinationGone,
+    DestinationMoved,
+    DigestMessage,
+    Notifier,
+    NotifierError,
+    PermanentError,
+    TransientError,
+)
+from storage import deliveries as outbox
+from storage.db import Database
+from storage.models import Delivery, utcnow
+
+log = logging.getLogger("dartwatch.dispatcher")
+
+Payload = Alert | DigestMessage | str
+Resolver = Callable[[Delivery], Awaitable[Payload]]
+GoneHook = Callable[[Delivery, str], Awaitable[None]]
+MovedHook = Callable[[Delivery, str], Awaitable[None]]
+
+
+@dataclass
+class DispatchStats:
+    sent: int = 0
+    retried: int = 0
+    dead: int = 0
+    dropped: int = 0
+    latencies: list[float] = field(default_factory=list)  # created -> sent, seconds
+
+
+class _Pacer:
+    """Spaces calls so at most *rate* start per second (a leaky bucket of size 1)."""
+
+    def __init__(self, rate: float | None) -> None:
+        self.interval = 1.0 / rate if rate else 0.0
+        self._next = 0.0
+        self.paused_until = 0.0
+        self._lock = asyncio.Lock()
+
+    async def wait(self) -> None:
+        async with self._lock:
+            now = time.monotonic()
+            start = max(now, self._next, self.paused_until)
+            self._next = start + self.interval
+        delay = start - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+
+def backoff_seconds(attempt: int, *, initial: float = 2.0, maximum: float = 900.0) -> float:
+    """Delay before retry number *attempt* (1-based), via tenacity's jittered policy."""
+    state = RetryCallState(retry_object=None, fn=None, args=(), kwargs={})  # type: ignore[arg-type]
+    state.attempt_number = attempt
+    policy = wait_exponential_jitter(multiplier=initial, max=maximum, jitter=initial)
+    return float(policy(state))
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        db: Database,
+        notifiers: Mapping[str, Notifier],
+        resolver: Resolver,
+        *,
+        worker_id: str,
+        batch_size: int = 50,
+        concurrency: int = 32,
+        max_attempts: int = 8,
+        lease: timedelta = timedelta(minutes=2),
+        backoff_initial: float = 2.0,
+        backoff_max: float = 900.0,
+        on_gone: GoneHook | None = None,
+        on_moved: MovedHook | None = None,
+        on_sent: Callable[[Delivery, float], None] | None = None,
+    ) -> None:
+        self.db = db
+        self.notifiers = dict(notifiers)
+        self.resolver = resolver
+        self.worker_id = worker_id
+        self.batch_size = batch_size
+        self.concurrency = concurrency
+        self.max_attempts = max_attempts
+        self.lease = lease
+        self.backoff_initial = backoff_initial
+        self.backoff_max = backoff_max
+        self.on_gone = on_gone
+        self.on_moved = on_moved
+        self.on_sent = on_sent
+        self.stats = DispatchStats()
+        self._pacers = {name: _Pacer(n.rate_per_second) for name, n in self.notifiers.items()}
+        self._dest_next: dict[tuple[str, str], float] = {}
+        self._dest_locks: dict[tuple[str, str], asyncio.Lock] = {}
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self.shutdown_grace = 5.0
+
+    def wake(self) -> None:
+        """New rows were written: claim now instead of at the next idle tick."""
+        self._wake.set()
+
+    # -- one batch (CLI, tests) ---------------------------------------------------------
+    async def run_once(self) -> int:
+        """Claim one batch and send it; return how many rows were handled."""
+        await outbox.release_stale(self.db, self.lease)
+        batch = await outbox.claim_due(self.db, self.worker_id, self.batch_size)
+        sem = asyncio.Semaphore(self.concurrency)
+
+        async def one(row: Delivery) -> None:
+            async with sem:
+                await self._handle(row)
+
+        await asyncio.gather(*(one(r) for r in batch))
+        return len(batch)
+
+    async def drain(self, *, timeout: float = 60.0) -> None:
+        """Send until nothing is due (tests, the demo). Bounded by *timeout*."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if await self.run_once() == 0:
+                return
+        raise TimeoutError("outbox not drained in time")
+
+    # -- the daemon loop ----------------------------------------------------------------
+    async def run_forever(self, stop: asyncio.Event, *, idle: float = 1.0) -> None:
+        self._stopping = False
+        queue: asyncio.Queue[Delivery] = asyncio.Queue(maxsize=self.batch_size)
+        workers = [asyncio.create_task(self._worker(queue)) for _ in range(self.concurrency)]
+        last_stale_check = 0.0
+        try:
+            while not stop.is_set():
+                if time.monotonic() - last_stale_check > self.lease.total_seconds() / 4:
+                    released = await outbox.release_stale(self.db, self.lease)
+                    if released:
+                        log.warning("took back %d deliveries from a dispatcher that died", released)
+                    last_stale_check = time.monotonic()
+                room = queue.maxsize - queue.qsize()
+                claimed = []
+                if room >= max(1, queue.maxsize // 2):
+                    try:
+                        claimed = await outbox.claim_due(self.db, self.worker_id, room)
+                    except Exception as exc:  # database down: keep the loop alive
+                        log.error("claiming deliveries failed: %s", redact(str(exc)))
+                for row in claimed:
+                    queue.put_nowait(row)
+                if not claimed:
+                    self._wake.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wait_any(stop), timeout=idle)
+                else:
+                    await asyncio.sleep(0)
+        finally:
+            # Stop taking work; let workers finish the row they hold (bounded), then hand
+            # back everything still claimed so another dispatcher can send it.
+            self._stopping = True
+            while not queue.empty():
+                queue.get_nowait()
+                queue.task_done()
+            _, unfinished = await asyncio.wait(workers, timeout=self.shutdown_grace)
+            for w in unfinished:
+                w.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+            try:
+                released = await outbox.release_worker(self.db, self.worker_id)
+                if released:
+                    log.info("released %d claimed deliveries at shutdown", released)
+            except Exception as exc:
+                log.error("could not release claimed deliveries: %s", redact(str(exc)))
+
+    async def _wait_any(self, stop: asyncio.Event) -> None:
+        waiters = [asyncio.create_task(stop.wait()), asyncio.create_task(self._wake.wait())]
+        try:
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for w in waiters:
+                w.cancel()
+
+    async def _worker(self, queue: asyncio.Queue[Delivery]) -> None:
+        while not self._stopping:
+            try:
+                row = await asyncio.wait_for(queue.get(), timeout=0.2)
+            except TimeoutError:
+                continue
+            try:
+                await self._handle(row)
+            except Exception:  # _handle classifies everything; this is a last resort
+                log.exception("unexpected error handling delivery %s", row.id)
+            finally:
+                queue.task_done()
+
+    # -- one row ------------------------------------------------------------------------
+    async def _pace(self, notifier: Notifier, row: Delivery) -> None:
+        interval = notifier.per_destination_interval
+        custom = getattr(notifier, "min_interval_for", None)
+        if callable(custom):
+            interval = float(custom(row.destination))
+        key = (row.notifier, row.destination)
+        if interval > 0:
+            lock = self._dest_locks.setdefault(key, asyncio.Lock())
+            async with lock:
+                wait = self._dest_next.get(key, 0.0) - time.monotonic()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                self._dest_next[key] = time.monotonic() + interval
+        await self._pacers[row.notifier].wait()
+
+    async def _handle(self, row: Delivery) -> None:
+        assert row.id is not None
+        notifier = self.notifiers.get(row.notifier)
+        if notifier is None:
+            # Configured away since the row was written: keep it for when it returns.
+            await outbox.mark_retry(
+                self.db,
+                row.id,
+                f"notifier {row.notifier!r} is not enabled",
+                utcnow() + timedelta(minutes=10),
+                count=False,
+            )
+            return
+        try:
+            payload = await self.resolver(row)
+        except Exception as exc:
+            await outbox.mark_dead(self.db, row.id, f"cannot build message: {redact(str(exc))}")
+            self.stats.dead += 1
+            return
+        await self._pace(notifier, row)
+        try:
+            await self._send(notifier, row, payload)
+        except DestinationMoved as exc:
+            await self._moved(row, exc.new_destination)
+            try:
+                await self._send(notifier, row, payload, destination=exc.new_destination)
+            except NotifierError as again:
+                await self._failed(notifier, row, again)
+                return
+        except NotifierError as exc:
+            await self._failed(notifier, row, exc)
+            return
+        except Exception as exc:  # an unclassified bug in a plugin: retry, loudly
+            log.error(
+                "notifier %s raised %s: %s", row.notifier, type(exc).__name__, redact(str(exc))
+            )
+            await self._failed(notifier, row, TransientError(f"{type(exc).__name__}: {exc}"))
+            return
+        await outbox.mark_sent(self.db, row.id)
+        self.stats.sent += 1
+        latency = (utcnow() - row.created_at).total_seconds()
+        self.stats.latencies.append(latency)
+        if self.on_sent is not None:
+            self.on_sent(row, latency)
+
+    async def _send(
+        self, notifier: Notifier, row: Delivery, payload: Payload, destination: str | None = None
+    ) -> None:
+        dest = destination or row.destination
+        lang = str(row.payload.get("lang", "ko"))
+        if isinstance(payload, Alert):
+            await notifier.send_alert(payload, dest, lang=lang)
+        elif isinstance(payload, DigestMessage):
+            await notifier.send_digest(payload, dest)
+        else:
+            await notifier.send_text(payload, dest)
+
+    async def _moved(self, row: Delivery, new_destination: str) -> None:
+        log.info("destination %s of %s moved to %s", row.destination, row.notifier, new_destination)
+        if row.subscriber_id is not None:
+            await outbox.move_destination(self.db, row.subscriber_id, new_destination)
+        if self.on_moved is not None:
+            await self.on_moved(row, new_destination)
+
+    async def _failed(self, notifier: Notifier, row: Delivery, exc: NotifierError) -> None:
+        assert row.id is not None
+        message = redact(f"{type(exc).__name__}: {exc}")
+        if isinstance(exc, DestinationGone):
+            log.warning(
+                "%s destination %s is gone (%s): deactivated",
+                row.notifier,
+                row.destination,
+                message,
+            )
+            await outbox.mark_dead(self.db, row.id, message, status=outbox.DROPPED)
+            if row.subscriber_id is not None:
+                await outbox.drop_pending_for_subscriber(self.db, row.subscriber_id, message)
+            if self.on_gone is not None:
+                await self.on_gone(row, message)
+            self.stats.dropped += 1
+            return
+        if isinstance(exc, PermanentError):
+            log.error("delivery %s to %s failed permanently: %s", row.id, row.notifier, message)
+            await outbox.mark_dead(self.db, row.id, message)
+            self.stats.dead += 1
+            return
+        retry_after = exc.retry_after if isinstance(exc, TransientError) else None
+        if retry_after:
+            # The service told us when: pause the notifier, and don't blame the row.
+            self._pacers[row.notifier].paused_until = time.monotonic() + retry_after
+            await outbox.mark_retry(
+                self.db, row.id, message, utcnow() + timedelta(seconds=retry_after), count=False
+            )
+            self.stats.retried += 1
+            return
+        attempt = row.attempts + 1
+        if attempt >= self.max_attempts:
+            log.error(
+                "delivery %s to %s dead after %d attempts: %s",
+                row.id,
+                row.notifier,
+                attempt,
+                message,
+            )
+            await outbox.mark_dead(self.db, row.id, message)
+            self.stats.dead += 1
+            return
+        delay = backoff_seconds(attempt, initial=self.backoff_initial, maximum=self.backoff_max)
+        log.warning(
+            "delivery %s to %s failed (attempt %d), retrying in %.1fs: %s",
+            row.id,
+            row.notifier,
+            attempt,
+            delay,
+            message,
+        )
+        await outbox.mark_retry(self.db, row.id, message, utcnow() + timedelta(seconds=delay))
+        self.stats.retried += 1
+
+
+def payload_kind(row: Delivery) -> str:
+    return row.kind
+
+
+def describe(row: Delivery) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "kind": row.kind,
+        "ref": row.ref,
+        "notifier": row.notifier,
+        "destination": row.destination,
+        "status": row.status,
+        "attempts": row.attempts,
+        "last_error": row.last_error,
+        "next_attempt_at": row.next_attempt_at.isoformat() if row.next_attempt_at else None,
+    }

@@ -1,0 +1,265 @@
+"""The delivery outbox.
+
+Rows are written in the same transaction as the match that causes them, then sent
+by any number of dispatchers. A dispatcher *claims* a batch (status ``sending``,
+``claimed_by`` = a unique batch token) with one UPDATE whose sub-select uses
+``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so replicas never claim the same row. A
+claim older than the lease is taken back by :func:`release_stale`: a dispatcher
+killed mid-batch re-sends at most the rows it had claimed but not marked — the
+measured duplicate window.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, delete, func, or_, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.db import Database
+from storage.models import Delivery, utcnow
+
+PENDING = "pending"
+SENDING = "sending"
+SENT = "sent"
+DEAD = "dead"
+DROPPED = "dropped"
+
+_COLUMNS = Delivery.__table__.c  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, slots=True)
+class NewDelivery:
+    kind: str
+    ref: str
+    notifier: str
+    destination: str
+    subscriber_id: int | None = None
+    payload: dict[str, Any] = field(default_factory=dict)
+    next_attempt_at: datetime | None = None
+
+
+async def enqueue(session: AsyncSession, rows: Iterable[NewDelivery]) -> int:
+    """Insert outbox rows, ignoring ones that already exist (same kind, ref, notifier,
+    destination): re-running the pipeline or a digest never doubles a message."""
+    now = utcnow()
+    values = [
+        {
+            "kind": r.kind,
+            "ref": r.ref,
+            "notifier": r.notifier,
+            "destination": r.destination,
+            "subscriber_id": r.subscriber_id,
+            "payload": r.payload,
+            "status": PENDING,
+            "attempts": 0,
+            "next_attempt_at": r.next_attempt_at or now,
+            "last_error": "",
+            "created_at": now,
+        }
+        for r in rows
+    ]
+    if not values:
+        return 0
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    inserted = 0
+    # Chunk so a 10,000-subscriber fan-out stays under parameter limits.
+    for start in range(0, len(values), 500):
+        stmt = insert(Delivery).values(values[start : start + 500])
+        stmt = stmt.on_conflict_do_nothing(
+            index_elements=["kind", "ref", "notifier", "destination"]
+        )
+        result = await session.exec(stmt)
+        inserted += max(result.rowcount or 0, 0)
+    return inserted
+
+
+async def claim_due(
+    db: Database, worker: str, limit: int, *, now: datetime | None = None
+) -> list[Delivery]:
+    """Atomically take up to *limit* due rows for *worker*; return them."""
+    now = now or utcnow()
+    token = f"{worker}:{uuid.uuid4().hex[:12]}"
+    async with db.session() as session:
+        due = (
+            select(_COLUMNS.id)
+            .where(_COLUMNS.status == PENDING, _COLUMNS.next_attempt_at <= now)
+            .order_by(_COLUMNS.next_attempt_at, _COLUMNS.id)
+            .limit(limit)
+        )
+        if not db.is_sqlite:
+            due = due.with_for_update(skip_locked=True)
+        await session.exec(
+            update(Delivery)
+            .where(_COLUMNS.id.in_(due.scalar_subquery()))
+            .values(status=SENDING, claimed_by=token, claimed_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    async with db.session() as session:
+        rows = await session.exec(
+            select(Delivery).where(_COLUMNS.claimed_by == token).order_by(_COLUMNS.id)
+        )
+        return list(rows.all())
+
+
+async def mark_sent(db: Database, delivery_id: int, *, now: datetime | None = None) -> None:
+    async with db.session() as session:
+        await session.exec(
+            update(Delivery)
+            .where(_COLUMNS.id == delivery_id)
+            .values(
+                status=SENT, sent_at=now or utcnow(), attempts=_COLUMNS.attempts + 1, last_error=""
+            )
+        )
+
+
+async def mark_retry(
+    db: Database, delivery_id: int, error: str, next_attempt_at: datetime, *, count: bool = True
+) -> None:
+    """Back to pending, due at *next_attempt_at*. ``count=False`` for waits that are
+    not the destination's fault (rate limits, quiet hours)."""
+    values: dict[str, Any] = {
+        "status": PENDING,
+        "next_attempt_at": next_attempt_at,
+        "last_error": error[:500],
+        "claimed_by": None,
+        "claimed_at": None,
+    }
+    if count:
+        values["attempts"] = _COLUMNS.attempts + 1
+    async with db.session() as session:
+        await session.exec(update(Delivery).where(_COLUMNS.id == delivery_id).values(**values))
+
+
+async def mark_dead(db: Database, delivery_id: int, error: str, *, status: str = DEAD) -> None:
+    async with db.session() as session:
+        await session.exec(
+            update(Delivery)
+            .where(_COLUMNS.id == delivery_id)
+            .values(
+                status=status,
+                last_error=error[:500],
+                attempts=_COLUMNS.attempts + 1,
+                claimed_by=None,
+            )
+        )
+
+
+async def drop_pending_for_subscriber(db: Database, subscriber_id: int, reason: str) -> int:
+    """A destination went away: its other queued messages can never arrive either."""
+    async with db.session() as session:
+        result = await session.exec(
+            update(Delivery)
+            .where(_COLUMNS.subscriber_id == subscriber_id, _COLUMNS.status.in_([PENDING, SENDING]))
+            .values(status=DROPPED, last_error=reason[:500], claimed_by=None)
+        )
+        return int(result.rowcount or 0)
+
+
+async def move_destination(db: Database, subscriber_id: int, new_destination: str) -> None:
+    """Point queued rows of a migrated chat at its new id."""
+    async with db.session() as session:
+        await session.exec(
+            update(Delivery)
+            .where(_COLUMNS.subscriber_id == subscriber_id, _COLUMNS.status.in_([PENDING, SENDING]))
+            .values(destination=new_destination)
+        )
+
+
+async def release_stale(db: Database, lease: timedelta, *, now: datetime | None = None) -> int:
+    """Return claims older than *lease* to the queue (their dispatcher died)."""
+    cutoff = (now or utcnow()) - lease
+    async with db.session() as session:
+        result = await session.exec(
+            update(Delivery)
+            .where(_COLUMNS.status == SENDING, _COLUMNS.claimed_at < cutoff)
+            .values(status=PENDING, claimed_by=None, claimed_at=None)
+        )
+        return int(result.rowcount or 0)
+
+
+async def release_worker(db: Database, worker: str) -> int:
+    """Graceful shutdown: hand back everything this worker claimed but did not send."""
+    async with db.session() as session:
+        result = await session.exec(
+            update(Delivery)
+            .where(_COLUMNS.status == SENDING, _COLUMNS.claimed_by.like(f"{worker}:%"))
+            .values(status=PENDING, claimed_by=None, claimed_at=None)
+        )
+        return int(result.rowcount or 0)
+
+
+async def list_by_status(
+    db: Database, statuses: Sequence[str], *, limit: int = 200
+) -> list[Delivery]:
+    async with db.session() as session:
+        rows = await session.exec(
+            select(Delivery)
+            .where(_COLUMNS.status.in_(list(statuses)))
+            .order_by(_COLUMNS.id.desc())
+            .limit(limit)
+        )
+        return list(rows.all())
+
+
+async def requeue_failed(db: Database, ids: Sequence[int] | None = None) -> int:
+    """``dartwatch deliveries --retry``: dead letters back to pending, attempts reset."""
+    cond = _COLUMNS.status == DEAD
+    if ids:
+        cond = and_(cond, _COLUMNS.id.in_(list(ids)))
+    async with db.session() as session:
+        result = await session.exec(
+            update(Delivery)
+            .where(cond)
+            .values(status=PENDING, attempts=0, next_attempt_at=utcnow(), claimed_by=None)
+        )
+        return int(result.rowcount or 0)
+
+
+async def counts(db: Database) -> dict[str, int]:
+    async with db.session() as session:
+        rows = await session.exec(select(_COLUMNS.status, func.count()).group_by(_COLUMNS.status))
+        return {status: int(n) for status, n in rows.all()}
+
+
+async def sent_since(db: Database, since: datetime, kind: str = "alert") -> int:
+    async with db.session() as session:
+        result = await session.exec(
+            select(func.count()).where(
+                _COLUMNS.status == SENT, _COLUMNS.kind == kind, _COLUMNS.sent_at >= since
+            )
+        )
+        return int(result.one())
+
+
+async def purge_sent(db: Database, older_than: datetime) -> int:
+    """Housekeeping: delivered and dropped rows past the retention period."""
+    async with db.session() as session:
+        result = await session.exec(
+            delete(Delivery).where(
+                or_(_COLUMNS.status == SENT, _COLUMNS.status == DROPPED),
+                func.coalesce(_COLUMNS.sent_at, _COLUMNS.created_at) < older_than,
+            )
+        )
+        return int(result.rowcount or 0)
+
+
+async def next_due_at(db: Database) -> datetime | None:
+    async with db.session() as session:
+        result = await session.exec(
+            select(func.min(_COLUMNS.next_attempt_at)).where(_COLUMNS.status == PENDING)
+        )
+        value = result.one()
+        return value if isinstance(value, datetime) else None
+
+
+async def ping(db: Database) -> None:
+    async with db.session() as session:
+        await session.exec(text("SELECT 1"))  # type: ignore[call-overload]

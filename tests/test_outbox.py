@@ -1,0 +1,207 @@
+"""The outbox and the dispatcher's decisions, on SQLite and PostgreSQL.
+
+The notifier here is an in-memory recorder: the subject is the outbox logic, not a
+wire protocol (the HTTP notifiers have their own loopback tests, and
+tests/test_dispatch_webhook.py drives this dispatcher against a real receiver).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from datetime import timedelta
+from typing import ClassVar
+
+import pytest
+
+from monitor.dispatcher import Dispatcher, backoff_seconds
+from notifiers.base import (
+    Alert,
+    DestinationGone,
+    Notifier,
+    PermanentError,
+    TransientError,
+)
+from storage import deliveries as outbox
+from storage.db import Database
+from storage.models import Delivery, utcnow
+
+
+class Recorder(Notifier):
+    name = "rec"
+    rate_per_second: ClassVar[float | None] = None
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str]] = []
+        self.script: dict[str, list[Exception]] = {}
+
+    async def send_alert(self, alert: Alert, destination: str, *, lang: str = "ko") -> None:
+        errors = self.script.get(destination)
+        if errors:
+            raise errors.pop(0)
+        self.sent.append((alert.rcept_no, destination))
+
+
+async def resolve(row: Delivery) -> Alert:
+    return Alert(
+        rcept_no=row.ref,
+        corp_code="00266961",
+        corp_name="NAVER",
+        report_nm="t",
+        rcept_dt="20260115",
+    )
+
+
+async def _enqueue(db: Database, n: int, dest: str = "default", kind: str = "alert") -> None:
+    async with db.session() as s:
+        await outbox.enqueue(
+            s,
+            [
+                outbox.NewDelivery(
+                    kind=kind, ref=f"2026011500{i:04d}", notifier="rec", destination=dest
+                )
+                for i in range(n)
+            ],
+        )
+
+
+def _dispatcher(db: Database, rec: Recorder, **kw: object) -> Dispatcher:
+    params: dict[str, object] = {"worker_id": "w1", "backoff_initial": 0.01, "backoff_max": 0.02}
+    params.update(kw)
+    return Dispatcher(db, {"rec": rec}, resolve, **params)  # type: ignore[arg-type]
+
+
+async def test_enqueue_is_idempotent(db: Database) -> None:
+    await _enqueue(db, 5)
+    await _enqueue(db, 5)  # the pipeline re-run after a crash must not double rows
+    assert (await outbox.counts(db)) == {"pending": 5}
+
+
+async def test_each_row_sent_exactly_once(db: Database) -> None:
+    await _enqueue(db, 120)
+    rec = Recorder()
+    await _dispatcher(db, rec, batch_size=25).drain(timeout=30)
+    assert len(rec.sent) == 120
+    assert len(set(rec.sent)) == 120
+    assert (await outbox.counts(db)) == {"sent": 120}
+
+
+async def test_transient_failures_retry_then_succeed(db: Database) -> None:
+    await _enqueue(db, 1, dest="flaky")
+    rec = Recorder()
+    rec.script["flaky"] = [TransientError("502"), TransientError("timeout")]
+    d = _dispatcher(db, rec)
+    for _ in range(50):
+        await d.run_once()
+        if rec.sent:
+            break
+        await asyncio.sleep(0.03)
+    assert rec.sent == [("20260115000000", "flaky")]
+    assert d.stats.retried == 2
+    rows = await outbox.list_by_status(db, ["sent"])
+    assert rows[0].attempts == 3
+
+
+async def test_gives_up_into_dead_letters_and_retry_requeues(db: Database) -> None:
+    await _enqueue(db, 1, dest="down")
+    rec = Recorder()
+    rec.script["down"] = [TransientError("503")] * 3
+    d = _dispatcher(db, rec, max_attempts=3)
+    for _ in range(50):
+        await d.run_once()
+        if (await outbox.counts(db)).get("dead"):
+            break
+        await asyncio.sleep(0.03)
+    dead = await outbox.list_by_status(db, ["dead"])
+    assert len(dead) == 1 and "503" in dead[0].last_error and dead[0].attempts == 3
+    assert await outbox.requeue_failed(db) == 1
+    await d.drain(timeout=10)
+    assert rec.sent == [("20260115000000", "down")]
+
+
+async def test_permanent_error_is_dead_at_once(db: Database) -> None:
+    await _enqueue(db, 1, dest="bad")
+    rec = Recorder()
+    rec.script["bad"] = [PermanentError("400 bad payload")]
+    await _dispatcher(db, rec).drain(timeout=10)
+    assert (await outbox.counts(db)) == {"dead": 1}
+
+
+async def test_destination_gone_drops_its_queue_and_calls_hook(db: Database) -> None:
+    async with db.session() as s:
+        await outbox.enqueue(
+            s,
+            [
+                outbox.NewDelivery("alert", f"r{i}", "rec", "blocked", subscriber_id=7)
+                for i in range(3)
+            ]
+            + [outbox.NewDelivery("alert", "r0", "rec", "ok", subscriber_id=8)],
+        )
+    rec = Recorder()
+    rec.script["blocked"] = [DestinationGone("403 blocked")]
+    gone: list[str] = []
+
+    async def on_gone(row: Delivery, why: str) -> None:
+        gone.append(row.destination)
+
+    await _dispatcher(db, rec, batch_size=1, concurrency=1, on_gone=on_gone).drain(timeout=10)
+    assert gone == ["blocked"]
+    assert rec.sent == [("r0", "ok")]
+    assert (await outbox.counts(db)) == {"dropped": 3, "sent": 1}
+
+
+async def test_retry_after_pauses_without_counting_an_attempt(db: Database) -> None:
+    await _enqueue(db, 1, dest="busy")
+    rec = Recorder()
+    rec.script["busy"] = [TransientError("429", retry_after=0.2)]
+    d = _dispatcher(db, rec, max_attempts=1)
+    await d.run_once()
+    rows = await outbox.list_by_status(db, ["pending"])
+    assert rows and rows[0].attempts == 0
+    await asyncio.sleep(0.25)
+    await d.drain(timeout=10)
+    assert rec.sent == [("20260115000000", "busy")]
+
+
+async def test_parallel_dispatchers_never_claim_the_same_row(db: Database) -> None:
+    await _enqueue(db, 300)
+    rec = Recorder()
+    ds = [_dispatcher(db, rec, worker_id=f"w{i}", batch_size=20) for i in range(3)]
+    await asyncio.gather(*(d.drain(timeout=60) for d in ds))
+    counts = Counter(rec.sent)
+    assert len(counts) == 300
+    assert max(counts.values()) == 1
+
+
+async def test_stale_claims_are_taken_back(db: Database) -> None:
+    await _enqueue(db, 4)
+    claimed = await outbox.claim_due(db, "dead-worker", 4)
+    assert len(claimed) == 4
+    assert await outbox.release_stale(db, timedelta(seconds=60)) == 0
+    assert (
+        await outbox.release_stale(db, timedelta(seconds=0), now=utcnow() + timedelta(seconds=1))
+        == 4
+    )
+    assert (await outbox.counts(db)) == {"pending": 4}
+
+
+async def test_run_forever_stops_and_releases(db: Database) -> None:
+    await _enqueue(db, 30)
+    rec = Recorder()
+    d = _dispatcher(db, rec, batch_size=10, concurrency=2)
+    stop = asyncio.Event()
+    task = asyncio.create_task(d.run_forever(stop, idle=0.05))
+    for _ in range(200):
+        if len(rec.sent) == 30:
+            break
+        await asyncio.sleep(0.02)
+    stop.set()
+    await asyncio.wait_for(task, timeout=10)
+    assert len(rec.sent) == 30
+    assert (await outbox.counts(db)) == {"sent": 30}
+
+
+@pytest.mark.parametrize("attempt", [1, 2, 5, 10])
+def test_backoff_grows_and_is_bounded(attempt: int) -> None:
+    delay = backoff_seconds(attempt, initial=2, maximum=60)
+    assert 0 < delay <= 61
