@@ -8,17 +8,33 @@ Notifiers never see the database or the matcher: the dispatcher hands them an
 from __future__ import annotations
 
 import abc
+import ipaddress
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
-from pydantic_settings import BaseSettings
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DART_VIEWER = "https://dart.fss.or.kr/dsaf001/main.do?rcpNo={rcept_no}"
 
 
 def viewer_url(rcept_no: str) -> str:
     return DART_VIEWER.format(rcept_no=rcept_no)
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for hosts that never leave this machine: 127.0.0.0/8, ::1 and ``localhost``.
+
+    Plain-text transports (http://, SMTP without TLS) are allowed only to these.
+    """
+    host = host.strip().strip("[]").rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 # --- errors: the notifier classifies, the dispatcher decides ------------------------
@@ -186,7 +202,31 @@ class DigestMessage:
 
 
 class NotifierSettings(BaseSettings):
-    """Base for a notifier's own settings block (read from the environment and .env)."""
+    """Base for a notifier's own settings block (read from the environment and .env).
+
+    Subclasses set ``model_config = SettingsConfigDict(env_prefix="WEBHOOK_")``; the
+    rest of the configuration below is inherited (pydantic merges the two).
+    """
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+        env_ignore_empty=True,
+        populate_by_name=True,
+    )
+
+    def secret_values(self) -> list[str]:
+        """Every secret value set in this block, for log redaction."""
+        found: list[str] = []
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            items = value if isinstance(value, list | tuple) else [value]
+            for item in items:
+                if isinstance(item, SecretStr) and item.get_secret_value():
+                    found.append(item.get_secret_value())
+        return found
 
 
 class Notifier(abc.ABC):
@@ -213,6 +253,15 @@ class Notifier(abc.ABC):
 
     def destinations(self) -> list[str]:
         return [] if self.per_subscriber else ["default"]
+
+    def secrets(self) -> list[str]:
+        """Secret values this notifier holds (tokens, passwords, secret URLs), for the
+        caller to register with its log redaction. By default every ``SecretStr`` of the
+        ``settings`` attribute, when the notifier keeps its settings block there."""
+        settings = getattr(self, "settings", None)
+        if isinstance(settings, NotifierSettings):
+            return settings.secret_values()
+        return []
 
     async def start(self) -> None:  # noqa: B027  (optional hook)
         """Open connections; called once before the first send."""

@@ -1,0 +1,139 @@
+"""``dartwatch explain RCEPT_NO``: a stored filing and its match, every reason in
+Korean and English."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from typing import Any
+
+
+def register(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "explain", help="show a stored filing and why it scored what it did (ko + en)"
+    )
+    p.add_argument("rcept_no", metavar="RCEPT_NO", help="the 14-digit receipt number")
+    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.set_defaults(handler="monitor.commands.explain:run")
+
+
+def _offset(days: int) -> str:
+    if days == 0:
+        return "same day / 당일"
+    if days < 0:
+        return f"{-days} days before / {-days}일 전"
+    return f"{days} days after / {days}일 후"
+
+
+def render(filing: Any, match: Any, *, stored: bool, matched_at: Any, current: str) -> str:
+    from notifiers.base import viewer_url
+
+    d = filing.rcept_dt
+    lines = [
+        f"Filing {filing.rcept_no}",
+        f"  company:  {filing.corp_name} (corp {filing.corp_code}"
+        + (f", stock {filing.stock_code})" if filing.stock_code else ")"),
+        f"  title:    {filing.report_nm.strip()}",
+        f"  filer:    {filing.flr_nm or '-'}",
+        f"  date:     {d[:4]}-{d[4:6]}-{d[6:8]}" + (f"  rm: {filing.rm}" if filing.rm else ""),
+    ]
+    seen = getattr(filing, "first_seen_at", None)
+    if seen is not None:
+        lines.append(f"  seen:     {seen.isoformat(timespec='seconds')}")
+    lines.append(f"  viewer:   {viewer_url(filing.rcept_no)}")
+    lines.append("")
+    if stored:
+        lines.append(
+            f"Match (timeline {match.timeline_version}, matched {matched_at:%Y-%m-%d %H:%M} UTC)"
+        )
+        if match.timeline_version != current:
+            lines.append(f"  ! the current timeline is {current}: run `dartwatch rematch`")
+    else:
+        lines.append(f"Match (not stored; computed now with timeline {current})")
+    lines.append(f"  category:  {match.category_ko} / {match.category_en}")
+    if match.team:
+        status = match.team_status or "not yet in the project"
+        lines.append(
+            f"  team:      {match.team_ko} / {match.team_en} — {match.role_ko} / {match.role_en} "
+            f"({status})"
+        )
+    else:
+        lines.append("  team:      - (not a K-AI team company)")
+    lines.append(
+        f"  phase:     {match.phase_ko} / {match.phase_en}" if match.phase else "  phase:     -"
+    )
+    for label, ref in (("before", match.milestone_before), ("after", match.milestone_after)):
+        if ref is None:
+            lines.append(f"  {label}:    -")
+            continue
+        star = "★ " if ref.key else ""
+        approx = "~" if len(ref.date) == 7 else ""
+        pad = " " * (7 - len(label))
+        when = f"{approx}{_offset(ref.offset_days)}, {ref.status}"
+        lines.append(f"  {label}:{pad}{star}{ref.date} ({when})")
+        lines.append(f"             {ref.title_ko}")
+        lines.append(f"             {ref.title_en}")
+    lines.append(
+        f"  relevance: {match.relevance}/100   AI-related: {'yes' if match.ai_related else 'no'}"
+    )
+    body = "used" if match.body_used else f"not used ({match.body_status})"
+    lines.append(f"  body:      {body}")
+    lines.append("  reasons:")
+    for reason in match.reasons:
+        lines.append(f"    {reason.points:+4d}  {reason.ko}")
+        lines.append(f"          {reason.en}")
+    lines.append(f"    ----\n    {sum(r.points for r in match.reasons):4d}  = relevance")
+    return "\n".join(lines)
+
+
+async def run(args: argparse.Namespace, settings: Any) -> int:
+    from monitor.commands.timeline import load
+    from monitor.errors import UsageError, UserError
+    from monitor.matcher import MatchResult, match_filing
+    from storage.db import Database
+    from storage.documents import get_document
+    from storage.matches import filing_and_match
+    from storage.migrate import upgrade
+
+    rcept_no = args.rcept_no.strip()
+    if not re.fullmatch(r"\d{14}", rcept_no):
+        raise UsageError(f"RCEPT_NO must be 14 digits, got {args.rcept_no!r}")
+    timeline = load(settings)
+    await upgrade(settings.database_url)
+    db = Database(settings.database_url)
+    try:
+        async with db.session() as session:
+            filing, row = await filing_and_match(session, rcept_no)
+            doc = await get_document(session, rcept_no) if filing and row is None else None
+    finally:
+        await db.dispose()
+    if filing is None:
+        raise UserError(f"no stored filing {rcept_no} (see `dartwatch filings`)")
+    if row is not None:
+        match = MatchResult.from_row(row)
+        matched_at = row.matched_at
+    else:
+        body = doc.text if doc is not None and doc.status == "ok" else None
+        match = match_filing(filing, timeline, body, "not_fetched")
+        matched_at = None
+    if args.format == "json":
+        out = {
+            "filing": filing.model_dump(mode="json"),
+            "match": match.to_dict(),
+            "stored": row is not None,
+            "matched_at": matched_at.isoformat() if matched_at else None,
+            "current_timeline_version": timeline.version,
+        }
+        print(json.dumps(out, ensure_ascii=False, indent=2))
+    else:
+        print(
+            render(
+                filing,
+                match,
+                stored=row is not None,
+                matched_at=matched_at,
+                current=timeline.version,
+            )
+        )
+    return 0

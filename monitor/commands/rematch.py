@@ -1,0 +1,37 @@
+"""``dartwatch rematch``: recompute every stored match with the current timeline."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def register(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "rematch",
+        help="recompute all stored matches with the current timeline (after TIMELINE_FILE changed)",
+    )
+    p.add_argument("--dry-run", action="store_true", help="count the changes, write nothing")
+    p.set_defaults(handler="monitor.commands.rematch:run")
+
+
+async def run(args: argparse.Namespace, settings: Any) -> int:
+    from monitor.commands.timeline import load
+    from monitor.rematch import rematch_all
+    from storage.db import Database
+    from storage.migrate import upgrade
+
+    timeline = load(settings)
+    await upgrade(settings.database_url)
+    db = Database(settings.database_url)
+    try:
+        stats = await rematch_all(db, timeline, write=not args.dry_run)
+    finally:
+        await db.dispose()
+    verb = "would change" if args.dry_run else "changed"
+    print(
+        f"rematched {stats.total} filings with timeline {timeline.version}: "
+        f"{stats.changed} {verb} ({stats.relevance_changed} relevance, "
+        f"{stats.ai_flag_changed} AI flag), {stats.version_only} only the timeline version"
+    )
+    return 0

@@ -1,0 +1,225 @@
+"""``dartwatch run``: one asyncio process with the scheduler, the dispatcher and the
+Telegram bot on the same event loop.
+
+Replicas share one PostgreSQL. Only the leader (see :mod:`monitor.leader`) polls,
+runs the pipeline, schedules digests and reads Telegram updates; every replica runs a
+dispatcher, because claiming rows is safe in parallel.
+
+Shutdown (SIGTERM/SIGINT): stop taking work, let in-flight sends finish (bounded),
+hand back what is still claimed, exit 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import socket
+import time
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from monitor import kcalendar
+from monitor.leader import Leadership
+from monitor.logs import add_secrets, redact
+from monitor.metrics import Metrics
+from monitor.settings import Settings
+from storage.db import Database
+from storage.migrate import upgrade
+from storage.models import utcnow
+
+log = logging.getLogger("dartwatch.daemon")
+
+Step = Callable[[], Awaitable[Any]]
+
+
+class PollGate:
+    """Decides, at every tick of the short interval, whether a poll is due now: every
+    ``interval`` seconds in market hours, every ``idle`` seconds otherwise."""
+
+    def __init__(self, interval: int, idle: int) -> None:
+        self.interval = interval
+        self.idle = idle
+        self.last_started: float | None = None
+
+    def due(self, now: datetime, monotonic: float) -> bool:
+        if self.last_started is None:
+            return True
+        wait = kcalendar.poll_interval_at(now, self.interval, self.idle)
+        return monotonic - self.last_started >= wait - 0.5
+
+
+class Daemon:
+    def __init__(
+        self,
+        settings: Settings,
+        app: Any,  # monitor.app.App: built lazily so --help stays light
+        *,
+        stop: asyncio.Event | None = None,
+    ) -> None:
+        self.settings = settings
+        self.app = app
+        self.stop = stop or asyncio.Event()
+        self.metrics: Metrics = app.metrics
+        self.worker_id = f"{socket.gethostname()}-{os.getpid()}"
+        self.gate = PollGate(settings.poll_interval_seconds, settings.poll_idle_interval_seconds)
+        self.scheduler: AsyncIOScheduler | None = None
+        self.leadership = Leadership(
+            settings.database_url,
+            check_interval=min(5.0, max(1.0, settings.poll_interval_seconds / 2)),
+            on_elected=self._on_elected,
+            on_deposed=self._on_deposed,
+        )
+        self._poll_lock = asyncio.Lock()
+        self.polling_stopped_reason: str | None = None
+
+    # -- leader-only work -----------------------------------------------------------------
+    async def _on_elected(self) -> None:
+        self.metrics.leader.set(1)
+        await self.app.write_meta("leader", self.worker_id)
+        self.gate.last_started = None  # poll at once: the old leader may have died mid-cycle
+        await self.app.start_bot(leader=True)
+
+    async def _on_deposed(self) -> None:
+        self.metrics.leader.set(0)
+        await self.app.stop_bot()
+
+    async def poll_tick(self) -> None:
+        """Scheduled every few seconds; polls when due (leader only, never two at once)."""
+        if not self.leadership.is_leader or self.stop.is_set():
+            return
+        if self._poll_lock.locked():
+            return
+        now = kcalendar.now_kst()
+        if not self.gate.due(now, time.monotonic()):
+            return
+        async with self._poll_lock:
+            self.gate.last_started = time.monotonic()
+            try:
+                await self.app.poll_and_process(self)
+            except Exception as exc:  # a failed poll is repaired by the next one
+                self.metrics.errors.labels("poll").inc()
+                log.error("poll cycle failed: %s", redact(str(exc), self.settings.secrets()))
+            self.app.dispatcher.wake()
+
+    async def digest_tick(self) -> None:
+        if not self.leadership.is_leader:
+            return
+        day = kcalendar.today_kst()
+        if not kcalendar.is_business_day(day):
+            return
+        try:
+            await self.app.send_digest(day)
+        except Exception as exc:
+            self.metrics.errors.labels("digest").inc()
+            log.error("digest for %s failed: %s", day, redact(str(exc)))
+        self.app.dispatcher.wake()
+
+    async def corpcode_tick(self) -> None:
+        if not self.leadership.is_leader:
+            return
+        try:
+            await self.app.refresh_corp_codes()
+        except Exception as exc:
+            self.metrics.errors.labels("corpcode").inc()
+            log.warning("corpCode refresh failed (will retry tomorrow): %s", redact(str(exc)))
+
+    async def housekeeping_tick(self) -> None:
+        try:
+            await self.app.housekeeping()
+        except Exception as exc:
+            log.warning("housekeeping failed: %s", redact(str(exc)))
+
+    # -- lifecycle ------------------------------------------------------------------------
+    def _install_signals(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, self._signalled, sig)
+
+    def _signalled(self, sig: signal.Signals) -> None:
+        log.info("received %s: shutting down", sig.name)
+        self.stop.set()
+
+    def _schedule(self) -> AsyncIOScheduler:
+        scheduler = AsyncIOScheduler(
+            timezone=kcalendar.KST,
+            job_defaults={"coalesce": True, "max_instances": 1},
+        )
+        tick = max(1, min(self.settings.poll_interval_seconds, 5))
+        scheduler.add_job(
+            self.poll_tick,
+            IntervalTrigger(seconds=tick),
+            id="poll",
+            misfire_grace_time=self.settings.poll_interval_seconds,
+            next_run_time=datetime.now(kcalendar.KST),
+        )
+        t = self.settings.digest_time
+        scheduler.add_job(
+            self.digest_tick,
+            CronTrigger(day_of_week="mon-fri", hour=t.hour, minute=t.minute),
+            id="digest",
+            misfire_grace_time=3600,
+        )
+        scheduler.add_job(
+            self.corpcode_tick,
+            CronTrigger(hour=6, minute=5),
+            id="corpcode",
+            misfire_grace_time=6 * 3600,
+        )
+        scheduler.add_job(
+            self.housekeeping_tick,
+            CronTrigger(hour=3, minute=17),
+            id="housekeeping",
+            misfire_grace_time=6 * 3600,
+        )
+        return scheduler
+
+    async def run(self) -> int:
+        add_secrets(*self.settings.secrets())
+        self._install_signals()
+        if self.settings.metrics_port:
+            self.metrics.serve(self.settings.metrics_port)
+        await self.app.start()
+        self.scheduler = self._schedule()
+        self.scheduler.start()
+        tasks = [
+            asyncio.create_task(self.leadership.run(self.stop), name="leader"),
+            asyncio.create_task(self.app.dispatcher.run_forever(self.stop), name="dispatcher"),
+        ]
+        log.info(
+            "dartwatch running (worker %s, notifiers: %s, poll every %ss / %ss idle)",
+            self.worker_id,
+            ", ".join(self.app.notifier_names) or "none",
+            self.settings.poll_interval_seconds,
+            self.settings.poll_idle_interval_seconds,
+        )
+        try:
+            await self.stop.wait()
+        finally:
+            started = time.monotonic()
+            if self.scheduler is not None:
+                self.scheduler.shutdown(wait=False)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._poll_lock.acquire(), timeout=5)
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await self.leadership.release()
+            await self.app.close()
+            log.info("stopped cleanly in %.1fs", time.monotonic() - started)
+        return 0
+
+
+def utc_age(moment: datetime | None) -> timedelta | None:
+    return None if moment is None else utcnow() - moment
+
+
+async def prepare_database(settings: Settings) -> Database:
+    await upgrade(settings.database_url)
+    return Database(settings.database_url)

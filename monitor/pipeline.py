@@ -1,0 +1,242 @@
+"""New filings -> match -> outbox rows, exactly once.
+
+The poller stores filings with ``alert_state = "pending"``. This step matches each
+one (reading its document body when it can be had in time) and, in ONE transaction,
+stores the match, writes one delivery row per destination and flips the filing to
+``done`` — guarded by ``WHERE alert_state = 'pending'`` so two runs (a restart after a
+crash, a second replica) can never both fan it out. A crash before that commit leaves
+the filing pending: the next run picks it up, so nothing is lost.
+
+Events on stored filings (``rm`` gaining 철, i.e. a withdrawal) become alerts the same
+way. ``rm`` gaining 정 is recorded but not alerted on its own: the amendment is a new
+``[기재정정]`` filing, which is alerted as a correction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import col, select
+
+from monitor.bodies import BodyResult, DocumentSource, fetch_body
+from monitor.matcher import MatchResult, alert_from_rows, match_filing
+from monitor.quiet import quiet_until
+from monitor.timeline import Timeline
+from notifiers.base import Alert, Notifier
+from storage import deliveries as outbox
+from storage import subscribers as subs
+from storage.db import Database
+from storage.matches import save_match
+from storage.models import Filing, FilingEvent, Match, utcnow
+
+log = logging.getLogger("dartwatch.pipeline")
+
+ALERT = "alert"
+EVENT_SEP = "#"
+
+
+@dataclass
+class PipelineResult:
+    matched: int = 0
+    deliveries: int = 0
+    events: int = 0
+
+
+@dataclass(frozen=True)
+class BodyPolicy:
+    enabled: bool = True
+    max_bytes: int = 5_000_000
+    timeout: float = 8.0
+    concurrency: int = 4
+
+
+class Pipeline:
+    def __init__(
+        self,
+        db: Database,
+        timeline: Timeline,
+        notifiers: Mapping[str, Notifier],
+        *,
+        documents: DocumentSource | None = None,
+        body_policy: BodyPolicy | None = None,
+        default_lang: str = "ko",
+    ) -> None:
+        self.db = db
+        self.timeline = timeline
+        self.notifiers = dict(notifiers)
+        self.documents = documents
+        self.body_policy = body_policy or BodyPolicy()
+        self.default_lang = default_lang
+
+    async def run(self, *, limit: int = 500, now: datetime | None = None) -> PipelineResult:
+        result = PipelineResult()
+        async with self.db.session() as session:
+            pending = list(
+                (
+                    await session.exec(
+                        select(Filing)
+                        .where(Filing.alert_state == "pending")
+                        .order_by(col(Filing.first_seen_at), col(Filing.rcept_no))
+                        .limit(limit)
+                    )
+                ).all()
+            )
+        if pending:
+            bodies = await self._bodies(pending)
+            for filing, body in zip(pending, bodies, strict=True):
+                match = match_filing(filing, self.timeline, body.text, body.status)
+                written = await self._commit_filing(filing, match, now)
+                if written is not None:
+                    result.matched += 1
+                    result.deliveries += written
+        result.events, extra = await self._events(now)
+        result.deliveries += extra
+        if result.matched or result.events:
+            log.info(
+                "matched %d filing(s), %d event(s); %d deliveries queued",
+                result.matched,
+                result.events,
+                result.deliveries,
+            )
+        return result
+
+    async def _bodies(self, filings: list[Filing]) -> list[BodyResult]:
+        policy = self.body_policy
+        sem = asyncio.Semaphore(policy.concurrency)
+
+        async def one(f: Filing) -> BodyResult:
+            async with sem:
+                return await fetch_body(
+                    self.db,
+                    self.documents,
+                    f.rcept_no,
+                    max_bytes=policy.max_bytes,
+                    timeout=policy.timeout,
+                    enabled=policy.enabled,
+                )
+
+        return list(await asyncio.gather(*(one(f) for f in filings)))
+
+    async def _commit_filing(
+        self, filing: Filing, match: MatchResult, now: datetime | None
+    ) -> int | None:
+        async with self.db.session() as session:
+            claimed = await session.exec(
+                update(Filing)
+                .where(
+                    col(Filing.rcept_no) == filing.rcept_no, col(Filing.alert_state) == "pending"
+                )
+                .values(alert_state="done")
+            )
+            if not claimed.rowcount:
+                return None  # another run got here first
+            await save_match(session, match.to_row())
+            rows = await self._audience(
+                session, filing.corp_code, match.ai_related, ref=filing.rcept_no, now=now
+            )
+            return await outbox.enqueue(session, rows)
+
+    async def _events(self, now: datetime | None) -> tuple[int, int]:
+        async with self.db.session() as session:
+            events = list(
+                (
+                    await session.exec(
+                        select(FilingEvent)
+                        .where(col(FilingEvent.processed).is_(False))
+                        .order_by(col(FilingEvent.id))
+                        .limit(500)
+                    )
+                ).all()
+            )
+        handled = queued = 0
+        for event in events:
+            async with self.db.session() as session:
+                claimed = await session.exec(
+                    update(FilingEvent)
+                    .where(col(FilingEvent.id) == event.id, col(FilingEvent.processed).is_(False))
+                    .values(processed=True)
+                )
+                if not claimed.rowcount:
+                    continue
+                handled += 1
+                if event.kind != "withdrawn":
+                    continue
+                filing = await session.get(Filing, event.rcept_no)
+                if filing is None or filing.source == "backfill":
+                    continue
+                stored = await session.get(Match, event.rcept_no)
+                ai_related = bool(stored.ai_related) if stored is not None else False
+                if stored is None:
+                    fresh = match_filing(filing, self.timeline)
+                    await save_match(session, fresh.to_row())
+                    ai_related = fresh.ai_related
+                rows = await self._audience(
+                    session,
+                    filing.corp_code,
+                    ai_related,
+                    ref=f"{event.rcept_no}{EVENT_SEP}{event.kind}",
+                    now=now,
+                )
+                queued += await outbox.enqueue(session, rows)
+        return handled, queued
+
+    async def _audience(
+        self,
+        session: Any,
+        corp_code: str,
+        ai_related: bool,
+        *,
+        ref: str,
+        now: datetime | None,
+    ) -> list[outbox.NewDelivery]:
+        rows: list[outbox.NewDelivery] = []
+        moment = now or utcnow()
+        for name, notifier in self.notifiers.items():
+            if not notifier.accepts_alerts:
+                continue
+            if notifier.per_subscriber:
+                for sub in await subs.subscribers_for_alert(
+                    session, corp_code, ai_related=ai_related, notifier=name
+                ):
+                    held = quiet_until(moment, sub.quiet_start, sub.quiet_end)
+                    rows.append(
+                        outbox.NewDelivery(
+                            kind=ALERT,
+                            ref=ref,
+                            notifier=name,
+                            destination=str(sub.chat_id),
+                            subscriber_id=sub.id,
+                            payload={"lang": sub.language},
+                            next_attempt_at=held or moment,
+                        )
+                    )
+            else:
+                for dest in notifier.destinations():
+                    rows.append(
+                        outbox.NewDelivery(
+                            kind=ALERT,
+                            ref=ref,
+                            notifier=name,
+                            destination=dest,
+                            payload={"lang": self.default_lang},
+                            next_attempt_at=moment,
+                        )
+                    )
+        return rows
+
+
+async def alert_for_ref(db: Database, ref: str) -> Alert:
+    """Rebuild the alert an outbox row refers to (``rcept_no`` or ``rcept_no#event``)."""
+    rcept_no, _, event = ref.partition(EVENT_SEP)
+    async with db.session() as session:
+        filing = await session.get(Filing, rcept_no)
+        match = await session.get(Match, rcept_no)
+    if filing is None or match is None:
+        raise LookupError(f"filing {rcept_no} or its match is no longer stored")
+    return alert_from_rows(filing, match, event=event or "new")

@@ -1,0 +1,63 @@
+"""Recompute stored matches against a (new) timeline, in batches, reading bodies only
+from the cache (a rematch never calls OpenDART)."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from monitor.matcher import MatchResult, match_filing
+from monitor.timeline import Timeline
+from storage.db import Database
+from storage.documents import get_documents
+from storage.matches import matched_filings, save_matches
+from storage.models import Match
+
+
+@dataclass
+class RematchStats:
+    total: int = 0
+    changed: int = 0  # anything but the timeline version differs
+    relevance_changed: int = 0
+    ai_flag_changed: int = 0
+    version_only: int = 0
+
+
+async def rematch_all(
+    db: Database, timeline: Timeline, *, write: bool = True, batch: int = 500
+) -> RematchStats:
+    stats = RematchStats()
+    after = ""
+    while True:
+        async with db.session() as session:
+            rows = await matched_filings(session, after=after, limit=batch)
+            if not rows:
+                break
+            after = rows[-1][0].rcept_no
+            docs = await get_documents(session, [f.rcept_no for f, _ in rows])
+            updates: list[Match] = []
+            for filing, row in rows:
+                old = MatchResult.from_row(row)
+                doc = docs.get(filing.rcept_no)
+                if doc is not None and doc.status == "ok":
+                    new = match_filing(filing, timeline, doc.text, "ok")
+                elif doc is not None:
+                    new = match_filing(filing, timeline, None, doc.status)
+                else:
+                    new = match_filing(filing, timeline, None, old.body_status)
+                stats.total += 1
+                if new == old:
+                    continue
+                same_content = (
+                    dataclasses.replace(new, timeline_version=old.timeline_version) == old
+                )
+                if same_content:
+                    stats.version_only += 1
+                else:
+                    stats.changed += 1
+                    stats.relevance_changed += new.relevance != old.relevance
+                    stats.ai_flag_changed += new.ai_related != old.ai_related
+                updates.append(new.to_row())
+            if write and updates:
+                await save_matches(session, updates)
+    return stats

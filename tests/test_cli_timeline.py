@@ -1,0 +1,186 @@
+"""The timeline, explain and rematch verbs, run as a user runs them (subprocess)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from monitor.matcher import match_filing
+from monitor.timeline import load_timeline
+from storage.db import Database
+from storage.matches import get_match, save_matches
+from storage.models import Filing
+
+RECORD_STAGE2 = """
+[[milestones]]
+id = "stage2-result"
+date = "2026-08-07"
+kind = "eval_result"
+key = true
+title_ko = "2차 평가 결과: 모티프 탈락"
+title_en = "Stage-2 result: Motif eliminated"
+teams = ["all"]
+status = "confirmed"
+sources = ["https://www.msit.go.kr/example"]
+
+[[status_changes]]
+id = "motif-stage2"
+team = "motif"
+date = "2026-08-07"
+status = "eliminated"
+reason_ko = "2차 평가 탈락"
+reason_en = "eliminated at the stage-2 evaluation"
+"""
+
+
+def dartwatch(
+    *args: str, env: dict[str, str] | None = None, cwd: Path
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "monitor", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def test_timeline_prints_position(tmp_path: Path) -> None:
+    out = dartwatch("timeline", "--date", "2026-11-28", "--lang", "en", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "Current phase: Stage 3 development" in out.stdout
+    assert "Last milestone: ★ 2026-08 Stage-2 evaluation" in out.stdout
+    assert "(~119 days ago)" in out.stdout
+    assert "Naver Cloud: eliminated since 2026-01-15" in out.stdout
+    assert "▶ 2026-11-28 today" in out.stdout
+    ko = dartwatch("timeline", "--date", "2026-11-28", "--short", cwd=tmp_path)
+    assert "현재 단계: 3단계 개발" in ko.stdout and "전체 일정" not in ko.stdout
+    box = json.loads(
+        dartwatch("timeline", "--format", "json", "--date", "2026-01-16", cwd=tmp_path).stdout
+    )
+    assert box["phase"]["id"] == "stage2" and box["last_milestone"]["id"] == "stage1-result"
+    bad = dartwatch("timeline", "--date", "28/11/2026", cwd=tmp_path)
+    assert bad.returncode == 2 and "--date: expected YYYY-MM-DD" in bad.stderr
+
+
+def test_timeline_validate_good_and_bad(tmp_path: Path) -> None:
+    good = tmp_path / "good.toml"
+    good.write_text(RECORD_STAGE2, encoding="utf-8")
+    out = dartwatch("timeline", "validate", str(good), cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "OK — 36 milestones, 8 phases, 6 teams, 19 status changes; version custom-" in out.stdout
+    bad = tmp_path / "bad.toml"
+    bad.write_text(RECORD_STAGE2.replace("2026-08-07", "2026-8-7").replace('"motif"', '"moti"'))
+    out = dartwatch("timeline", "validate", str(bad), cwd=tmp_path)
+    assert out.returncode == 2
+    assert out.stderr.splitlines() == [
+        f"{bad}: 3 error(s)",
+        "  status_changes[0].date: expected a date as YYYY-MM-DD, got '2026-8-7'",
+        "  milestones[0].date: expected a date as YYYY-MM-DD or YYYY-MM, got '2026-8-7'",
+        "  status_changes[0].team: unknown team 'moti' "
+        "(known: lg, motif, naver, ncai, skt, upstage)",
+    ]
+    broken = dartwatch("timeline", env={"TIMELINE_FILE": str(bad)}, cwd=tmp_path)
+    assert broken.returncode == 2
+    assert broken.stderr.startswith("dartwatch: configuration error: TIMELINE_FILE: ")
+    assert "Traceback" not in broken.stderr
+
+
+FILINGS = [
+    Filing(
+        rcept_no="20260810000123",
+        corp_code="00999999",
+        corp_name="HDC랩스",
+        stock_code="039570",
+        report_nm="단일판매ㆍ공급계약체결(AI 데이터센터)",
+        flr_nm="HDC랩스",
+        rcept_dt="20260810",
+        rm="유",
+    ),
+    Filing(
+        rcept_no="20251231800456",
+        corp_code="00120021",
+        corp_name="LG",
+        stock_code="003550",
+        report_nm="기타경영사항(자율공시)(K-EXAONE 공개)",
+        flr_nm="LG",
+        rcept_dt="20251231",
+        rm="유",
+    ),
+]
+
+
+@pytest.fixture
+async def stored(sqlite_url: str) -> str:
+    timeline = load_timeline()
+    db = Database(sqlite_url)
+    try:
+        async with db.session() as s:
+            for f in FILINGS:
+                s.add(Filing(**f.model_dump()))
+            await s.flush()
+            await save_matches(s, [match_filing(f, timeline).to_row() for f in FILINGS])
+    finally:
+        await db.dispose()
+    return sqlite_url
+
+
+async def test_explain_prints_every_reason_in_both_languages(stored: str, tmp_path: Path) -> None:
+    env = {"DATABASE_URL": stored}
+    out = dartwatch("explain", "20251231800456", env=env, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    text = out.stdout
+    assert "title:    기타경영사항(자율공시)(K-EXAONE 공개)" in text
+    assert "category:  자율공시 / Autonomous disclosure" in text
+    assert (
+        "team:      LG AI연구원 / LG AI Research — 주관기관의 상장 모회사 / listed parent" in text
+    )
+    assert "+45  제목의 AI 관련어: K-EXAONE" in text and "AI terms in the title: K-EXAONE" in text
+    assert "relevance: 75/100   AI-related: yes" in text
+    assert "75  = relevance" in text
+    data = json.loads(
+        dartwatch("explain", "20251231800456", "--format", "json", env=env, cwd=tmp_path).stdout
+    )
+    assert data["stored"] and data["match"]["relevance"] == 75
+    assert sum(r["points"] for r in data["match"]["reasons"]) == 75
+    missing = dartwatch("explain", "20251231800999", env=env, cwd=tmp_path)
+    assert missing.returncode == 1 and "no stored filing 20251231800999" in missing.stderr
+    bad = dartwatch("explain", "12345", env=env, cwd=tmp_path)
+    assert bad.returncode == 2 and "RCEPT_NO must be 14 digits" in bad.stderr
+
+
+async def test_rematch_after_recording_the_stage2_result(stored: str, tmp_path: Path) -> None:
+    override = tmp_path / "mine.toml"
+    override.write_text(RECORD_STAGE2, encoding="utf-8")
+    env = {"DATABASE_URL": stored, "TIMELINE_FILE": str(override)}
+    dry = dartwatch("rematch", "--dry-run", env=env, cwd=tmp_path)
+    assert dry.returncode == 0, dry.stderr
+    assert ": 1 would change (1 relevance, 0 AI flag), 1 only the timeline version" in dry.stdout
+    out = dartwatch("rematch", env=env, cwd=tmp_path)
+    version = load_timeline(override).version
+    assert out.stdout.strip() == (
+        f"rematched 2 filings with timeline {version}: 1 changed (1 relevance, 0 AI flag), "
+        "1 only the timeline version"
+    )
+    db = Database(stored)
+    try:
+        async with db.session() as s:
+            row = await get_match(s, "20260810000123")
+    finally:
+        await db.dispose()
+    assert row is not None and row.timeline_version == version
+    assert row.detail["team_status"] == "eliminated"
+    again = dartwatch("rematch", env=env, cwd=tmp_path)
+    assert ": 0 changed (0 relevance, 0 AI flag), 0 only the timeline version" in again.stdout
+    explained = dartwatch("explain", "20260810000123", env=env, cwd=tmp_path)
+    assert f"Match (timeline {version}" in explained.stdout
+    assert (
+        "Motif Technologies team — consortium partner (eliminated on the filing date)"
+        in explained.stdout
+    )
