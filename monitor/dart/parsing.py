@@ -1,0 +1,444 @@
+"""Pure parsers for OpenDART answers: bytes in, validated values (or typed errors) out.
+
+No I/O here, so every oddity seen in the wild (integer paging fields, ``stock_code``
+of one space, trailing spaces in ``report_nm``, EUC-KR documents declared as UTF-8,
+XML error bodies where a ZIP was expected) is tested without a network.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import json
+import re
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from xml.etree import ElementTree
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from monitor.dart.errors import (
+    NO_DATA_STATUS,
+    BadPayload,
+    DartStatusError,
+    TransientDartError,
+    error_for_status,
+    safe_text,
+)
+
+ZIP_MAGIC = b"PK\x03\x04"
+_EMPTY_ZIP_MAGIC = b"PK\x05\x06"
+
+
+# ----------------------------------------------------------------------------- list.json
+class FilingRow(BaseModel):
+    """One ``list[]`` entry of list.json, validated. Field names are OpenDART's."""
+
+    model_config = ConfigDict(frozen=True, strict=True, extra="ignore")
+
+    corp_code: str
+    corp_name: str
+    stock_code: str | None = None
+    corp_cls: str | None = None
+    report_nm: str
+    rcept_no: str
+    flr_nm: str | None = None
+    rcept_dt: str
+    rm: str = ""
+
+    @field_validator("corp_code")
+    @classmethod
+    def _corp_code(cls, value: str) -> str:
+        value = value.strip()
+        if not re.fullmatch(r"\d{8}", value):
+            raise ValueError("must be 8 digits")
+        return value
+
+    @field_validator("rcept_no")
+    @classmethod
+    def _rcept_no(cls, value: str) -> str:
+        value = value.strip()
+        if not re.fullmatch(r"\d{14}", value):
+            raise ValueError("must be 14 digits")
+        return value
+
+    @field_validator("rcept_dt")
+    @classmethod
+    def _rcept_dt(cls, value: str) -> str:
+        value = value.strip()
+        try:
+            datetime.strptime(value, "%Y%m%d")
+        except ValueError:
+            raise ValueError("must be a date YYYYMMDD") from None
+        return value
+
+    @field_validator("corp_name", "report_nm")
+    @classmethod
+    def _required_text(cls, value: str) -> str:
+        # Trailing spaces occur in real report_nm values; they are not part of the name.
+        value = " ".join(value.split())
+        if not value:
+            raise ValueError("must not be empty")
+        return value
+
+    @field_validator("stock_code", "corp_cls", "flr_nm")
+    @classmethod
+    def _optional_text(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip()
+        return value or None
+
+    @field_validator("stock_code")
+    @classmethod
+    def _stock_code(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[0-9A-Z]{6}", value):
+            raise ValueError("must be 6 characters")
+        return value
+
+    @field_validator("rm")
+    @classmethod
+    def _rm(cls, value: str) -> str:
+        return value.strip()
+
+    @property
+    def receipt_date(self) -> date:
+        return datetime.strptime(self.rcept_dt, "%Y%m%d").date()
+
+
+@dataclass(frozen=True, slots=True)
+class RejectedRow:
+    """A row that failed validation, and why (field names included)."""
+
+    index: int
+    reason: str
+    rcept_no: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ListPage:
+    page_no: int
+    page_count: int
+    total_count: int
+    total_page: int
+    rows: tuple[FilingRow, ...] = ()
+    rejected: tuple[RejectedRow, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return self.total_count == 0
+
+
+EMPTY_PAGE = ListPage(page_no=1, page_count=0, total_count=0, total_page=0)
+
+
+class _PageHeader(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    page_no: int
+    page_count: int
+    total_count: int
+    total_page: int
+
+
+def _describe(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err.get("loc", ())) or "?"
+        msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+        parts.append(f"{loc}: {msg}")
+    return "; ".join(parts)
+
+
+def _looks_like_html(body: bytes) -> bool:
+    head = body[:512].lstrip().lower()
+    return head.startswith((b"<!doctype html", b"<html")) or b"<html" in head
+
+
+def decode_json(body: bytes, endpoint: str) -> dict[str, Any]:
+    """The JSON object in *body*; an HTML page or broken JSON is a transient failure
+    (gateways answer with HTML; cut connections leave truncated JSON)."""
+    if _looks_like_html(body):
+        raise TransientDartError(f"{endpoint}: an HTML page instead of JSON (gateway error?)")
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise TransientDartError(
+            f"{endpoint}: malformed JSON ({exc.__class__.__name__} at {len(body)} bytes)"
+        ) from None
+    if not isinstance(data, dict):
+        raise BadPayload(f"{endpoint}: expected a JSON object, got {type(data).__name__}")
+    return data
+
+
+def check_status(data: dict[str, Any], endpoint: str) -> str:
+    """Raise the typed error for an error status; return the status (000 or 013)."""
+    status = data.get("status")
+    if not isinstance(status, str):
+        raise BadPayload(f"{endpoint}: field 'status' missing or not a string")
+    message = data.get("message")
+    message = message if isinstance(message, str) else ""
+    if status in ("000", NO_DATA_STATUS):
+        return status
+    raise error_for_status(status, message, endpoint=endpoint)
+
+
+def parse_list_page(body: bytes) -> ListPage:
+    """One page of list.json. 013 is an empty page; bad rows are rejected one by one
+    (with a reason); a page whose frame is broken raises :class:`BadPayload`."""
+    data = decode_json(body, "list.json")
+    if check_status(data, "list.json") == NO_DATA_STATUS:
+        return EMPTY_PAGE
+    try:
+        header = _PageHeader.model_validate(data)
+    except ValidationError as exc:
+        raise BadPayload(f"list.json: bad paging fields ({_describe(exc)})") from None
+    raw_rows = data.get("list")
+    if not isinstance(raw_rows, list):
+        raise BadPayload("list.json: field 'list' missing or not a list")
+    rows: list[FilingRow] = []
+    rejected: list[RejectedRow] = []
+    for index, raw in enumerate(raw_rows):
+        rcept_no = raw.get("rcept_no") if isinstance(raw, dict) else None
+        label = rcept_no if isinstance(rcept_no, str) else None
+        if not isinstance(raw, dict):
+            rejected.append(RejectedRow(index, f"row is a {type(raw).__name__}, not an object"))
+            continue
+        try:
+            rows.append(FilingRow.model_validate(raw))
+        except ValidationError as exc:
+            rejected.append(RejectedRow(index, safe_text(_describe(exc)), label))
+    return ListPage(
+        page_no=header.page_no,
+        page_count=header.page_count,
+        total_count=header.total_count,
+        total_page=header.total_page,
+        rows=tuple(rows),
+        rejected=tuple(rejected),
+    )
+
+
+# ----------------------------------------------------------------------------- company.json
+class CompanyInfo(BaseModel):
+    """company.json (기업개황). Only the fields dartwatch uses are required."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    corp_code: str
+    corp_name: str
+    corp_name_eng: str | None = None
+    stock_name: str | None = None
+    stock_code: str | None = None
+    corp_cls: str | None = None
+    ceo_nm: str | None = None
+    hm_url: str | None = None
+    induty_code: str | None = None
+    est_dt: str | None = None
+    acc_mt: str | None = None
+
+    @field_validator("stock_code", "corp_name_eng", "stock_name", "corp_cls", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value.strip() if isinstance(value, str) else value
+
+
+def parse_company(body: bytes) -> CompanyInfo | None:
+    """company.json; ``None`` for 013 (no such company)."""
+    data = decode_json(body, "company.json")
+    if check_status(data, "company.json") == NO_DATA_STATUS:
+        return None
+    try:
+        return CompanyInfo.model_validate(data)
+    except ValidationError as exc:
+        raise BadPayload(f"company.json: {_describe(exc)}") from None
+
+
+# ----------------------------------------------------------------------------- ZIP endpoints
+def _has_dtd(data: bytes) -> bool:
+    return b"<!DOCTYPE" in data or b"<!ENTITY" in data
+
+
+def parse_status_xml(body: bytes, endpoint: str) -> DartStatusError | None:
+    """The error an XML ``<result><status>`` body carries (ZIP endpoints answer errors
+    this way, with HTTP 200); ``None`` when the body is not such a document."""
+    head = body[:200].lstrip()
+    if not head.startswith(b"<"):
+        return None
+    head = body[:65536]
+    if _has_dtd(head):
+        return None
+    try:
+        root = ElementTree.fromstring(head)  # noqa: S314 (no DTD: checked above)
+    except ElementTree.ParseError:
+        return None
+    if root.tag != "result":
+        return None
+    status = (root.findtext("status") or "").strip()
+    if not status or status == "000":
+        return None
+    message = (root.findtext("message") or "").strip()
+    return error_for_status(status, message, endpoint=endpoint)
+
+
+def open_zip(body: bytes, endpoint: str) -> zipfile.ZipFile:
+    """Check the ZIP magic before unzipping: error bodies arrive as XML, and gateways
+    answer HTML. An XML status becomes its typed error."""
+    if not body.startswith(ZIP_MAGIC):
+        error = parse_status_xml(body, endpoint)
+        if error is not None:
+            raise error
+        if _looks_like_html(body):
+            raise TransientDartError(f"{endpoint}: an HTML page instead of a ZIP")
+        if body.startswith(_EMPTY_ZIP_MAGIC):
+            raise BadPayload(f"{endpoint}: an empty ZIP archive")
+        raise BadPayload(f"{endpoint}: not a ZIP archive ({len(body)} bytes)")
+    try:
+        return zipfile.ZipFile(io.BytesIO(body))
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise BadPayload(f"{endpoint}: corrupt ZIP archive ({exc.__class__.__name__})") from None
+
+
+def _read_member(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int, endpoint: str
+) -> bytes:
+    # The declared size can lie; read at most limit+1 bytes so a ZIP bomb stops early.
+    if info.file_size > limit:
+        raise BadPayload(f"{endpoint}: member {info.filename!r} is {info.file_size} bytes")
+    try:
+        with archive.open(info) as handle:
+            data = handle.read(limit + 1)
+    except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError, RuntimeError) as exc:
+        raise BadPayload(
+            f"{endpoint}: cannot read {info.filename!r} ({exc.__class__.__name__})"
+        ) from None
+    if len(data) > limit:
+        raise BadPayload(f"{endpoint}: member {info.filename!r} is larger than {limit} bytes")
+    return data
+
+
+@dataclass(frozen=True, slots=True)
+class CorpCodeEntry:
+    corp_code: str
+    corp_name: str
+    corp_eng_name: str | None
+    stock_code: str | None
+    modify_date: str | None
+
+
+CORPCODE_MAX_BYTES = 200_000_000
+
+
+def parse_corp_codes(body: bytes, *, max_bytes: int = CORPCODE_MAX_BYTES) -> list[CorpCodeEntry]:
+    """corpCode.xml: a ZIP holding CORPCODE.xml, with or without ``corp_eng_name``.
+    ``stock_code`` of one space means unlisted (``None``). Entries without a valid
+    8-digit code or a name are skipped."""
+    archive = open_zip(body, "corpCode.xml")
+    members = [i for i in archive.infolist() if i.filename.lower().endswith(".xml")]
+    if not members:
+        raise BadPayload("corpCode.xml: the ZIP holds no XML file")
+    data = _read_member(archive, members[0], max_bytes, "corpCode.xml")
+    if _has_dtd(data):
+        raise BadPayload("corpCode.xml: a DTD/entity declaration (refused)")
+    entries: list[CorpCodeEntry] = []
+    try:
+        # No DTD (checked above), so no entity expansion: the XML attacks S314 warns of
+        # need one.
+        for _event, element in ElementTree.iterparse(io.BytesIO(data)):  # noqa: S314
+            if element.tag != "list":
+                continue
+            code = (element.findtext("corp_code") or "").strip()
+            name = " ".join((element.findtext("corp_name") or "").split())
+            if re.fullmatch(r"\d{8}", code) and name:
+                eng = " ".join((element.findtext("corp_eng_name") or "").split()) or None
+                stock = (element.findtext("stock_code") or "").strip() or None
+                modified = (element.findtext("modify_date") or "").strip() or None
+                entries.append(CorpCodeEntry(code, name, eng, stock, modified))
+            element.clear()
+    except ElementTree.ParseError as exc:
+        raise BadPayload(f"corpCode.xml: malformed XML ({exc})") from None
+    return entries
+
+
+# ----------------------------------------------------------------------------- document.xml
+_TAG = re.compile(r"<[^>]*>")
+_DROP = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
+_BLOCK_TAGS = re.compile(r"<(?:/?(?:p|br|tr|td|th|title|table|section-\d|library)\b)[^>]*>", re.I)
+
+
+def decode_document(data: bytes) -> str:
+    """Decode defensively: UTF-8 (as declared), then CP949 (a superset of EUC-KR, seen in
+    real files despite the declaration), then UTF-8 with replacement characters."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    for encoding in ("utf-8", "cp949", "euc-kr"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("utf-8", errors="replace")
+
+
+def document_text(markup: str, max_chars: int) -> str:
+    """Plain text of DART XML: tags out, entities unescaped, whitespace collapsed."""
+    markup = _XML_DECL.sub("", markup)
+    markup = _DROP.sub(" ", markup)
+    markup = _BLOCK_TAGS.sub(" ", markup)
+    text = html.unescape(_TAG.sub(" ", markup))
+    text = " ".join(text.split())
+    return text[:max_chars]
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentText:
+    rcept_no: str
+    text: str
+    size_bytes: int
+    members: tuple[str, ...] = field(default_factory=tuple)
+    truncated: bool = False
+
+
+DOCUMENT_MAX_CHARS = 200_000
+
+
+def parse_document(
+    body: bytes, rcept_no: str, *, max_bytes: int, max_chars: int = DOCUMENT_MAX_CHARS
+) -> DocumentText:
+    """document.xml: the main ``{rcept_no}.xml`` first, then attachments, as text."""
+    archive = open_zip(body, "document.xml")
+    members = [i for i in archive.infolist() if not i.is_dir()]
+    if not members:
+        raise BadPayload("document.xml: the ZIP is empty")
+    main = f"{rcept_no}.xml"
+    members.sort(key=lambda i: (i.filename != main, i.filename))
+    parts: list[str] = []
+    budget = max_bytes
+    chars = 0
+    truncated = False
+    for info in members:
+        if budget <= 0 or chars >= max_chars:
+            truncated = True
+            break
+        if info.file_size > budget:
+            truncated = True
+            continue
+        data = _read_member(archive, info, budget, "document.xml")
+        budget -= len(data)
+        text = document_text(decode_document(data), max_chars - chars)
+        if text:
+            parts.append(text)
+            chars += len(text) + 1
+    joined = " ".join(parts)
+    if len(joined) >= max_chars:
+        truncated = True
+    return DocumentText(
+        rcept_no=rcept_no,
+        text=joined[:max_chars],
+        size_bytes=len(body),
+        members=tuple(i.filename for i in members),
+        truncated=truncated,
+    )
