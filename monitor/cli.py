@@ -34,6 +34,7 @@ COMMAND_MODULES = [
     "rematch",
     "digest",
     "deliveries",
+    "dispatch",
     "db",
 ]
 

@@ -79,12 +79,14 @@ class Daemon:
         )
         self._poll_lock = asyncio.Lock()
         self.polling_stopped_reason: str | None = None
+        self._first_poll: asyncio.Task[None] | None = None
 
     # -- leader-only work -----------------------------------------------------------------
     async def _on_elected(self) -> None:
         self.metrics.leader.set(1)
         await self.app.write_meta("leader", self.worker_id)
         self.gate.last_started = None  # poll at once: the old leader may have died mid-cycle
+        self._first_poll = asyncio.create_task(self.poll_tick())
         await self.app.start_bot(leader=True)
 
     async def _on_deposed(self) -> None:

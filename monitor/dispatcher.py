@@ -126,6 +126,10 @@ class Dispatcher:
         self._wake = asyncio.Event()
         self._stopping = False
         self.shutdown_grace = 5.0
+        # Destinations found gone in this process: rows already claimed for them are
+        # dropped without another doomed send.
+        # Forgotten after a minute: a user who unblocks and /start's again is reachable.
+        self._gone: dict[tuple[str, str], float] = {}
 
     def wake(self) -> None:
         """New rows were written: claim now instead of at the next idle tick."""
@@ -249,6 +253,11 @@ class Dispatcher:
                 count=False,
             )
             return
+        gone_at = self._gone.get((row.notifier, row.destination))
+        if gone_at is not None and time.monotonic() - gone_at < 60:
+            await outbox.mark_dead(self.db, row.id, "destination gone", status=outbox.DROPPED)
+            self.stats.dropped += 1
+            return
         try:
             payload = await self.resolver(row)
         except Exception as exc:
@@ -304,6 +313,7 @@ class Dispatcher:
         assert row.id is not None
         message = redact(f"{type(exc).__name__}: {exc}")
         if isinstance(exc, DestinationGone):
+            self._gone[(row.notifier, row.destination)] = time.monotonic()
             log.warning(
                 "%s destination %s is gone (%s): deactivated",
                 row.notifier,

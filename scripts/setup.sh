@@ -34,10 +34,10 @@ else
   .venv/bin/python -m pip install -q --disable-pip-version-check -e .
 fi
 
-if [[ $browser -eq 1 ]] && ! command -v chromium >/dev/null; then
+if [[ $browser -eq 1 ]] && { ! command -v chromium >/dev/null || ! dpkg -s fonts-nanum >/dev/null 2>&1; }; then
   if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
     echo "setup.sh: installing Debian's chromium for the browser test..."
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-nanum >/dev/null) \
       || echo "setup.sh: WARNING: could not install chromium; the browser test will say why it skips" >&2
   else
     echo "setup.sh: WARNING: chromium missing and no root/apt; the browser test will skip" >&2

@@ -70,14 +70,18 @@ async def enqueue(session: AsyncSession, rows: Iterable[NewDelivery]) -> int:
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     inserted = 0
-    # Chunk so a 10,000-subscriber fan-out stays under parameter limits.
+    # Chunk so a 10,000-subscriber fan-out stays under parameter limits. RETURNING
+    # counts what was really inserted (rowcount is not reliable for multi-row
+    # INSERT ... ON CONFLICT on every driver).
     for start in range(0, len(values), 500):
-        stmt = insert(Delivery).values(values[start : start + 500])
-        stmt = stmt.on_conflict_do_nothing(
-            index_elements=["kind", "ref", "notifier", "destination"]
+        stmt = (
+            insert(Delivery)
+            .values(values[start : start + 500])
+            .on_conflict_do_nothing(index_elements=["kind", "ref", "notifier", "destination"])
+            .returning(_COLUMNS.id)
         )
         result = await session.exec(stmt)
-        inserted += max(result.rowcount or 0, 0)
+        inserted += len(result.all())
     return inserted
 
 

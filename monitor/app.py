@@ -1,0 +1,266 @@
+"""Wiring: build every component from the settings, once, for ``run``, ``demo`` and
+``dispatch``. The daemon calls these methods; it never reaches into the parts."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections.abc import Callable, Mapping
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from monitor import kcalendar
+from monitor.dispatcher import Dispatcher
+from monitor.errors import UserError
+from monitor.logs import add_secrets, redact
+from monitor.metrics import Metrics
+from monitor.payloads import PayloadResolver
+from monitor.pipeline import BodyPolicy, Pipeline
+from monitor.settings import ConfigError, Settings
+from monitor.timeline import Timeline, TimelineError, timeline_for
+from notifiers.base import DigestMessage, Notifier, NotifierConfigError
+from storage import deliveries as outbox
+from storage import meta
+from storage import subscribers as subs
+from storage.db import Database
+from storage.migrate import upgrade
+from storage.models import Delivery, utcnow
+
+log = logging.getLogger("dartwatch.app")
+
+
+def _timeline_error(exc: TimelineError) -> Exception:
+    first = exc.errors[0] if getattr(exc, "errors", None) else str(exc)
+    return ConfigError(f"TIMELINE_FILE: {first}")
+
+
+class App:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        notifiers: Mapping[str, Notifier] | None = None,
+        dart_transport: Any = None,
+        clock: Callable[[], datetime] = kcalendar.now_kst,
+        worker_id: str | None = None,
+        with_dart: bool = True,
+    ) -> None:
+        self.settings = settings
+        self.metrics = Metrics()
+        self.clock = clock
+        self.worker_id = worker_id or f"{socket.gethostname()}-{os.getpid()}"
+        self._given_notifiers = dict(notifiers) if notifiers is not None else None
+        self._dart_transport = dart_transport
+        self._with_dart = with_dart
+        self.db: Database
+        self.timeline: Timeline
+        self.notifiers: dict[str, Notifier] = {}
+        self.client: Any = None
+        self.poller: Any = None
+        self.pipeline: Pipeline
+        self.dispatcher: Dispatcher
+        self.bot: Any = None
+        self._fatal_reported: str | None = None
+
+    @property
+    def notifier_names(self) -> list[str]:
+        return list(self.notifiers)
+
+    # -- life cycle -----------------------------------------------------------------------
+    async def start(self) -> None:
+        """Check every setting and build the parts; fail fast with one clear line."""
+        settings = self.settings
+        self.timeline = timeline_for(settings, on_error=_timeline_error)
+        if self._given_notifiers is not None:
+            self.notifiers = self._given_notifiers
+        else:
+            from notifiers.registry import load_notifier_map
+
+            try:
+                self.notifiers = load_notifier_map(settings.notifiers)
+            except NotifierConfigError as exc:
+                raise ConfigError(str(exc)) from None
+        if "telegram" in self.notifiers:
+            settings.require_bot_token()
+        for notifier in self.notifiers.values():
+            add_secrets(*notifier.secrets())
+        if self._with_dart:
+            settings.require_dart_key()
+        await upgrade(settings.database_url)
+        self.db = Database(settings.database_url)
+        for notifier in self.notifiers.values():
+            await notifier.start()
+        if self._with_dart:
+            from monitor.poller import Poller, make_client
+
+            self.client = make_client(settings, self.db, transport=self._dart_transport)
+            self.poller = Poller(settings, self.db, self.client, clock=self.clock)
+        self.pipeline = Pipeline(
+            self.db,
+            self.timeline,
+            self.notifiers,
+            documents=self.client,
+            body_policy=BodyPolicy(
+                enabled=settings.document_fetch and self.client is not None,
+                max_bytes=settings.document_max_bytes,
+                timeout=settings.document_timeout_seconds,
+            ),
+            default_lang=settings.digest_lang,
+        )
+        self.dispatcher = Dispatcher(
+            self.db,
+            self.notifiers,
+            PayloadResolver(self.db, self.render_digest),
+            worker_id=self.worker_id,
+            batch_size=settings.dispatch_batch_size,
+            max_attempts=settings.delivery_max_attempts,
+            on_gone=self._destination_gone,
+            on_moved=self._destination_moved,
+            on_sent=self._sent,
+        )
+
+    async def close(self) -> None:
+        await self.stop_bot()
+        for notifier in self.notifiers.values():
+            try:
+                await notifier.close()
+            except Exception as exc:
+                log.warning("closing %s: %s", notifier.name, redact(str(exc)))
+        if self.client is not None:
+            await self.client.aclose()
+        await self.db.dispose()
+
+    # -- hooks for the dispatcher ---------------------------------------------------------
+    async def _destination_gone(self, row: Delivery, why: str) -> None:
+        if row.subscriber_id is None:
+            return
+        async with self.db.session() as session:
+            await subs.deactivate(session, row.subscriber_id, why[:200])
+
+    async def _destination_moved(self, row: Delivery, new_destination: str) -> None:
+        async with self.db.session() as session:
+            await subs.migrate_chat(session, int(row.destination), int(new_destination))
+
+    def _sent(self, row: Delivery, latency: float) -> None:
+        self.metrics.alerts.labels(row.notifier, row.kind).inc()
+        self.metrics.latency.observe(latency)
+
+    # -- leader work ----------------------------------------------------------------------
+    async def poll_and_process(self, daemon: Any = None) -> Any:
+        """One poll, then the pipeline (which also picks up anything a crash left)."""
+        result = None
+        if self.poller is not None:
+            result = await self.poller.poll()
+            self.metrics.polls.labels(result.status).inc()
+            self.metrics.filings.inc(len(result.new))
+            self.metrics.requests_today.set(await self._requests_today())
+            if result.status == "fatal":
+                await self._report_fatal(result)
+            elif result.status in ("quota", "budget"):
+                log.warning("%s", result.summary())
+            elif result.status == "failed":
+                log.warning("%s (the next poll repairs it)", result.summary())
+            elif result.new or result.events:
+                log.info("%s", result.summary())
+        await self.pipeline.run()
+        return result
+
+    async def _requests_today(self) -> int:
+        from monitor.dart.budget import used_today
+
+        return await used_today(self.db)
+
+    async def _report_fatal(self, result: Any) -> None:
+        message = "; ".join(result.errors) or "OpenDART refused the key"
+        if self._fatal_reported == message:
+            return
+        self._fatal_reported = message
+        log.error("polling stopped: %s (fix DART_API_KEY and restart)", message)
+        text = f"⚠️ dartwatch: OpenDART polling stopped — {message}"
+        await self.notify_admins(text, ref=f"dart-fatal:{kcalendar.today_kst().isoformat()}")
+
+    async def notify_admins(self, text: str, *, ref: str) -> int:
+        """Queue a plain text to every admin chat (Telegram), once per *ref*."""
+        telegram = self.notifiers.get("telegram")
+        if telegram is None or not self.settings.admin_chat_ids:
+            return 0
+        rows = [
+            outbox.NewDelivery(
+                kind="admin",
+                ref=ref,
+                notifier="telegram",
+                destination=str(chat),
+                payload={"text": text},
+            )
+            for chat in self.settings.admin_chat_ids
+        ]
+        async with self.db.session() as session:
+            queued = await outbox.enqueue(session, rows)
+        self.dispatcher.wake()
+        return queued
+
+    async def refresh_corp_codes(self) -> None:
+        if self.client is None:
+            return
+        from monitor.poller import refresh_corp_codes
+
+        await refresh_corp_codes(
+            self.db, self.client, max_age_hours=self.settings.corpcode_refresh_hours
+        )
+
+    async def housekeeping(self) -> None:
+        cutoff = utcnow() - timedelta(days=self.settings.delivery_retention_days)
+        purged = await outbox.purge_sent(self.db, cutoff)
+        if purged:
+            log.info("housekeeping: removed %d delivered rows older than %s", purged, cutoff)
+
+    async def write_meta(self, key: str, value: str) -> None:
+        await meta.set_value(self.db, key, value)
+
+    # -- digests --------------------------------------------------------------------------
+    async def render_digest(self, day: date, lang: str) -> DigestMessage:
+        from monitor.digest.service import render_digest_message
+
+        return await render_digest_message(self.db, self.timeline, day, lang)
+
+    async def send_digest(self, day: date) -> int:
+        """Queue the digest of business day *day* to every notifier that takes digests;
+        the outbox key (digest, date, notifier, destination) makes this idempotent, so a
+        restart never sends it twice."""
+        from monitor.digest.service import enqueue_digest
+
+        result = await enqueue_digest(self.db, self.notifiers, day, self.settings.digest_lang)
+        log.info(
+            "digest %s queued for %d destination(s) (%d already queued)",
+            day.isoformat(),
+            result.queued,
+            result.existing,
+        )
+        self.dispatcher.wake()
+        return result.queued
+
+    # -- the Telegram bot -----------------------------------------------------------------
+    async def start_bot(self, *, leader: bool) -> None:
+        if not leader or self.bot is not None or "telegram" not in self.notifiers:
+            return
+        from monitor.botservices import MonitorBotServices
+        from notifiers.telegram_bot.app import BotConfig, BotStartError, start_bot
+
+        try:
+            self.bot = await start_bot(
+                BotConfig.from_settings(self.settings),
+                self.db,
+                MonitorBotServices(self.db, self.timeline, on_queued=self.dispatcher.wake),
+            )
+        except NotifierConfigError as exc:
+            raise UserError(str(exc), exit_code=2) from None
+        except BotStartError as exc:
+            # Alerts still queue and are sent when Telegram is back; the next election
+            # round (or restart) tries the bot again.
+            log.error("%s", exc)
+
+    async def stop_bot(self) -> None:
+        if self.bot is not None:
+            bot, self.bot = self.bot, None
+            await bot.stop()

@@ -1,0 +1,50 @@
+"""``dartwatch backfill``: store history in <=3-month windows; pushes no alerts."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+
+def register(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "backfill", help="store past filings of the watched companies (no alerts)"
+    )
+    p.add_argument("--since", required=True, metavar="YYYY-MM-DD", help="first receipt date")
+    p.add_argument("--until", metavar="YYYY-MM-DD", help="last receipt date (default: today KST)")
+    p.set_defaults(handler="monitor.commands.backfill:run")
+
+
+async def run(args: argparse.Namespace, settings: Any) -> int:
+    from monitor.commands._dates import parse_day
+    from monitor.errors import UsageError
+    from monitor.kcalendar import today_kst
+    from monitor.poller import Poller, make_client
+    from storage.db import Database
+    from storage.migrate import upgrade
+
+    since = parse_day(args.since, "--since")
+    until = parse_day(args.until, "--until") or today_kst()
+    assert since is not None
+    if since > until:
+        raise UsageError(f"--since {since} is after --until {until}")
+    if until > today_kst():
+        raise UsageError(f"--until {until} is in the future")
+    settings.require_dart_key()
+    await upgrade(settings.database_url)
+    db = Database(settings.database_url)
+
+    def progress(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    try:
+        client = make_client(settings, db)
+        try:
+            result = await Poller(settings, db, client).backfill(since, until, progress=progress)
+        finally:
+            await client.aclose()
+    finally:
+        await db.dispose()
+    print(result.summary())
+    return 0 if result.ok else 1

@@ -1,0 +1,162 @@
+"""``dartwatch demo``: the whole pipeline on a replayed day, with no key and no network.
+
+A bundled local OpenDART (``monitor.fakedart``) serves a realistic day for the five
+companies; filings appear over about a minute (one is amended, several are about AI).
+The real daemon polls it, matches each filing to the K-AI timeline and prints alerts
+through the console notifier, on SQLite in a temporary folder; then the day's digest
+is written as HTML and Markdown, and the command exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def register(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "demo", help="watch a replayed day of filings on a bundled local OpenDART (no key)"
+    )
+    p.add_argument("--lang", choices=["ko", "en"], default="ko", help="alert and digest language")
+    p.add_argument(
+        "--seconds",
+        type=float,
+        default=60.0,
+        help="how long the replayed day takes to appear (default 60)",
+    )
+    p.add_argument("--dir", default=None, help="folder for the database and digest files")
+    p.set_defaults(handler="monitor.commands.demo:run")
+
+
+async def run(args: argparse.Namespace, settings: Any) -> int:
+    import asyncio
+    import logging
+    import sys
+    import tempfile
+    import time
+    from datetime import timedelta
+    from pathlib import Path
+
+    from monitor import kcalendar
+    from monitor.app import App
+    from monitor.daemon import Daemon
+    from monitor.errors import UsageError
+    from monitor.fakedart import FakeDart
+    from monitor.loopback import serve_on_loop
+    from monitor.settings import load_settings
+    from notifiers.console import ConsoleNotifier, ConsoleSettings
+    from storage import deliveries as outbox
+    from storage.filings import counts_by_state
+
+    if not 5 <= args.seconds <= 3600:
+        raise UsageError("--seconds must be between 5 and 3600")
+    folder = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="dartwatch-demo-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    if not args.dir:
+        for old in folder.glob("demo.db*"):
+            old.unlink()
+    say = print
+    key = "d" * 40  # the local OpenDART accepts this demo key; no real key is involved
+    fake = FakeDart(keys={key})
+    logging.getLogger().setLevel(logging.WARNING)
+
+    async with serve_on_loop(fake) as url:
+        demo = load_settings(
+            DART_API_KEY=key,
+            DART_BASE_URL=f"{url}/api",
+            DATABASE_URL=f"sqlite:///{folder / 'demo.db'}",
+            NOTIFIERS="console",
+            POLL_INTERVAL_SECONDS=2,
+            POLL_IDLE_INTERVAL_SECONDS=2,
+            DIGEST_LANG=args.lang,
+            TELEGRAM_BOT_TOKEN=None,
+            METRICS_PORT=None,
+            TIMELINE_FILE=settings.timeline_file,
+        )
+        console = ConsoleNotifier(ConsoleSettings(lang=args.lang))
+        app = App(demo, notifiers={"console": console})
+        say(
+            "dartwatch demo — a replayed day of OpenDART filings for NAVER, SK Telecom, "
+            "SK, LG and NCSOFT,\neach placed on the K-AI project timeline"
+        )
+        say(f"  local OpenDART: {url}/api   database: {folder / 'demo.db'}")
+        await app.start()
+
+        # History first, silently: a month of filings gives the digest its trend.
+        today = kcalendar.today_kst()
+        history = await app.poller.backfill(today - timedelta(days=30), today - timedelta(days=1))
+        say(f"  backfilled {len(history.new)} filings of the last 30 days (stored, not alerted)")
+
+        start = kcalendar.now_kst() + timedelta(seconds=2)
+        rows = fake.replay_day(start, span_seconds=args.seconds)
+        last_visible = max(r.visible_at for r in rows)
+        say(
+            f"  {len(rows)} filings will appear over ~{args.seconds:.0f} s; "
+            "alerts print as they arrive\n"
+        )
+
+        stop = asyncio.Event()
+        daemon = Daemon(demo, app, stop=stop)
+        runner = asyncio.create_task(daemon.run())
+        tty = sys.stderr.isatty()
+        began = time.monotonic()
+        last_line = 0.0
+        deadline = began + args.seconds + 120
+        settled_polls = 0
+        last_poll_seen = None
+        while time.monotonic() < deadline and not runner.done():
+            await asyncio.sleep(1)
+            now = kcalendar.now_kst()
+            published = sum(1 for r in rows if r.visible_at <= now)
+            sent = app.dispatcher.stats.sent
+            left = max(0.0, (last_visible - now).total_seconds())
+            line = (
+                f"⏳ {published}/{len(rows)} filings published · {sent} alerts delivered"
+                f" · ~{left:.0f} s left"
+            )
+            if tty:
+                print(f"\r{line}   ", end="", file=sys.stderr, flush=True)
+            elif time.monotonic() - last_line >= 10:
+                print(line, file=sys.stderr, flush=True)
+                last_line = time.monotonic()
+            if left > 0:
+                continue
+            if daemon.gate.last_started != last_poll_seen:
+                last_poll_seen = daemon.gate.last_started
+                settled_polls += 1
+            due = (await outbox.counts(app.db)).get("pending", 0)
+            if (
+                settled_polls >= 2
+                and due == 0
+                and (await counts_by_state(app.db)).get("pending", 0) == 0
+            ):
+                break
+        if tty:
+            print(file=sys.stderr)
+        stop.set()
+        code = await runner
+        if code != 0:
+            return code
+
+    # The digest of the business day these filings belong to (weekends roll forward).
+    from storage.db import Database
+
+    db = Database(demo.database_url)
+    app.db = db
+    day = kcalendar.next_business_day(today)
+    try:
+        message = await app.render_digest(day, args.lang)
+    finally:
+        await db.dispose()
+    html = folder / f"digest-{day.isoformat()}.html"
+    md = folder / f"digest-{day.isoformat()}.md"
+    html.write_text(message.html, encoding="utf-8")
+    md.write_text(message.markdown, encoding="utf-8")
+    stats = app.dispatcher.stats
+    say("")
+    say(f"done: {stats.sent} alerts delivered, {stats.dead} failed.")
+    say(f"digest for {day.isoformat()} ({'covers the weekend' if day != today else 'today'}):")
+    say(f"  {html}")
+    say(f"  {md}")
+    say("next: put your OpenDART key in .env (see .env.example) and run `dartwatch run`.")
+    return 0

@@ -1,0 +1,55 @@
+"""``dartwatch dispatch``: run only the delivery dispatcher (extra senders, or flushing
+the outbox by hand)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+from datetime import timedelta
+from typing import Any
+
+
+def register(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "dispatch", help="send queued deliveries (until empty with --until-empty)"
+    )
+    p.add_argument(
+        "--until-empty", action="store_true", help="exit once nothing is due (default: run on)"
+    )
+    p.add_argument(
+        "--lease",
+        type=float,
+        default=120.0,
+        help="seconds after which another dispatcher's unfinished claims are taken back",
+    )
+    p.set_defaults(handler="monitor.commands.dispatch:run")
+
+
+async def run(args: argparse.Namespace, settings: Any) -> int:
+    from monitor.app import App
+
+    if args.lease <= 0:
+        from monitor.errors import UsageError
+
+        raise UsageError("--lease must be positive")
+    app = App(settings, with_dart=False)
+    await app.start()
+    app.dispatcher.lease = timedelta(seconds=args.lease)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        if args.until_empty:
+            while not stop.is_set() and await app.dispatcher.run_once():
+                pass
+        else:
+            await app.dispatcher.run_forever(stop)
+    finally:
+        await app.close()
+    s = app.dispatcher.stats
+    print(f"sent {s.sent}, retried {s.retried}, dead {s.dead}, dropped {s.dropped}")
+    return 0

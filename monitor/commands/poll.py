@@ -1,0 +1,69 @@
+"""``dartwatch poll``: one poll cycle (no daemon), with a one-line summary."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def register(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "poll", help="poll OpenDART once for the watched companies and store new filings"
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="clear a recorded key rejection (010/011/012/901) and try again",
+    )
+    p.add_argument(
+        "--strategy",
+        choices=["auto", "per-company", "market-wide"],
+        default="auto",
+        help="query plan (default: the cheaper one in requests)",
+    )
+    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.set_defaults(handler="monitor.commands.poll:run")
+
+
+async def run(args: argparse.Namespace, settings: Any) -> int:
+    import json
+
+    from monitor.dart.budget import clear_fatal
+    from monitor.poller import Poller, make_client
+    from storage.db import Database
+    from storage.migrate import upgrade
+
+    settings.require_dart_key()
+    await upgrade(settings.database_url)
+    db = Database(settings.database_url)
+    try:
+        if args.force:
+            await clear_fatal(db)
+        client = make_client(settings, db)
+        try:
+            prefer = None if args.strategy == "auto" else args.strategy
+            result = await Poller(settings, db, client, prefer=prefer).poll()
+        finally:
+            await client.aclose()
+    finally:
+        await db.dispose()
+    if args.format == "json":
+        print(
+            json.dumps(
+                {
+                    "status": result.status,
+                    "strategy": result.strategy,
+                    "new": result.new,
+                    "events": [{"rcept_no": r, "kind": k} for r, k in result.events],
+                    "requests": result.requests,
+                    "listed": result.listed,
+                    "rejected": result.rejected,
+                    "errors": result.errors,
+                    "resume_at": result.resume_at.isoformat() if result.resume_at else None,
+                },
+                ensure_ascii=False,
+            )
+        )
+    else:
+        print(result.summary())
+    return 0 if result.ok else 1

@@ -1,0 +1,179 @@
+"""``dartwatch status``: how ingestion stands (last poll, requests today against the
+budget, quota pause, key state, stored filings, corpCode cache).
+
+The output is a list of sections, each a function of :class:`StatusContext`; other
+parts of dartwatch add theirs by appending to :data:`SECTIONS`.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(slots=True)
+class StatusContext:
+    settings: Any
+    db: Any
+
+
+@dataclass(slots=True)
+class Section:
+    title: str
+    items: list[tuple[str, str]] = field(default_factory=list)
+    # A line an operator must act on (quota pause, rejected key): shown first.
+    alert: str | None = None
+
+
+SectionFn = Callable[[StatusContext], Awaitable[Section]]
+
+
+def _when(moment: Any) -> str:
+    if moment is None:
+        return "-"
+    from monitor.kcalendar import KST
+
+    return f"{moment.astimezone(KST):%Y-%m-%d %H:%M:%S} KST"
+
+
+async def poll_section(ctx: StatusContext) -> Section:
+    from storage import pollruns
+
+    section = Section("poll")
+    last = await pollruns.last(ctx.db, "poll")
+    ok = await pollruns.last_ok(ctx.db, "poll")
+    if last is None:
+        section.items.append(("last poll", "never (run `dartwatch poll`)"))
+        return section
+    section.items.append(("last poll", f"{_when(last.started_at)} — {last.status}"))
+    section.items.append(
+        (
+            "  result",
+            f"{last.new_filings} new, {last.updated_filings} changed, {last.requests} requests",
+        )
+    )
+    if last.error:
+        section.items.append(("  error", last.error[:200]))
+    section.items.append(("last successful poll", _when(ok.started_at) if ok else "never"))
+    backfill = await pollruns.last(ctx.db, "backfill")
+    if backfill is not None:
+        section.items.append(
+            (
+                "last backfill",
+                f"{_when(backfill.started_at)} — {backfill.status}, {backfill.new_filings} new",
+            )
+        )
+    return section
+
+
+async def requests_section(ctx: StatusContext) -> Section:
+    from monitor.dart.budget import used_today
+
+    used = await used_today(ctx.db)
+    budget = ctx.settings.dart_daily_budget
+    return Section(
+        "OpenDART requests",
+        [
+            ("today (KST)", f"{used} / {budget} (DART_DAILY_BUDGET; OpenDART allows 20,000)"),
+            ("per minute at most", str(ctx.settings.dart_max_per_minute)),
+        ],
+    )
+
+
+async def quota_section(ctx: StatusContext) -> Section:
+    from monitor.dart.budget import fatal_state, quota_paused_until
+
+    section = Section("OpenDART access")
+    paused = await quota_paused_until(ctx.db)
+    key = ctx.settings.dart_api_key.get_secret_value() if ctx.settings.dart_api_key else None
+    fatal = await fatal_state(ctx.db, key)
+    if paused is not None:
+        section.alert = f"quota exceeded (020): no OpenDART calls until {_when(paused)}"
+    section.items.append(("quota pause", _when(paused) if paused else "none"))
+    if fatal is not None:
+        section.alert = (
+            f"OpenDART rejected the key (status {fatal.status}) at {_when(fatal.at)}: polling "
+            "stopped; fix DART_API_KEY or run `dartwatch poll --force`"
+        )
+        section.items.append(("key", f"REJECTED (status {fatal.status})"))
+    else:
+        section.items.append(("key", "set" if key else "not set (DART_API_KEY)"))
+    return section
+
+
+async def filings_section(ctx: StatusContext) -> Section:
+    from storage import filings
+
+    states = await filings.counts_by_state(ctx.db)
+    events = await filings.unprocessed_events(ctx.db, limit=10_000)
+    total = sum(states.values())
+    detail = ", ".join(f"{k} {v}" for k, v in sorted(states.items())) or "none"
+    return Section(
+        "filings",
+        [("stored", f"{total} ({detail})"), ("unprocessed changes", str(len(events)))],
+    )
+
+
+async def corpcode_section(ctx: StatusContext) -> Section:
+    from monitor.poller import corp_code_age
+    from storage import corpcodes
+
+    count = await corpcodes.count(ctx.db)
+    age = await corp_code_age(ctx.db)
+    age_text = f"{age.total_seconds() / 3600:.1f} h old" if age is not None else "never loaded"
+    return Section("corpCode cache", [("companies", f"{count} ({age_text})")])
+
+
+SECTIONS: list[SectionFn] = [
+    poll_section,
+    requests_section,
+    quota_section,
+    filings_section,
+    corpcode_section,
+]
+
+
+def register(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "status", help="last poll, requests used today, quota pause, key state"
+    )
+    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.set_defaults(handler="monitor.commands.status:run")
+
+
+async def collect(settings: Any, db: Any) -> list[Section]:
+    ctx = StatusContext(settings, db)
+    return [await fn(ctx) for fn in SECTIONS]
+
+
+async def run(args: argparse.Namespace, settings: Any) -> int:
+    import json
+
+    from storage.db import Database
+    from storage.migrate import upgrade
+
+    await upgrade(settings.database_url)
+    db = Database(settings.database_url)
+    try:
+        sections = await collect(settings, db)
+    finally:
+        await db.dispose()
+    if args.format == "json":
+        print(
+            json.dumps(
+                [{"title": s.title, "alert": s.alert, "items": dict(s.items)} for s in sections],
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return 0
+    for s in sections:
+        if s.alert:
+            print(f"!! {s.alert}")
+    for s in sections:
+        print(f"[{s.title}]")
+        for label, value in s.items:
+            print(f"  {label:<22} {value}")
+    return 0

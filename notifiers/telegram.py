@@ -1,0 +1,296 @@
+"""The Telegram notifier: alerts, digests and texts to subscribers' chats.
+
+Destinations are subscribers (one outbox row per chat), so ``per_subscriber`` is
+True. Limits are Telegram's (Bot FAQ): about 30 messages/s overall, 1/s per chat,
+20/min per group — :meth:`TelegramNotifier.min_interval_for` tells the dispatcher
+which applies to a chat. The notifier paces nothing itself except the parts of one
+multi-part message; it classifies every failure into the types of
+:mod:`notifiers.base` so the dispatcher can decide.
+
+The bot token is in every request URL: errors are re-raised with redacted texts and
+without their cause chain, and the token filter is installed on httpx/PTB loggers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import warnings
+from collections.abc import Awaitable
+from datetime import timedelta
+from typing import Any, ClassVar, TypeVar
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import SettingsConfigDict
+from telegram import Bot, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
+from telegram.request import HTTPXRequest
+
+from notifiers.base import (
+    Alert,
+    DestinationGone,
+    DestinationMoved,
+    DigestMessage,
+    Notifier,
+    NotifierConfigError,
+    NotifierError,
+    NotifierSettings,
+    PermanentError,
+    TransientError,
+)
+from notifiers.telegram_bot.redaction import install_log_redaction, redact_token
+from notifiers.telegram_format import MAX_CHARS, digest_parts, format_alert_html, split_text
+
+log = logging.getLogger("dartwatch.telegram")
+
+T = TypeVar("T")
+
+DEFAULT_BASE_URL = "https://api.telegram.org/bot"
+PRIVATE_INTERVAL = 1.0  # seconds between messages to one chat
+GROUP_INTERVAL = 3.0  # 20 messages per minute per group or channel
+
+
+class TelegramSettings(NotifierSettings):
+    """``TELEGRAM_*`` settings (the token, base URL and webhook URL are shared with the
+    daemon's settings object under the same names)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="TELEGRAM_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        env_ignore_empty=True,
+    )
+
+    bot_token: SecretStr | None = None
+    base_url: str = DEFAULT_BASE_URL
+    webhook_url: str | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
+    webhook_secret: SecretStr | None = None
+    timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    connection_pool: int = Field(default=64, ge=1, le=1024)
+
+    @field_validator("base_url")
+    @classmethod
+    def _check_base_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL such as https://api.telegram.org/bot")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _check_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        # Telegram accepts 1-256 characters A-Z, a-z, 0-9, _ and -.
+        if value is not None:
+            raw = value.get_secret_value()
+            if not (1 <= len(raw) <= 256) or not all(c.isalnum() or c in "_-" for c in raw):
+                raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
+    def require_token(self) -> str:
+        if self.bot_token is None or not self.bot_token.get_secret_value().strip():
+            raise NotifierConfigError(
+                "TELEGRAM_BOT_TOKEN: not set; create a bot with @BotFather and put its token here"
+            )
+        return self.bot_token.get_secret_value().strip()
+
+
+def make_request(settings: TelegramSettings, *, pool: int | None = None) -> HTTPXRequest:
+    timeout = settings.timeout_seconds
+    return HTTPXRequest(
+        connection_pool_size=pool or settings.connection_pool,
+        read_timeout=timeout,
+        write_timeout=timeout,
+        connect_timeout=timeout,
+        pool_timeout=timeout,
+    )
+
+
+def retry_after_seconds(exc: RetryAfter) -> float:
+    with warnings.catch_warnings():
+        # PTB warns about the int/timedelta change unless PTB_TIMEDELTA is set.
+        warnings.simplefilter("ignore")
+        value: Any = exc.retry_after
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    return float(value)
+
+
+def classify(exc: TelegramError, *tokens: str) -> NotifierError:
+    """A python-telegram-bot error as the dispatcher's error type, with a clean text.
+
+    Order matters: ``BadRequest`` and ``TimedOut`` are subclasses of ``NetworkError``.
+    """
+    text = redact_token(f"{type(exc).__name__}: {exc.message}", *tokens)
+    if isinstance(exc, ChatMigrated):
+        return DestinationMoved(text, str(exc.new_chat_id))
+    if isinstance(exc, RetryAfter):
+        return TransientError(text, retry_after=retry_after_seconds(exc))
+    if isinstance(exc, Forbidden):
+        return DestinationGone(text)
+    if isinstance(exc, BadRequest):
+        if "chat not found" in exc.message.lower():
+            return DestinationGone(text)
+        return PermanentError(text)
+    if isinstance(exc, TimedOut):
+        # The message may have gone out; a retry risks a duplicate, losing it is worse.
+        return TransientError(text)
+    if isinstance(exc, InvalidToken):
+        return TransientError(f"{text} (check TELEGRAM_BOT_TOKEN)")
+    if isinstance(exc, NetworkError):
+        return TransientError(text)
+    return TransientError(text)
+
+
+def chat_id_of(destination: str) -> int | str:
+    """Outbox destinations are chat ids as text; ``@channelname`` is allowed too."""
+    destination = destination.strip()
+    if destination.startswith("@") and len(destination) > 1:
+        return destination
+    try:
+        return int(destination)
+    except ValueError:
+        raise PermanentError(f"not a Telegram chat id: {destination[:40]!r}") from None
+
+
+class _Spacer:
+    """Spaces request starts at least ``1/rate`` apart, measured when each one starts.
+
+    The dispatcher paces by a precomputed schedule; after an event-loop stall (a slow
+    database commit, a busy CPU) several scheduled sends wake together and would reach
+    Telegram as a burst, which it answers with 429. Spacing at the moment of sending
+    turns that burst back into a steady stream. A 429 pauses everything for the time
+    Telegram asked.
+    """
+
+    def __init__(self, rate: float) -> None:
+        self.interval = 1.0 / rate
+        self._last = float("-inf")
+        self._paused_until = 0.0
+        self._lock = asyncio.Lock()
+
+    async def wait(self) -> None:
+        async with self._lock:
+            now = time.monotonic()
+            delay = max(self._last + self.interval, self._paused_until) - now
+            if delay > 0:
+                await asyncio.sleep(delay)
+            self._last = time.monotonic()
+
+    def pause(self, seconds: float) -> None:
+        self._paused_until = max(self._paused_until, time.monotonic() + seconds)
+
+
+class TelegramNotifier(Notifier):
+    name: ClassVar[str] = "telegram"
+    settings_model: ClassVar[type[NotifierSettings] | None] = TelegramSettings
+    rate_per_second: ClassVar[float | None] = 30.0
+    per_destination_interval: ClassVar[float] = PRIVATE_INTERVAL
+    max_message_chars: ClassVar[int | None] = MAX_CHARS
+    accepts_alerts: ClassVar[bool] = True
+    accepts_digests: ClassVar[bool] = True
+    per_subscriber: ClassVar[bool] = True
+
+    def __init__(self, settings: TelegramSettings | None = None, *, bot: Bot | None = None):
+        self.settings = settings or TelegramSettings()
+        self._token = self.settings.require_token()
+        install_log_redaction()
+        self._bot = bot or Bot(
+            self._token,
+            base_url=self.settings.base_url,
+            request=make_request(self.settings),
+        )
+        self._started = False
+        self._spacer = _Spacer(self.rate_per_second or 30.0)
+
+    @property
+    def bot(self) -> Bot:
+        return self._bot
+
+    def min_interval_for(self, destination: str) -> float:
+        """Seconds between two messages to *destination*: groups and channels (negative
+        ids, ``@names``) get 20/min, private chats 1/s."""
+        dest = destination.strip()
+        if dest.startswith(("-", "@")):
+            return GROUP_INTERVAL
+        return PRIVATE_INTERVAL
+
+    async def _call(self, action: Awaitable[T]) -> T:
+        try:
+            return await action
+        except TelegramError as exc:
+            error = classify(exc, self._token)
+            if isinstance(error, TransientError) and error.retry_after:
+                self._spacer.pause(error.retry_after)
+            raise error from None
+        except Exception as exc:  # httpx/transport surprises PTB did not wrap
+            message = redact_token(f"{type(exc).__name__}: {exc}", self._token)
+            raise TransientError(message) from None
+
+    async def start(self) -> None:
+        if not self._started:
+            await self._call(self._bot.initialize())
+            self._started = True
+
+    async def close(self) -> None:
+        if self._started:
+            self._started = False
+            try:
+                await self._bot.shutdown()
+            except Exception as exc:  # closing must never fail the shutdown
+                log.warning("closing the Telegram client: %s", redact_token(str(exc), self._token))
+
+    async def health(self) -> str:
+        me = await self._call(self._bot.get_me())
+        return f"ok (@{me.username})"
+
+    async def send_alert(self, alert: Alert, destination: str, *, lang: str = "ko") -> None:
+        await self.start()
+        text, markup = format_alert_html(alert, lang)
+        await self._spacer.wait()
+        await self._call(
+            self._bot.send_message(
+                chat_id=chat_id_of(destination),
+                text=text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
+
+    async def _send_parts(self, parts: list[str], destination: str) -> None:
+        chat_id = chat_id_of(destination)
+        if not parts:
+            raise PermanentError("nothing to send: the message is empty")
+        await self.start()
+        interval = self.min_interval_for(destination)
+        for index, part in enumerate(parts):
+            if index:
+                # One chat takes about one message per second (20/min for groups).
+                await asyncio.sleep(interval)
+            await self._spacer.wait()
+            await self._call(
+                self._bot.send_message(
+                    chat_id=chat_id,
+                    text=part,
+                    link_preview_options=LinkPreviewOptions(is_disabled=True),
+                )
+            )
+
+    async def send_digest(self, digest: DigestMessage, destination: str) -> None:
+        await self._send_parts(digest_parts(digest), destination)
+
+    async def send_text(self, text: str, destination: str) -> None:
+        await self._send_parts(split_text(text), destination)

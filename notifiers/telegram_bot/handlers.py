@@ -1,0 +1,524 @@
+"""One small async function per command; :data:`COMMANDS` wires them (app.py routes).
+
+Each handler receives a :class:`Request` (the chat, its language, the argument text
+and the dependencies) and answers through ``req.reply``. Texts come from the data
+file; anything a user typed is escaped before it is echoed.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Message
+from telegram.constants import ParseMode
+
+from notifiers.telegram_bot.resolve import MAX_ARGUMENT_CHARS, MAX_NAMES, Found, find, split_names
+from notifiers.telegram_bot.services import BotServices, CompanyInfo
+from notifiers.telegram_bot.texts import raw, t
+from notifiers.telegram_format import split_text, utf16_len
+from storage import subscribers as subs
+from storage.db import Database
+from storage.models import Subscriber
+
+log = logging.getLogger("dartwatch.telegram.bot")
+
+REPLY_LIMIT = 4000  # a little under Telegram's 4,096, for the joins
+CALLBACK_RE = re.compile(r"^(sub|unsub):(\d{8}|all)$")
+
+
+@dataclass(frozen=True)
+class BotDeps:
+    db: Database
+    services: BotServices
+    admin_chat_ids: frozenset[int] = frozenset()
+
+
+@dataclass
+class Request:
+    """One command to answer."""
+
+    bot: Bot
+    deps: BotDeps
+    chat_id: int
+    chat_type: str
+    chat_title: str
+    lang: str
+    command: str
+    args: str
+    user_language: str = "ko"
+    subscriber: Subscriber | None = None
+    sent: list[Message] = field(default_factory=list)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.chat_id in self.deps.admin_chat_ids
+
+    async def reply(self, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+        self.sent.append(
+            await self.bot.send_message(
+                chat_id=self.chat_id,
+                text=text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
+
+    async def reply_lines(self, lines: Sequence[str]) -> None:
+        """Send complete HTML lines, several messages if they do not fit in one."""
+        chunk: list[str] = []
+        size = 0
+        for line in lines:
+            n = utf16_len(line) + 1
+            if chunk and size + n > REPLY_LIMIT:
+                await self.reply("\n".join(chunk))
+                chunk, size = [], 0
+            chunk.append(line)
+            size += n
+        if chunk:
+            await self.reply("\n".join(chunk))
+
+    async def own_subscriber(self) -> Subscriber:
+        """This chat's subscriber row, created on first use."""
+        async with self.deps.db.session() as s:
+            sub = await subs.get_or_create(
+                s,
+                self.chat_id,
+                chat_type=self.chat_type,
+                title=self.chat_title,
+                language=self.user_language,
+            )
+        self.subscriber = sub
+        return sub
+
+
+Handler = Callable[[Request], Awaitable[None]]
+
+
+# --- helpers ------------------------------------------------------------------------
+
+
+def _names(companies: Sequence[CompanyInfo], lang: str) -> str:
+    return ", ".join(c.name(lang) for c in companies)
+
+
+def keyboard(
+    companies: Sequence[CompanyInfo], subscribed: set[str], lang: str
+) -> InlineKeyboardMarkup:
+    """Toggle buttons, two per row, then "subscribe to all"."""
+    buttons = [
+        InlineKeyboardButton(
+            ("✅ " if c.corp_code in subscribed else "➕ ") + c.name(lang),
+            callback_data=("unsub:" if c.corp_code in subscribed else "sub:") + c.corp_code,
+        )
+        for c in companies
+    ]
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    rows.append([InlineKeyboardButton(t(lang, "button_all"), callback_data="sub:all")])
+    return InlineKeyboardMarkup(rows)
+
+
+async def _subscribed_codes(req: Request) -> set[str]:
+    async with req.deps.db.session() as s:
+        sub = await subs.get(s, req.chat_id)
+        if sub is None or sub.id is None:
+            return set()
+        return set(await subs.subscriptions(s, sub.id))
+
+
+async def _buttons(req: Request, prompt_key: str) -> None:
+    companies = await req.deps.services.companies()
+    markup = keyboard(companies, await _subscribed_codes(req), req.lang)
+    await req.reply(t(req.lang, prompt_key), markup)
+
+
+def _too_long(req: Request) -> bool:
+    return len(req.args) > MAX_ARGUMENT_CHARS
+
+
+async def _explain_unresolved(req: Request, found: Found) -> str:
+    lang = req.lang
+    if found.ambiguous:
+        return t(lang, "ambiguous_company", query=found.query, names=_names(found.companies, lang))
+    line = t(lang, "unknown_company", query=found.query)
+    try:
+        wider = await req.deps.services.resolve(found.query)
+    except Exception as exc:  # the registry is a nicety here, never a reason to fail
+        log.warning("company lookup failed: %s", type(exc).__name__)
+        wider = None
+    if wider is not None and wider.corp_code:
+        line = t(lang, "not_watched", query=found.query, name=wider.name)
+    if found.suggestions:
+        line += "\n" + t(lang, "did_you_mean", names=_names(found.suggestions, lang))
+    return line
+
+
+# --- commands -----------------------------------------------------------------------
+
+
+async def cmd_start(req: Request) -> None:
+    await req.own_subscriber()
+    await req.reply(t(req.lang, "welcome"))
+    await _buttons(req, "buttons_prompt")
+
+
+async def cmd_help(req: Request) -> None:
+    text = t(req.lang, "help")
+    if req.is_admin:
+        text += "\n" + t(req.lang, "help_admin")
+    await req.reply(text)
+
+
+async def cmd_subscribe(req: Request) -> None:
+    if _too_long(req):
+        await req.reply(t(req.lang, "too_long", max=MAX_ARGUMENT_CHARS))
+        return
+    if not req.args.strip():
+        await _buttons(req, "buttons_prompt")
+        return
+    companies = list(await req.deps.services.companies())
+    parsed = split_names(req.args, companies)
+    if len(parsed.found) > MAX_NAMES:
+        await req.reply(t(req.lang, "too_many", max=MAX_NAMES))
+        return
+    sub = await req.own_subscriber()
+    assert sub.id is not None
+    if parsed.everything:
+        async with req.deps.db.session() as s:
+            await subs.subscribe(s, sub.id, [c.corp_code for c in companies])
+        await req.reply(t(req.lang, "subscribed_all", count=len(companies)))
+        return
+    wanted = [f.company for f in parsed.found if f.company is not None]
+    async with req.deps.db.session() as s:
+        added = set(await subs.subscribe(s, sub.id, [c.corp_code for c in wanted]))
+    lines = []
+    new = [c for c in _unique(wanted) if c.corp_code in added]
+    old = [c for c in _unique(wanted) if c.corp_code not in added]
+    if new:
+        lines.append(t(req.lang, "subscribed", names=_names(new, req.lang)))
+    if old:
+        lines.append(t(req.lang, "already_subscribed", names=_names(old, req.lang)))
+    unresolved = [f for f in parsed.found if f.company is None]
+    for found in unresolved:
+        lines.append(await _explain_unresolved(req, found))
+    if unresolved:
+        lines.append(t(req.lang, "companies_hint"))
+    await req.reply_lines(lines)
+
+
+def _unique(companies: Sequence[CompanyInfo]) -> list[CompanyInfo]:
+    seen: dict[str, CompanyInfo] = {}
+    for c in companies:
+        seen.setdefault(c.corp_code, c)
+    return list(seen.values())
+
+
+async def cmd_unsubscribe(req: Request) -> None:
+    if _too_long(req):
+        await req.reply(t(req.lang, "too_long", max=MAX_ARGUMENT_CHARS))
+        return
+    if not req.args.strip():
+        await _buttons(req, "buttons_prompt")
+        return
+    companies = list(await req.deps.services.companies())
+    parsed = split_names(req.args, companies)
+    if len(parsed.found) > MAX_NAMES:
+        await req.reply(t(req.lang, "too_many", max=MAX_NAMES))
+        return
+    async with req.deps.db.session() as s:
+        sub = await subs.get(s, req.chat_id)
+        if sub is None or sub.id is None:
+            removed: list[str] = []
+        elif parsed.everything:
+            removed = await subs.unsubscribe(s, sub.id)
+        else:
+            codes = [f.company.corp_code for f in parsed.found if f.company is not None]
+            removed = await subs.unsubscribe(s, sub.id, codes)
+    if parsed.everything:
+        await req.reply(t(req.lang, "unsubscribed_all" if removed else "nothing_to_unsubscribe"))
+        return
+    by_code = {c.corp_code: c for c in companies}
+    lines = []
+    gone = [by_code[c] for c in removed if c in by_code]
+    if gone:
+        lines.append(t(req.lang, "unsubscribed", names=_names(gone, req.lang)))
+    kept = [
+        f.company
+        for f in parsed.found
+        if f.company is not None and f.company.corp_code not in set(removed)
+    ]
+    if kept:
+        lines.append(t(req.lang, "not_subscribed", names=_names(_unique(kept), req.lang)))
+    for found in parsed.found:
+        if found.company is None:
+            lines.append(await _explain_unresolved(req, found))
+    await req.reply_lines(lines or [t(req.lang, "nothing_to_unsubscribe")])
+
+
+async def cmd_list(req: Request) -> None:
+    lang = req.lang
+    async with req.deps.db.session() as s:
+        sub = await subs.get(s, req.chat_id)
+        codes = await subs.subscriptions(s, sub.id) if sub and sub.id is not None else []
+    companies = await req.deps.services.companies()
+    order = {c.corp_code: i for i, c in enumerate(companies)}
+    by_code = {c.corp_code: c for c in companies}
+    codes = sorted(codes, key=lambda c: (order.get(c, len(order)), c))
+    lines = [t(lang, "list_header")]
+    if codes:
+        lines += [f"• {html.escape(by_code[c].name(lang) if c in by_code else c)}" for c in codes]
+    else:
+        lines.append(t(lang, "list_empty"))
+    if sub is not None:
+        quiet = (
+            t(lang, "quiet_range", start=f"{sub.quiet_start:02d}", end=f"{sub.quiet_end:02d}")
+            if sub.quiet_start is not None and sub.quiet_end is not None
+            else t(lang, "quiet_off_label")
+        )
+        lines.append("")
+        lines.append(
+            raw(
+                lang,
+                "list_settings",
+                lang=html.escape(t(sub.language, "lang_name")),
+                filter=html.escape(t(lang, "filter_ai" if sub.filter == "ai" else "filter_all")),
+                quiet=html.escape(quiet),
+                digest=html.escape(t(lang, "on" if sub.digest else "off")),
+            )
+        )
+    await req.reply_lines(lines)
+
+
+def _team_label(c: CompanyInfo, lang: str) -> str:
+    team = c.team(lang)
+    if not team:
+        return t(lang, "no_team")
+    status = {"active": "team_status_active", "eliminated": "team_status_eliminated"}.get(
+        c.team_status or ""
+    )
+    return f"{team} ({t(lang, status)})" if status else team
+
+
+async def cmd_companies(req: Request) -> None:
+    lang = req.lang
+    lines = [t(lang, "companies_header")]
+    for c in await req.deps.services.companies():
+        lines.append(
+            t(
+                lang,
+                "company_line",
+                name=c.name(lang),
+                stock=c.stock_code or c.corp_code,
+                team=_team_label(c, lang),
+            )
+        )
+    await req.reply_lines(lines)
+
+
+async def cmd_timeline(req: Request) -> None:
+    try:
+        text = await req.deps.services.timeline_text(req.lang)
+    except Exception as exc:
+        log.error("timeline unavailable: %s", type(exc).__name__)
+        await req.reply(t(req.lang, "timeline_unavailable"))
+        return
+    # Escaping can grow the text: split the plain text with room to spare.
+    for part in split_text(text, limit=2000):
+        await req.reply(html.escape(part))
+
+
+async def cmd_latest(req: Request) -> None:
+    lang = req.lang
+    if _too_long(req):
+        await req.reply(t(lang, "too_long", max=MAX_ARGUMENT_CHARS))
+        return
+    corp_code = None
+    if req.args.strip():
+        found = find(req.args.strip(), list(await req.deps.services.companies()))
+        if found.company is None:
+            await req.reply(await _explain_unresolved(req, found))
+            return
+        corp_code = found.company.corp_code
+    alerts = await req.deps.services.latest(corp_code, 5)
+    if not alerts:
+        await req.reply(t(lang, "latest_empty"))
+        return
+    lines = [t(lang, "latest_header")]
+    for a in alerts:
+        lines.append(
+            t(
+                lang,
+                "latest_line",
+                date=a.rcept_date,
+                company=a.corp_name,
+                url=a.url,
+                title=a.report_nm[:300],
+                category=a.category_en if lang == "en" else a.category_ko,
+                relevance=a.relevance,
+            )
+        )
+    await req.reply_lines(lines)
+
+
+async def cmd_filter(req: Request) -> None:
+    value = req.args.strip().lower()
+    if value not in subs.FILTERS:
+        await req.reply(t(req.lang, "filter_usage"))
+        return
+    sub = await req.own_subscriber()
+    assert sub.id is not None
+    async with req.deps.db.session() as s:
+        await subs.set_filter(s, sub.id, value)
+    label = t(req.lang, "filter_ai" if value == "ai" else "filter_all")
+    await req.reply(t(req.lang, "filter_set", value=label))
+
+
+QUIET_RE = re.compile(r"^(\d{1,2})(?::00)?\s*[-~–]\s*(\d{1,2})(?::00)?$")
+
+
+async def cmd_quiet(req: Request) -> None:
+    value = req.args.strip().lower()
+    if value in ("off", "끄기", "해제"):
+        sub = await req.own_subscriber()
+        assert sub.id is not None
+        async with req.deps.db.session() as s:
+            await subs.set_quiet(s, sub.id, None, None)
+        await req.reply(t(req.lang, "quiet_disabled"))
+        return
+    m = QUIET_RE.match(value)
+    start, end = (int(m.group(1)) % 24, int(m.group(2)) % 24) if m else (-1, -1)
+    if not m or int(m.group(1)) > 24 or int(m.group(2)) > 24 or start == end:
+        await req.reply(t(req.lang, "quiet_usage"))
+        return
+    sub = await req.own_subscriber()
+    assert sub.id is not None
+    async with req.deps.db.session() as s:
+        await subs.set_quiet(s, sub.id, start, end)
+    span = t(req.lang, "quiet_range", start=f"{start:02d}", end=f"{end:02d}")
+    await req.reply(t(req.lang, "quiet_set", range=span))
+
+
+async def cmd_digest(req: Request) -> None:
+    value = req.args.strip().lower()
+    if value not in ("on", "off"):
+        await req.reply(t(req.lang, "digest_usage"))
+        return
+    sub = await req.own_subscriber()
+    assert sub.id is not None
+    async with req.deps.db.session() as s:
+        await subs.set_digest(s, sub.id, value == "on")
+    await req.reply(t(req.lang, "digest_set_on" if value == "on" else "digest_set_off"))
+
+
+async def cmd_lang(req: Request) -> None:
+    value = req.args.strip().lower()
+    if value not in subs.LANGUAGES:
+        await req.reply(t(req.lang, "lang_usage"))
+        return
+    sub = await req.own_subscriber()
+    assert sub.id is not None
+    async with req.deps.db.session() as s:
+        await subs.set_language(s, sub.id, value)
+    req.lang = value
+    await req.reply(t(value, "lang_set"))
+
+
+async def cmd_stop(req: Request) -> None:
+    async with req.deps.db.session() as s:
+        deleted = await subs.delete_all(s, req.chat_id)
+    await req.reply(t(req.lang, "stopped" if deleted else "stop_nothing"))
+
+
+async def cmd_stats(req: Request) -> None:
+    lang = req.lang
+    async with req.deps.db.session() as s:
+        st = await subs.stats(s)
+    figures: dict[str, object] = {
+        "subscribers": st.active,
+        "inactive": st.inactive,
+        "subscriptions": st.subscriptions,
+        "digest": st.digest,
+        **{f"chats_{k}": v for k, v in sorted(st.by_type.items())},
+    }
+    try:
+        figures.update(await req.deps.services.stats())
+    except Exception as exc:
+        figures["stats_error"] = type(exc).__name__
+    lines = [t(lang, "stats_header")]
+    lines += [t(lang, "stats_line", key=k, value=v) for k, v in figures.items()]
+    await req.reply_lines(lines)
+
+
+async def cmd_broadcast(req: Request) -> None:
+    text = req.args.strip()
+    if not text:
+        await req.reply(t(req.lang, "broadcast_usage"))
+        return
+    count = await req.deps.services.broadcast(text)
+    await req.reply(t(req.lang, "broadcast_queued", count=count))
+
+
+@dataclass(frozen=True)
+class Command:
+    handler: Handler
+    admin: bool = False
+    public: bool = True  # shown in the command menu (setMyCommands)
+
+
+#: The one place commands are wired: name -> handler (menu order).
+COMMANDS: dict[str, Command] = {
+    "start": Command(cmd_start),
+    "help": Command(cmd_help),
+    "subscribe": Command(cmd_subscribe),
+    "unsubscribe": Command(cmd_unsubscribe),
+    "list": Command(cmd_list),
+    "companies": Command(cmd_companies),
+    "timeline": Command(cmd_timeline),
+    "latest": Command(cmd_latest),
+    "filter": Command(cmd_filter),
+    "quiet": Command(cmd_quiet),
+    "digest": Command(cmd_digest),
+    "lang": Command(cmd_lang),
+    "stop": Command(cmd_stop),
+    "stats": Command(cmd_stats, admin=True, public=False),
+    "broadcast": Command(cmd_broadcast, admin=True, public=False),
+}
+
+
+# --- buttons ------------------------------------------------------------------------
+
+
+async def on_button(req: Request, data: str) -> tuple[str, InlineKeyboardMarkup | None]:
+    """A subscribe/unsubscribe button: returns (toast text, new keyboard or None).
+
+    Anything that is not one of our buttons for a watched company — forged, stale,
+    or from an older version — gets "this button no longer works" and changes nothing.
+    """
+    lang = req.lang
+    m = CALLBACK_RE.match(data or "")
+    companies = list(await req.deps.services.companies())
+    by_code = {c.corp_code: c for c in companies}
+    if not m or (m.group(2) != "all" and m.group(2) not in by_code):
+        return t(lang, "button_expired"), None
+    action, code = m.groups()
+    if action == "unsub" and code == "all":
+        return t(lang, "button_expired"), None
+    sub = await req.own_subscriber()
+    assert sub.id is not None
+    async with req.deps.db.session() as s:
+        if code == "all":
+            await subs.subscribe(s, sub.id, list(by_code))
+            toast = t(lang, "subscribed_all", count=len(by_code))
+        elif action == "sub":
+            await subs.subscribe(s, sub.id, [code])
+            toast = t(lang, "subscribed", names=by_code[code].name(lang))
+        else:
+            await subs.unsubscribe(s, sub.id, [code])
+            toast = t(lang, "unsubscribed", names=by_code[code].name(lang))
+        current = set(await subs.subscriptions(s, sub.id))
+    # Toasts are plain text (no parse mode): undo the escaping t() applied.
+    return html.unescape(toast), keyboard(companies, current, lang)

@@ -1,0 +1,119 @@
+"""monitor.botservices: the bot's view of dartwatch, over a real database and the
+bundled timeline — and the real bot answering through it."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from monitor.botservices import MonitorBotServices
+from monitor.matcher import FilingInput, match_filing
+from monitor.timeline import bundled_timeline
+from storage import deliveries as outbox
+from storage import subscribers as subs
+from storage.db import Database
+from storage.models import Company, CorpCode, Filing
+from tests.telegram_support import running_bot
+
+NAVER, LG, SK, OLD_SK = "00266961", "00120021", "00181712", "00144155"
+
+
+async def _seed(db: Database) -> None:
+    timeline = bundled_timeline()
+    async with db.session() as s:
+        s.add(Company(corp_code=NAVER, corp_name="NAVER", stock_code="035420", aliases=["네이버"]))
+        s.add(
+            Company(
+                corp_code=LG,
+                corp_name="LG",
+                corp_eng_name="LG Corp.",
+                stock_code="003550",
+                aliases=["엘지"],
+            )
+        )
+        s.add(CorpCode(corp_code=SK, corp_name="SK", stock_code="034730"))
+        s.add(CorpCode(corp_code=OLD_SK, corp_name="SK"))
+        s.add(CorpCode(corp_code="00126380", corp_name="삼성전자", stock_code="005930"))
+        ai = FilingInput(
+            "20260115000123",
+            NAVER,
+            "NAVER",
+            "주요사항보고서(AI 파운데이션 모델 투자 <GPU>)",
+            "20260115",
+            "035420",
+            "NAVER",
+        )
+        s.add(Filing(**{k: getattr(ai, k) for k in ai.__dataclass_fields__}))
+        s.add(match_filing(ai, timeline).to_row())
+        s.add(
+            Filing(
+                rcept_no="20260110000001",
+                corp_code=LG,
+                corp_name="LG",
+                report_nm="임원ㆍ주요주주특정증권등소유상황보고서",
+                rcept_dt="20260110",
+            )
+        )
+
+
+def services(db: Database) -> MonitorBotServices:
+    return MonitorBotServices(db, bundled_timeline(), today=lambda: date(2026, 1, 20))
+
+
+async def test_companies_carry_teams(sqlite_db: Database) -> None:
+    await _seed(sqlite_db)
+    companies = {c.corp_code: c for c in await services(sqlite_db).companies()}
+    assert set(companies) == {NAVER, LG}
+    assert companies[NAVER].aliases == ("네이버",)
+    assert companies[LG].name("en") == "LG Corp."
+    assert companies[LG].team_ko and companies[LG].team_status in ("active", "eliminated")
+
+
+async def test_resolve_beyond_the_watchlist(sqlite_db: Database) -> None:
+    await _seed(sqlite_db)
+    svc = services(sqlite_db)
+    assert (await svc.resolve("005930")).name == "삼성전자"
+    sk = await svc.resolve("SK")
+    assert sk.corp_code is None and {c for c, _ in sk.candidates} == {SK, OLD_SK}
+    assert await svc.resolve("없는회사") == type(sk)()
+
+
+async def test_latest_timeline_and_stats(sqlite_db: Database) -> None:
+    await _seed(sqlite_db)
+    svc = services(sqlite_db)
+    latest = await svc.latest(None, 5)
+    assert [a.rcept_no for a in latest] == ["20260115000123", "20260110000001"]
+    assert latest[0].relevance > 0 and latest[0].reasons
+    assert [a.corp_code for a in await svc.latest(LG, 5)] == [LG]
+    ko, en = await svc.timeline_text("ko"), await svc.timeline_text("en")
+    assert "2026-01-20" in ko and ko != en
+    figures = await svc.stats()
+    assert figures["deliveries_pending"] == 0 and "dart_requests_today" in figures
+
+
+async def test_broadcast_queues_one_row_per_active_chat(sqlite_db: Database) -> None:
+    woke: list[bool] = []
+    svc = MonitorBotServices(sqlite_db, bundled_timeline(), on_queued=lambda: woke.append(True))
+    async with sqlite_db.session() as s:
+        for chat in (1, 2, 3):
+            await subs.get_or_create(s, chat)
+        gone = await subs.get_or_create(s, 4)
+        assert gone.id is not None
+        await subs.deactivate(s, gone.id, "blocked")
+    assert await svc.broadcast("점검 안내") == 3
+    rows = await outbox.list_by_status(sqlite_db, ["pending"])
+    assert sorted(r.destination for r in rows) == ["1", "2", "3"]
+    assert {r.kind for r in rows} == {"broadcast"} and rows[0].payload == {"text": "점검 안내"}
+    assert woke == [True]
+
+
+async def test_real_bot_over_real_services(sqlite_db: Database) -> None:
+    await _seed(sqlite_db)
+    async with running_bot(sqlite_db, services=services(sqlite_db)) as env:  # type: ignore[arg-type]
+        [companies] = await env.say(5, "/companies")
+        assert "NAVER (035420)" in companies.text and "LG (003550)" in companies.text
+        [latest] = await env.say(5, "/latest 네이버")
+        assert "주요사항보고서(AI 파운데이션 모델 투자 <GPU>)" in latest.text
+        [timeline] = await env.say(5, "/timeline")
+        assert "2026-01-20" in timeline.text
+        [sub] = await env.say(5, "/subscribe 삼성전자 엘지")
+        assert "구독했습니다: LG" in sub.text and "감시 목록에 없는" in sub.text
