@@ -115,6 +115,7 @@ class App:
             worker_id=self.worker_id,
             batch_size=settings.dispatch_batch_size,
             max_attempts=settings.delivery_max_attempts,
+            lease=timedelta(seconds=settings.delivery_lease_seconds),
             on_gone=self._destination_gone,
             on_moved=self._destination_moved,
             on_sent=self._sent,

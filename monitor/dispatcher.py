@@ -99,7 +99,7 @@ class Dispatcher:
         batch_size: int = 50,
         concurrency: int = 32,
         max_attempts: int = 8,
-        lease: timedelta = timedelta(minutes=2),
+        lease: timedelta = timedelta(seconds=30),
         backoff_initial: float = 2.0,
         backoff_max: float = 900.0,
         on_gone: GoneHook | None = None,
@@ -166,9 +166,16 @@ class Dispatcher:
         try:
             while not stop.is_set():
                 if time.monotonic() - last_stale_check > self.lease.total_seconds() / 4:
-                    released = await outbox.release_stale(self.db, self.lease)
-                    if released:
-                        log.warning("took back %d deliveries from a dispatcher that died", released)
+                    try:
+                        # Our own claims first (heartbeat), then take back dead ones.
+                        await outbox.renew_claims(self.db, self.worker_id)
+                        released = await outbox.release_stale(self.db, self.lease)
+                        if released:
+                            log.warning(
+                                "took back %d deliveries from a dispatcher that died", released
+                            )
+                    except Exception as exc:
+                        log.error("outbox lease check failed: %s", redact(str(exc)))
                     last_stale_check = time.monotonic()
                 room = queue.maxsize - queue.qsize()
                 claimed = []

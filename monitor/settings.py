@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     delivery_max_attempts: int = Field(default=8, ge=1, le=100, alias="DELIVERY_MAX_ATTEMPTS")
     delivery_retention_days: int = Field(default=30, ge=1, alias="DELIVERY_RETENTION_DAYS")
     dispatch_batch_size: int = Field(default=50, ge=1, le=1000, alias="DISPATCH_BATCH_SIZE")
+    delivery_lease_seconds: float = Field(
+        default=30.0, ge=2, le=3600, alias="DELIVERY_LEASE_SECONDS"
+    )
 
     # --- notifiers ----------------------------------------------------------------
     notifiers: Annotated[list[str], NoDecode] = Field(

@@ -189,6 +189,18 @@ async def release_stale(db: Database, lease: timedelta, *, now: datetime | None 
         return int(result.rowcount or 0)
 
 
+async def renew_claims(db: Database, worker: str, *, now: datetime | None = None) -> int:
+    """Heartbeat: refresh the claim time of every row *worker* still holds, so a short
+    lease never takes back rows that are only waiting for their turn (rate limits)."""
+    async with db.session() as session:
+        result = await session.exec(
+            update(Delivery)
+            .where(_COLUMNS.status == SENDING, _COLUMNS.claimed_by.like(f"{worker}:%"))
+            .values(claimed_at=now or utcnow())
+        )
+        return int(result.rowcount or 0)
+
+
 async def release_worker(db: Database, worker: str) -> int:
     """Graceful shutdown: hand back everything this worker claimed but did not send."""
     async with db.session() as session:

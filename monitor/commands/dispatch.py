@@ -22,7 +22,8 @@ def register(sub: Any) -> None:
         "--lease",
         type=float,
         default=120.0,
-        help="seconds after which another dispatcher's unfinished claims are taken back",
+        help="seconds after which a dead dispatcher's claims are taken back "
+        "(default DELIVERY_LEASE_SECONDS)",
     )
     p.set_defaults(handler="monitor.commands.dispatch:run")
 
@@ -30,13 +31,14 @@ def register(sub: Any) -> None:
 async def run(args: argparse.Namespace, settings: Any) -> int:
     from monitor.app import App
 
-    if args.lease <= 0:
+    if args.lease is not None and args.lease <= 0:
         from monitor.errors import UsageError
 
         raise UsageError("--lease must be positive")
     app = App(settings, with_dart=False)
     await app.start()
-    app.dispatcher.lease = timedelta(seconds=args.lease)
+    if args.lease is not None:
+        app.dispatcher.lease = timedelta(seconds=args.lease)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
