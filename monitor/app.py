@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
@@ -62,6 +63,7 @@ class App:
         self.dispatcher: Dispatcher
         self.bot: Any = None
         self._fatal_reported: str | None = None
+        self._webhook_stack = contextlib.AsyncExitStack()
 
     @property
     def notifier_names(self) -> list[str]:
@@ -242,18 +244,40 @@ class App:
         return result.queued
 
     # -- the Telegram bot -----------------------------------------------------------------
+    @property
+    def webhook_mode(self) -> bool:
+        return bool(self.settings.telegram_webhook_url) and "telegram" in self.notifiers
+
     async def start_bot(self, *, leader: bool) -> None:
-        if not leader or self.bot is not None or "telegram" not in self.notifiers:
+        """Long polling: the leader alone reads updates. Webhook mode: every replica
+        answers the updates a load balancer hands it (handlers only touch the shared
+        database), so the bot runs everywhere."""
+        if self.bot is not None or "telegram" not in self.notifiers:
+            return
+        if not leader and not self.webhook_mode:
             return
         from monitor.botservices import MonitorBotServices
+        from monitor.loopback import serve_on_loop
         from notifiers.telegram_bot.app import BotConfig, BotStartError, start_bot
 
+        tg_settings = getattr(self.notifiers["telegram"], "settings", None)
+        secret = getattr(tg_settings, "webhook_secret", None)
         try:
             self.bot = await start_bot(
-                BotConfig.from_settings(self.settings),
+                BotConfig.from_settings(
+                    self.settings,
+                    webhook_secret=secret.get_secret_value() if secret is not None else None,
+                ),
                 self.db,
                 MonitorBotServices(self.db, self.timeline, on_queued=self.dispatcher.wake),
             )
+            if self.bot.webhook_app is not None:
+                host = str(getattr(tg_settings, "webhook_listen", "127.0.0.1"))
+                port = int(getattr(tg_settings, "webhook_port", 8443))
+                url = await self._webhook_stack.enter_async_context(
+                    serve_on_loop(self.bot.webhook_app, port, host=host)
+                )
+                log.info("telegram webhook receiver listening on %s", url)
         except NotifierConfigError as exc:
             raise UserError(str(exc), exit_code=2) from None
         except BotStartError as exc:
@@ -262,6 +286,8 @@ class App:
             log.error("%s", exc)
 
     async def stop_bot(self) -> None:
+        await self._webhook_stack.aclose()
+        self._webhook_stack = contextlib.AsyncExitStack()
         if self.bot is not None:
             bot, self.bot = self.bot, None
             await bot.stop()

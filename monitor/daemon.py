@@ -91,7 +91,8 @@ class Daemon:
 
     async def _on_deposed(self) -> None:
         self.metrics.leader.set(0)
-        await self.app.stop_bot()
+        if not self.app.webhook_mode:
+            await self.app.stop_bot()
 
     async def poll_tick(self) -> None:
         """Scheduled every few seconds; polls when due (leader only, never two at once)."""
@@ -190,6 +191,8 @@ class Daemon:
         if self.settings.metrics_port:
             self.metrics.serve(self.settings.metrics_port)
         await self.app.start()
+        if self.app.webhook_mode:
+            await self.app.start_bot(leader=False)
         self.scheduler = self._schedule()
         self.scheduler.start()
         tasks = [

@@ -25,10 +25,10 @@ def free_port() -> int:
         return port
 
 
-def _config(app: Any, port: int) -> uvicorn.Config:
+def _config(app: Any, port: int, host: str = "127.0.0.1") -> uvicorn.Config:
     return uvicorn.Config(
         app,
-        host="127.0.0.1",
+        host=host,
         port=port,
         log_level="warning",
         access_log=False,
@@ -60,10 +60,13 @@ def serve_in_thread(
 
 
 @contextlib.asynccontextmanager
-async def serve_on_loop(app: Any, port: int | None = None) -> AsyncIterator[str]:
-    """Run *app* on the running loop; yield its base URL."""
+async def serve_on_loop(
+    app: Any, port: int | None = None, *, host: str = "127.0.0.1"
+) -> AsyncIterator[str]:
+    """Run *app* on the running loop; yield its base URL. *host* other than loopback is
+    for the Telegram webhook receiver, which a reverse proxy or Telegram must reach."""
     port = port or free_port()
-    server = uvicorn.Server(_config(app, port))
+    server = uvicorn.Server(_config(app, port, host))
     # The caller owns SIGINT/SIGTERM; uvicorn must not take them over.
     server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
     task = asyncio.create_task(server.serve())
@@ -77,7 +80,7 @@ async def serve_on_loop(app: Any, port: int | None = None) -> AsyncIterator[str]
             await task
         raise RuntimeError(f"local server on port {port} did not start")
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://{host}:{port}"
     finally:
         server.should_exit = True
         with contextlib.suppress(Exception):

@@ -91,3 +91,72 @@ def test_run_end_to_end(tmp_path: Path) -> None:
     assert TEST_KEY not in log_text and TOKEN not in log_text
     events = [json.loads(line) for line in log_text.splitlines() if line.startswith("{")]
     assert any("stopped cleanly" in e["msg"] for e in events)
+
+
+def test_webhook_mode_answers_updates_posted_by_telegram(tmp_path: Path) -> None:
+    import httpx
+
+    from monitor.loopback import free_port
+
+    fake = FakeDart(keys={TEST_KEY}, dataset=False, noise_per_day=10)
+    tg = FakeTelegram()
+    port = free_port()
+    with serve_in_thread(fake) as dart_url, serve_in_thread(tg) as tg_url:
+        env = daemon_env(
+            dart_url=dart_url,
+            database_url=f"sqlite:///{tmp_path / 'hook.db'}",
+            extra={
+                "NOTIFIERS": "telegram",
+                "TELEGRAM_BOT_TOKEN": TOKEN,
+                "TELEGRAM_BASE_URL": f"{tg_url}/bot",
+                "TELEGRAM_WEBHOOK_URL": "https://bot.example.org/dartwatch",
+                "TELEGRAM_WEBHOOK_PORT": str(port),
+                "TELEGRAM_WEBHOOK_SECRET": "s3cret-token_1",
+            },
+        )
+        with running_daemon(env, tmp_path / "hook.log") as proc:
+            wait_for(
+                lambda: tg.webhook_url == "https://bot.example.org/dartwatch", 30, "setWebhook"
+            )
+            update = {
+                "update_id": 77,
+                "message": {
+                    "message_id": 1,
+                    "date": 1764300000,
+                    "chat": {"id": 555, "type": "private", "first_name": "Kim"},
+                    "from": {
+                        "id": 555,
+                        "is_bot": False,
+                        "first_name": "Kim",
+                        "language_code": "en",
+                    },
+                    "text": "/subscribe LG",
+                    "entities": [{"type": "bot_command", "offset": 0, "length": 10}],
+                },
+            }
+            hook = f"http://127.0.0.1:{port}/"
+            wait_for(lambda: _reachable(hook), 20, "the webhook receiver")
+            refused = httpx.post(hook, json=update, timeout=5)
+            assert refused.status_code == 403  # no secret: nobody else can inject updates
+            tg.add_chat(555, "private")
+            ok = httpx.post(
+                hook,
+                json=update,
+                timeout=5,
+                headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-token_1"},
+            )
+            assert ok.status_code == 200
+            wait_for(lambda: bool(tg.sent_messages(555)), 20, "the bot's reply")
+            assert "LG" in tg.sent_messages(555)[0].text
+            assert not tg.calls("getUpdates"), "webhook mode must not long-poll"
+            assert stop(proc) == 0
+
+
+def _reachable(url: str) -> bool:
+    import httpx
+
+    try:
+        httpx.get(url, timeout=1)
+    except httpx.HTTPError:
+        return False
+    return True

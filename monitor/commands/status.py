@@ -126,12 +126,61 @@ async def corpcode_section(ctx: StatusContext) -> Section:
     return Section("corpCode cache", [("companies", f"{count} ({age_text})")])
 
 
+async def deliveries_section(ctx: StatusContext) -> Section:
+    from storage import deliveries as outbox
+
+    counts = await outbox.counts(ctx.db)
+    section = Section(
+        "deliveries",
+        [
+            ("pending", str(counts.get("pending", 0) + counts.get("sending", 0))),
+            ("sent", str(counts.get("sent", 0))),
+            ("failed (dead letters)", str(counts.get("dead", 0))),
+            ("dropped (destination gone)", str(counts.get("dropped", 0))),
+        ],
+    )
+    if counts.get("dead"):
+        section.alert = (
+            f"{counts['dead']} deliveries failed: `dartwatch deliveries --failed` lists them, "
+            "`--retry` requeues them"
+        )
+    return section
+
+
+async def subscribers_section(ctx: StatusContext) -> Section:
+    from storage import subscribers as subs
+
+    async with ctx.db.session() as session:
+        stats = await subs.stats(session)
+    by_type = ", ".join(f"{k} {v}" for k, v in sorted(stats.by_type.items())) or "-"
+    return Section(
+        "subscribers (Telegram)",
+        [
+            ("active", str(stats.active)),
+            ("deactivated", str(stats.inactive)),
+            ("subscriptions", str(stats.subscriptions)),
+            ("daily digest on", str(stats.digest)),
+            ("chats by type", by_type),
+        ],
+    )
+
+
+async def leader_section(ctx: StatusContext) -> Section:
+    from storage import meta
+
+    value = await meta.get_value(ctx.db, "leader")
+    return Section("leader", [("last elected replica", value or "none yet (daemon not run)")])
+
+
 SECTIONS: list[SectionFn] = [
     poll_section,
     requests_section,
     quota_section,
     filings_section,
     corpcode_section,
+    deliveries_section,
+    subscribers_section,
+    leader_section,
 ]
 
 
