@@ -1,0 +1,72 @@
+"""`dartwatch run` and `dartwatch demo` as a user runs them: bad configuration is one
+line and exit 2; the demo works with no key and no network and exits 0."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import TEST_KEY
+
+
+def _run(
+    args: list[str], env: dict[str, str], cwd: Path, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("DART_", "TELEGRAM_"))}
+    base.update(env)
+    return subprocess.run(
+        [sys.executable, "-m", "monitor", *args],
+        env=base,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "setting"),
+    [
+        ({}, "DART_API_KEY"),
+        ({"DART_API_KEY": TEST_KEY, "NOTIFIERS": "webhook"}, "WEBHOOK_URL"),
+        ({"DART_API_KEY": TEST_KEY, "NOTIFIERS": "telegram"}, "TELEGRAM_BOT_TOKEN"),
+        ({"DART_API_KEY": TEST_KEY, "NOTIFIERS": "slak"}, "NOTIFIERS"),
+        ({"DART_API_KEY": TEST_KEY, "POLL_INTERVAL_SECONDS": "0"}, "POLL_INTERVAL_SECONDS"),
+        ({"DART_API_KEY": TEST_KEY, "TIMELINE_FILE": "missing.toml"}, "TIMELINE_FILE"),
+        ({"DART_API_KEY": "short"}, "DART_API_KEY"),
+        ({"DART_API_KEY": TEST_KEY, "DATABASE_URL": "mysql://x"}, "DATABASE_URL"),
+        ({"DART_API_KEY": TEST_KEY, "DIGEST_TIME": "25:00"}, "DIGEST_TIME"),
+    ],
+)
+def test_run_refuses_bad_configuration_in_one_line(
+    env: dict[str, str], setting: str, tmp_path: Path
+) -> None:
+    result = _run(["run"], {"DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", **env}, tmp_path)
+    assert result.returncode == 2, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert setting in lines[0] and "Traceback" not in result.stderr
+    assert "short" not in lines[0] or setting != "DART_API_KEY"  # secrets never echoed
+
+
+@pytest.mark.slow
+def test_demo_runs_with_no_key_and_no_network(tmp_path: Path) -> None:
+    result = _run(
+        ["demo", "--seconds", "6", "--lang", "en", "--dir", str(tmp_path / "demo")],
+        {},
+        tmp_path,
+        timeout=240,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    out = result.stdout
+    assert "View on DART" in out or "dart.fss.or.kr" in out
+    assert "K-AI" in out
+    assert "alerts delivered, 0 failed" in out
+    html = sorted((tmp_path / "demo").glob("digest-*.html"))
+    md = sorted((tmp_path / "demo").glob("digest-*.md"))
+    assert html and md and "<svg" in html[0].read_text()
+    assert "filings published" in result.stderr  # the progress line
