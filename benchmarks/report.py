@@ -44,9 +44,18 @@ def _fmt(value: Any) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--only", nargs="*", default=None, help="benchmark modules to run")
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="keep the previous figures of the modules not run this time",
+    )
     args = parser.parse_args(argv)
     rows: list[dict[str, Any]] = []
     failures = []
+    out = ROOT / "benchmarks" / "results" / "latest.json"
+    previous: list[dict[str, Any]] = []
+    if args.merge and out.exists():
+        previous = json.loads(out.read_text()).get("rows", [])
     for name in args.only or MODULES:
         started = time.perf_counter()
         try:
@@ -64,6 +73,9 @@ def main(argv: list[str] | None = None) -> int:
             failures.append((name, traceback.format_exc(limit=3)))
         print(f"[{name}: {time.perf_counter() - started:.1f}s]", file=sys.stderr)
 
+    ran = {r["group"] for r in rows}
+    rows = [r for r in previous if r.get("group") not in ran] + rows
+    rows.sort(key=lambda r: MODULES.index(r["group"]) if r.get("group") in MODULES else 99)
     header = (
         f"| {'figure':<58} | {'value':>12} | {'unit':<10} | {'target':<22} "
         f"| {'naive bot':>12} | ok |"
@@ -85,7 +97,6 @@ def main(argv: list[str] | None = None) -> int:
         "python": platform.python_version(),
         "machine": f"{platform.machine()}, {platform.system()}",
     }
-    out = ROOT / "benchmarks" / "results" / "latest.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(
         json.dumps(

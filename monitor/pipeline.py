@@ -24,16 +24,16 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import col, select
 
+from monitor.audience import fan_out
 from monitor.bodies import BodyResult, DocumentSource, fetch_body
 from monitor.matcher import MatchResult, alert_from_rows, match_filing
-from monitor.quiet import quiet_until
 from monitor.timeline import Timeline
 from notifiers.base import Alert, Notifier
 from storage import deliveries as outbox
 from storage import subscribers as subs
 from storage.db import Database
 from storage.matches import save_match
-from storage.models import Filing, FilingEvent, Match, utcnow
+from storage.models import Filing, FilingEvent, Match, Subscriber, utcnow
 
 log = logging.getLogger("dartwatch.pipeline")
 
@@ -195,40 +195,19 @@ class Pipeline:
         ref: str,
         now: datetime | None,
     ) -> list[outbox.NewDelivery]:
-        rows: list[outbox.NewDelivery] = []
-        moment = now or utcnow()
-        for name, notifier in self.notifiers.items():
-            if not notifier.accepts_alerts:
-                continue
-            if notifier.per_subscriber:
-                for sub in await subs.subscribers_for_alert(
-                    session, corp_code, ai_related=ai_related, notifier=name
-                ):
-                    held = quiet_until(moment, sub.quiet_start, sub.quiet_end)
-                    rows.append(
-                        outbox.NewDelivery(
-                            kind=ALERT,
-                            ref=ref,
-                            notifier=name,
-                            destination=str(sub.chat_id),
-                            subscriber_id=sub.id,
-                            payload={"lang": sub.language},
-                            next_attempt_at=held or moment,
-                        )
-                    )
-            else:
-                for dest in notifier.destinations():
-                    rows.append(
-                        outbox.NewDelivery(
-                            kind=ALERT,
-                            ref=ref,
-                            notifier=name,
-                            destination=dest,
-                            payload={"lang": self.default_lang},
-                            next_attempt_at=moment,
-                        )
-                    )
-        return rows
+        async def subscribers_of(notifier: str) -> list[Subscriber]:
+            return await subs.subscribers_for_alert(
+                session, corp_code, ai_related=ai_related, notifier=notifier
+            )
+
+        return await fan_out(
+            self.notifiers,
+            kind=ALERT,
+            ref=ref,
+            default_lang=self.default_lang,
+            now=now or utcnow(),
+            subscribers_of=subscribers_of,
+        )
 
 
 async def alert_for_ref(db: Database, ref: str) -> Alert:

@@ -13,11 +13,11 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from monitor.audience import fan_out
 from monitor.digest.builder import CompanyRef, Digest, TrendPoint, build_digest, trend_markers
 from monitor.digest.days import span, trend_window, yyyymmdd
 from monitor.digest.render import to_message
 from monitor.matcher import alert_from_match, alert_from_rows, match_filing
-from monitor.quiet import quiet_until
 from monitor.timeline import Timeline, team_of, timeline_box
 from notifiers.base import Alert, DigestMessage, Notifier
 from storage import deliveries as outbox
@@ -26,7 +26,7 @@ from storage.companies import list_companies
 from storage.db import Database
 from storage.digests import daily_counts, filings_between, queued_digest_destinations
 from storage.documents import get_documents
-from storage.models import utcnow
+from storage.models import Subscriber, utcnow
 
 DIGEST = "digest"
 
@@ -125,37 +125,19 @@ async def enqueue_digest(
     in their own language (held until their quiet hours end)."""
     moment = now or utcnow()
     ref = day.isoformat()
-    rows: list[outbox.NewDelivery] = []
     async with db.session() as session:
-        for name, notifier in notifiers.items():
-            if not notifier.accepts_digests:
-                continue
-            if notifier.per_subscriber:
-                for sub in await subs.digest_subscribers(session, notifier=name):
-                    held = quiet_until(moment, sub.quiet_start, sub.quiet_end)
-                    rows.append(
-                        outbox.NewDelivery(
-                            kind=DIGEST,
-                            ref=ref,
-                            notifier=name,
-                            destination=str(sub.chat_id),
-                            subscriber_id=sub.id,
-                            payload={"lang": sub.language},
-                            next_attempt_at=held or moment,
-                        )
-                    )
-            else:
-                for destination in notifier.destinations():
-                    rows.append(
-                        outbox.NewDelivery(
-                            kind=DIGEST,
-                            ref=ref,
-                            notifier=name,
-                            destination=destination,
-                            payload={"lang": lang},
-                            next_attempt_at=moment,
-                        )
-                    )
+
+        async def subscribers_of(notifier: str) -> list[Subscriber]:
+            return await subs.digest_subscribers(session, notifier=notifier)
+
+        rows = await fan_out(
+            notifiers,
+            kind=DIGEST,
+            ref=ref,
+            default_lang=lang,
+            now=moment,
+            subscribers_of=subscribers_of,
+        )
         # Counted here rather than from the INSERT's row count, which not every
         # driver reports for INSERT ... ON CONFLICT DO NOTHING.
         existing = await queued_digest_destinations(session, ref)
