@@ -96,7 +96,12 @@ def latency(filings: int = 50, interval: int = 2) -> dict[str, float]:
         serve_in_thread(fake) as dart,
         serve_in_thread(tg) as tgu,
     ):
-        proc = _daemon(_env(dart, tgu, Path(tmp) / "lat.db", interval), Path(tmp) / "lat.log")
+        log_path = Path(tmp) / "lat.log"
+        proc = _daemon(_env(dart, tgu, Path(tmp) / "lat.db", interval), log_path)
+
+        def log_tail() -> str:
+            return log_path.read_text(errors="replace")[-1500:]
+
         try:
             _wait(lambda: bool(tg.calls("getUpdates")), 30)
             # One investor per company: Telegram's 1 message/s per chat would otherwise
@@ -133,8 +138,10 @@ def latency(filings: int = 50, interval: int = 2) -> dict[str, float]:
                 _wait(done, filings * interval + 120)
             except TimeoutError:
                 got = {m.group(1) for s in received() if (m := RCPT.search(s.source))}
+                missing = sorted(set(visible) - got)
                 raise TimeoutError(
-                    f"only {len(got & set(visible))}/{len(visible)} alerts arrived"
+                    f"only {len(got & set(visible))}/{len(visible)} alerts arrived; "
+                    f"missing {missing[:5]}; log tail: {log_tail()}"
                 ) from None
             arrived: dict[str, float] = {}
             for s in received():

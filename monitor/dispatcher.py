@@ -120,7 +120,7 @@ class Dispatcher:
         self.on_moved = on_moved
         self.on_sent = on_sent
         self.stats = DispatchStats()
-        self._pacers = {name: _Pacer(n.rate_per_second) for name, n in self.notifiers.items()}
+        self._pacers = {name: _Pacer(n.rate_limit()) for name, n in self.notifiers.items()}
         self._dest_next: dict[tuple[str, str], float] = {}
         self._dest_locks: dict[tuple[str, str], asyncio.Lock] = {}
         self._wake = asyncio.Event()
@@ -233,10 +233,7 @@ class Dispatcher:
 
     # -- one row ------------------------------------------------------------------------
     async def _pace(self, notifier: Notifier, row: Delivery) -> None:
-        interval = notifier.per_destination_interval
-        custom = getattr(notifier, "min_interval_for", None)
-        if callable(custom):
-            interval = float(custom(row.destination))
+        interval = notifier.min_interval_for(row.destination)
         key = (row.notifier, row.destination)
         if interval > 0:
             lock = self._dest_locks.setdefault(key, asyncio.Lock())
@@ -272,6 +269,13 @@ class Dispatcher:
             self.stats.dead += 1
             return
         await self._pace(notifier, row)
+        gone_at = self._gone.get((row.notifier, row.destination))
+        if gone_at is not None and time.monotonic() - gone_at < 60:
+            # Found gone while this row waited for its turn (pacing serialises the
+            # rows of one chat): no doomed send.
+            await outbox.mark_dead(self.db, row.id, "destination gone", status=outbox.DROPPED)
+            self.stats.dropped += 1
+            return
         try:
             await self._send(notifier, row, payload)
         except DestinationMoved as exc:

@@ -254,6 +254,15 @@ class Notifier(abc.ABC):
     def destinations(self) -> list[str]:
         return [] if self.per_subscriber else ["default"]
 
+    def rate_limit(self) -> float | None:
+        """Messages per second across all destinations, as configured (defaults to the
+        class's declaration; a notifier whose limit depends on its settings overrides)."""
+        return self.rate_per_second
+
+    def min_interval_for(self, destination: str) -> float:
+        """Minimum seconds between two messages to *destination*."""
+        return self.per_destination_interval
+
     def secrets(self) -> list[str]:
         """Secret values this notifier holds (tokens, passwords, secret URLs), for the
         caller to register with its log redaction. By default every ``SecretStr`` of the

@@ -225,8 +225,9 @@ def classify_status(status: int, where: str, headers: httpx.Headers) -> Notifier
 class WebhookNotifier(Notifier):
     name: ClassVar[str] = "webhook"
     settings_model: ClassVar[type[NotifierSettings] | None] = WebhookSettings
-    rate_per_second: ClassVar[float | None] = 5.0
-    #: Slack allows about one message per second per incoming webhook
+    #: Slack and Discord allow about one message per second per incoming webhook; a
+    #: plain JSON receiver (your own service) is not throttled (see rate_limit()).
+    rate_per_second: ClassVar[float | None] = 1.0
     per_destination_interval: ClassVar[float] = 1.0
     #: Discord's embed description; Slack sections are cut to 3,000 per block
     max_message_chars: ClassVar[int | None] = 4096
@@ -246,6 +247,12 @@ class WebhookNotifier(Notifier):
     @property
     def where(self) -> str:
         return f"webhook {self._host}"
+
+    def rate_limit(self) -> float | None:
+        return None if self.settings.mode == "json" else self.rate_per_second
+
+    def min_interval_for(self, destination: str) -> float:
+        return 0.0 if self.settings.mode == "json" else self.per_destination_interval
 
     def _http(self) -> httpx.AsyncClient:
         if self._client is None:

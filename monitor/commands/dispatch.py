@@ -46,8 +46,18 @@ async def run(args: argparse.Namespace, settings: Any) -> int:
             loop.add_signal_handler(sig, stop.set)
     try:
         if args.until_empty:
-            while not stop.is_set() and await app.dispatcher.run_once():
-                pass
+            from storage import deliveries as outbox
+
+            # Until nothing is pending or claimed: rows a dead dispatcher still holds
+            # come back after the lease, and this run sends them too.
+            while not stop.is_set():
+                if await app.dispatcher.run_once():
+                    continue
+                counts = await outbox.counts(app.db)
+                if not counts.get("pending") and not counts.get("sending"):
+                    break
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=0.5)
         else:
             await app.dispatcher.run_forever(stop)
     finally:

@@ -1,0 +1,43 @@
+"""Fill an outbox with real alert rows: filings stored, matched by the real matcher and
+fanned out by the real pipeline to one webhook destination."""
+
+from __future__ import annotations
+
+from monitor.pipeline import Pipeline
+from monitor.timeline import load_timeline
+from notifiers.webhook import WebhookNotifier, WebhookSettings
+from storage.db import Database
+from storage.models import Filing
+
+WATCHED = ["00266961", "00159023", "00181712", "00120021", "00261443"]
+TITLES = [
+    "기타경영사항(자율공시)",
+    "임원ㆍ주요주주특정증권등소유상황보고서",
+    "타법인주식및출자증권취득결정",
+    "[기재정정]기업설명회(IR)개최(안내공시)",
+]
+
+
+def webhook(url: str, secret: str | None = "s3cret", timeout: float = 2.0) -> WebhookNotifier:
+    return WebhookNotifier(
+        WebhookSettings(url=url, secret=secret, timeout_seconds=timeout)  # type: ignore[arg-type]
+    )
+
+
+async def fill_outbox(db: Database, notifier: WebhookNotifier, n: int) -> list[str]:
+    """Store *n* filings and run the pipeline; returns their receipt numbers."""
+    rcept_nos = [f"20260115{i:06d}" for i in range(n)]
+    async with db.session() as s:
+        for i, rcept_no in enumerate(rcept_nos):
+            s.add(
+                Filing(
+                    rcept_no=rcept_no,
+                    corp_code=WATCHED[i % 5],
+                    corp_name=f"corp{i % 5}",
+                    report_nm=TITLES[i % len(TITLES)],
+                    rcept_dt="20260115",
+                    flr_nm="x",
+                )
+            )
+    await Pipeline(db, load_timeline(), {"webhook": notifier}).run(limit=n + 10)
+    return rcept_nos
