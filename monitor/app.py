@@ -117,6 +117,7 @@ class App:
             worker_id=self.worker_id,
             batch_size=settings.dispatch_batch_size,
             max_attempts=settings.delivery_max_attempts,
+            max_age=timedelta(hours=settings.delivery_max_age_hours),
             lease=timedelta(seconds=settings.delivery_lease_seconds),
             on_gone=self._destination_gone,
             on_moved=self._destination_moved,

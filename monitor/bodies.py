@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from monitor.dart import errors as dart_errors
@@ -73,14 +74,31 @@ def _classify(exc: BaseException) -> tuple[str, bool]:
     return "error", False
 
 
-async def cached_body(db: Database, rcept_no: str) -> BodyResult | None:
-    """The cached outcome for *rcept_no*, or None when it was never fetched."""
+# How long a malformed answer (not a ZIP, unreadable XML) stands before the next
+# match of the filing (`dartwatch rematch`, `explain`) asks OpenDART again; a missing
+# file (014) or a too-large one is final.
+ERROR_RETRY_AFTER = timedelta(hours=6)
+
+
+def _expired(fetched_at: datetime, now: datetime | None) -> bool:
+    if fetched_at.tzinfo is None:
+        fetched_at = fetched_at.replace(tzinfo=UTC)
+    return (now or datetime.now(UTC)) - fetched_at > ERROR_RETRY_AFTER
+
+
+async def cached_body(
+    db: Database, rcept_no: str, *, now: datetime | None = None
+) -> BodyResult | None:
+    """The cached outcome for *rcept_no*, or None when it was never fetched (or when
+    it failed with a malformed answer long enough ago to be worth another try)."""
     async with db.session() as session:
         row = await documents.get_document(session, rcept_no)
     if row is None:
         return None
     if row.status == documents.OK:
         return BodyResult(row.text, "ok", cached=True)
+    if row.status == documents.ERROR and _expired(row.fetched_at, now):
+        return None  # a malformed answer may have been a passing fault: ask once more
     status = row.status if row.status in ("missing", "too_large", "error", "skipped") else "error"
     return BodyResult(None, status, cached=True)
 

@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import importlib
 import inspect
+import signal
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -60,14 +61,46 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _TerminatedEarly(Exception):
+    """SIGTERM arrived before the daemon had its own signal handling in place."""
+
+
+def _terminate_early(signum: int, frame: Any) -> None:
+    raise _TerminatedEarly
+
+
 def _resolve(handler: str) -> Any:
     module_name, _, func = handler.partition(":")
     return getattr(importlib.import_module(module_name), func)
 
 
+# Long-running verbs: SIGTERM is how they are stopped, so it must be a clean stop
+# from the first moment (see _terminate_early).
+_DAEMON_VERBS = frozenset({"run", "dispatch"})
+
+
+def _verb(argv: Sequence[str]) -> str | None:
+    return next((a for a in argv if not a.startswith("-")), None)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if _verb(args_list) in _DAEMON_VERBS:
+        # A service manager may stop a daemon that is still starting (imports, database
+        # migration); that is a clean stop (exit 0), not death by signal (-15). Installed
+        # before anything heavy is imported; the daemon replaces it with its own handler
+        # once its event loop runs.
+        signal.signal(signal.SIGTERM, _terminate_early)
+    try:
+        return _main(args_list)
+    except _TerminatedEarly:
+        print("dartwatch: stopped by SIGTERM while starting", file=sys.stderr)
+        return 0
+
+
+def _main(args_list: list[str]) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(args_list)
     handler = getattr(args, "handler", None)
     if handler is None:
         parser.print_help()

@@ -78,6 +78,7 @@ class Daemon:
             on_deposed=self._on_deposed,
         )
         self._poll_lock = asyncio.Lock()
+        self._running_jobs: set[asyncio.Task[Any]] = set()
         self.polling_stopped_reason: str | None = None
         self._first_poll: asyncio.Task[None] | None = None
 
@@ -151,6 +152,29 @@ class Daemon:
         log.info("received %s: shutting down", sig.name)
         self.stop.set()
 
+    def _job(self, tick: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+        """A scheduled job whose task the daemon knows, so shutdown can let it finish or
+        cancel it and wait for it to unwind *before* the database engine is closed. A
+        job cut short is not an error: polls and digests are idempotent and run again
+        at the next start (without this the scheduler logs a traceback)."""
+
+        async def job() -> None:
+            task = asyncio.current_task()
+            if task is not None:
+                self._running_jobs.add(task)
+            try:
+                await tick()
+            except asyncio.CancelledError:
+                log.info(
+                    "%s interrupted by shutdown; it runs again at the next start", tick.__name__
+                )
+            finally:
+                if task is not None:
+                    self._running_jobs.discard(task)
+
+        job.__name__ = job.__qualname__ = tick.__name__
+        return job
+
     def _schedule(self) -> AsyncIOScheduler:
         scheduler = AsyncIOScheduler(
             timezone=kcalendar.KST,
@@ -158,7 +182,7 @@ class Daemon:
         )
         tick = max(1, min(self.settings.poll_interval_seconds, 5))
         scheduler.add_job(
-            self.poll_tick,
+            self._job(self.poll_tick),
             IntervalTrigger(seconds=tick),
             id="poll",
             misfire_grace_time=self.settings.poll_interval_seconds,
@@ -166,19 +190,19 @@ class Daemon:
         )
         t = self.settings.digest_time
         scheduler.add_job(
-            self.digest_tick,
+            self._job(self.digest_tick),
             CronTrigger(day_of_week="mon-fri", hour=t.hour, minute=t.minute),
             id="digest",
             misfire_grace_time=3600,
         )
         scheduler.add_job(
-            self.corpcode_tick,
+            self._job(self.corpcode_tick),
             CronTrigger(hour=6, minute=5),
             id="corpcode",
             misfire_grace_time=6 * 3600,
         )
         scheduler.add_job(
-            self.housekeeping_tick,
+            self._job(self.housekeeping_tick),
             CronTrigger(hour=3, minute=17),
             id="housekeeping",
             misfire_grace_time=6 * 3600,
@@ -210,10 +234,18 @@ class Daemon:
             await self.stop.wait()
         finally:
             started = time.monotonic()
-            if self.scheduler is not None:
-                self.scheduler.shutdown(wait=False)
+            # Let a poll in progress finish (no new one starts once stop is set); one
+            # stuck in OpenDART retries is cancelled, and every job has unwound (its
+            # database session closed) before the engine is disposed below.
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._poll_lock.acquire(), timeout=5)
+            if self.scheduler is not None:
+                self.scheduler.shutdown(wait=False)
+            running = set(self._running_jobs)
+            for job in running:
+                job.cancel()
+            if running:
+                await asyncio.wait(running, timeout=5)
             await asyncio.gather(*tasks, return_exceptions=True)
             await self.leadership.release()
             await self.app.close()

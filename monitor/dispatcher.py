@@ -22,11 +22,13 @@ import asyncio
 import contextlib
 import logging
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+import sqlalchemy.exc
 from tenacity import RetryCallState, wait_exponential_jitter
 
 from monitor.logs import redact
@@ -45,6 +47,16 @@ from storage.db import Database
 from storage.models import Delivery, utcnow
 
 log = logging.getLogger("dartwatch.dispatcher")
+
+# Failures to reach the database while rebuilding a message: transient, unlike a
+# filing that is no longer stored (LookupError) or a malformed row (ValueError).
+_UNREACHABLE = (
+    sqlalchemy.exc.OperationalError,
+    sqlalchemy.exc.InterfaceError,
+    sqlalchemy.exc.TimeoutError,
+    OSError,
+    TimeoutError,
+)
 
 Payload = Alert | DigestMessage | str
 Resolver = Callable[[Delivery], Awaitable[Payload]]
@@ -102,6 +114,7 @@ class Dispatcher:
         lease: timedelta = timedelta(seconds=30),
         backoff_initial: float = 2.0,
         backoff_max: float = 900.0,
+        max_age: timedelta = timedelta(hours=24),
         on_gone: GoneHook | None = None,
         on_moved: MovedHook | None = None,
         on_sent: Callable[[Delivery, float], None] | None = None,
@@ -110,7 +123,15 @@ class Dispatcher:
         self.notifiers = dict(notifiers)
         self.resolver = resolver
         self.worker_id = worker_id
+        # The identity claims are made under: unique to this instance, because a
+        # restarted container has the same hostname and pid, and a successor with the
+        # dead process's id would renew its orphaned claims forever (never sent); and
+        # short, because claimed_by is VARCHAR(64) (id + ":" + 12 hex per batch).
+        self.claimer = f"{worker_id[:40]}/{uuid.uuid4().hex[:10]}"
         self.batch_size = batch_size
+        # Waits that are not the row's fault (Retry-After, a notifier configured away)
+        # don't count as attempts; this bounds them, so nothing is retried forever.
+        self.max_age = max_age
         self.concurrency = concurrency
         self.max_attempts = max_attempts
         self.lease = lease
@@ -130,6 +151,8 @@ class Dispatcher:
         # dropped without another doomed send.
         # Forgotten after a minute: a user who unblocks and /start's again is reachable.
         self._gone: dict[tuple[str, str], float] = {}
+        # Ids of claimed rows a task here still holds (queued or being sent).
+        self._held: set[int] = set()
 
     def wake(self) -> None:
         """New rows were written: claim now instead of at the next idle tick."""
@@ -139,7 +162,7 @@ class Dispatcher:
     async def run_once(self) -> int:
         """Claim one batch and send it; return how many rows were handled."""
         await outbox.release_stale(self.db, self.lease)
-        batch = await outbox.claim_due(self.db, self.worker_id, self.batch_size)
+        batch = await outbox.claim_due(self.db, self.claimer, self.batch_size)
         sem = asyncio.Semaphore(self.concurrency)
 
         async def one(row: Delivery) -> None:
@@ -168,7 +191,11 @@ class Dispatcher:
                 if time.monotonic() - last_stale_check > self.lease.total_seconds() / 4:
                     try:
                         # Our own claims first (heartbeat), then take back dead ones.
-                        await outbox.renew_claims(self.db, self.worker_id)
+                        # Only rows a task here still holds: a claim whose follow-up
+                        # failed (database connection lost after the claim committed,
+                        # a "sent" mark that never arrived) must age out and be taken
+                        # back, not be renewed for as long as this process lives.
+                        await outbox.renew_claims(self.db, self.claimer, ids=list(self._held))
                         released = await outbox.release_stale(self.db, self.lease)
                         if released:
                             log.warning(
@@ -181,10 +208,12 @@ class Dispatcher:
                 claimed = []
                 if room >= max(1, queue.maxsize // 2):
                     try:
-                        claimed = await outbox.claim_due(self.db, self.worker_id, room)
+                        claimed = await outbox.claim_due(self.db, self.claimer, room)
                     except Exception as exc:  # database down: keep the loop alive
                         log.error("claiming deliveries failed: %s", redact(str(exc)))
                 for row in claimed:
+                    if row.id is not None:
+                        self._held.add(row.id)
                     queue.put_nowait(row)
                 if not claimed:
                     self._wake.clear()
@@ -197,14 +226,16 @@ class Dispatcher:
             # back everything still claimed so another dispatcher can send it.
             self._stopping = True
             while not queue.empty():
-                queue.get_nowait()
+                dropped = queue.get_nowait()
+                if dropped.id is not None:
+                    self._held.discard(dropped.id)
                 queue.task_done()
             _, unfinished = await asyncio.wait(workers, timeout=self.shutdown_grace)
             for w in unfinished:
                 w.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
             try:
-                released = await outbox.release_worker(self.db, self.worker_id)
+                released = await outbox.release_worker(self.db, self.claimer)
                 if released:
                     log.info("released %d claimed deliveries at shutdown", released)
             except Exception as exc:
@@ -229,6 +260,8 @@ class Dispatcher:
             except Exception:  # _handle classifies everything; this is a last resort
                 log.exception("unexpected error handling delivery %s", row.id)
             finally:
+                if row.id is not None:
+                    self._held.discard(row.id)
                 queue.task_done()
 
     # -- one row ------------------------------------------------------------------------
@@ -248,6 +281,9 @@ class Dispatcher:
         assert row.id is not None
         notifier = self.notifiers.get(row.notifier)
         if notifier is None:
+            if self._too_old(row):
+                await self._expire(row, f"notifier {row.notifier!r} is not enabled")
+                return
             # Configured away since the row was written: keep it for when it returns.
             await outbox.mark_retry(
                 self.db,
@@ -259,11 +295,14 @@ class Dispatcher:
             return
         gone_at = self._gone.get((row.notifier, row.destination))
         if gone_at is not None and time.monotonic() - gone_at < 60:
-            await outbox.mark_dead(self.db, row.id, "destination gone", status=outbox.DROPPED)
-            self.stats.dropped += 1
+            await self._gone_row(row, "destination gone")
             return
         try:
             payload = await self.resolver(row)
+        except _UNREACHABLE as exc:
+            # The database (or a connection to it) failed, not the message: retry.
+            await self._failed(notifier, row, TransientError(f"cannot build message now: {exc}"))
+            return
         except Exception as exc:
             await outbox.mark_dead(self.db, row.id, f"cannot build message: {redact(str(exc))}")
             self.stats.dead += 1
@@ -273,8 +312,7 @@ class Dispatcher:
         if gone_at is not None and time.monotonic() - gone_at < 60:
             # Found gone while this row waited for its turn (pacing serialises the
             # rows of one chat): no doomed send.
-            await outbox.mark_dead(self.db, row.id, "destination gone", status=outbox.DROPPED)
-            self.stats.dropped += 1
+            await self._gone_row(row, "destination gone")
             return
         try:
             await self._send(notifier, row, payload)
@@ -323,7 +361,12 @@ class Dispatcher:
     async def _failed(self, notifier: Notifier, row: Delivery, exc: NotifierError) -> None:
         assert row.id is not None
         message = redact(f"{type(exc).__name__}: {exc}")
-        if isinstance(exc, DestinationGone):
+        if isinstance(exc, DestinationGone) and row.subscriber_id is not None:
+            # A subscriber's chat that is gone (blocked, deleted) never comes back by
+            # itself: drop this row and the chat's queue. A configured destination (a
+            # webhook URL, an address) that says "gone" is a setup problem instead: it
+            # falls through to the dead letters below, so that `dartwatch deliveries
+            # --retry` sends it once the setting is fixed.
             self._gone[(row.notifier, row.destination)] = time.monotonic()
             log.warning(
                 "%s destination %s is gone (%s): deactivated",
@@ -331,12 +374,10 @@ class Dispatcher:
                 row.destination,
                 message,
             )
-            await outbox.mark_dead(self.db, row.id, message, status=outbox.DROPPED)
-            if row.subscriber_id is not None:
-                await outbox.drop_pending_for_subscriber(self.db, row.subscriber_id, message)
+            await self._gone_row(row, message)
+            await outbox.drop_pending_for_subscriber(self.db, row.subscriber_id, message)
             if self.on_gone is not None:
                 await self.on_gone(row, message)
-            self.stats.dropped += 1
             return
         if isinstance(exc, PermanentError):
             log.error("delivery %s to %s failed permanently: %s", row.id, row.notifier, message)
@@ -345,6 +386,9 @@ class Dispatcher:
             return
         retry_after = exc.retry_after if isinstance(exc, TransientError) else None
         if retry_after:
+            if self._too_old(row):
+                await self._expire(row, message)
+                return
             # The service told us when: pause the notifier, and don't blame the row.
             self._pacers[row.notifier].paused_until = time.monotonic() + retry_after
             await outbox.mark_retry(
@@ -375,6 +419,27 @@ class Dispatcher:
         )
         await outbox.mark_retry(self.db, row.id, message, utcnow() + timedelta(seconds=delay))
         self.stats.retried += 1
+
+    def _too_old(self, row: Delivery) -> bool:
+        return utcnow() - row.created_at > self.max_age
+
+    async def _expire(self, row: Delivery, message: str) -> None:
+        assert row.id is not None
+        hours = self.max_age.total_seconds() / 3600
+        log.error(
+            "delivery %s to %s still waiting after %g h, giving up: %s",
+            row.id,
+            row.notifier,
+            hours,
+            message,
+        )
+        await outbox.mark_dead(self.db, row.id, f"gave up after {hours:g} h: {message}")
+        self.stats.dead += 1
+
+    async def _gone_row(self, row: Delivery, message: str) -> None:
+        assert row.id is not None
+        await outbox.mark_dead(self.db, row.id, message, status=outbox.DROPPED)
+        self.stats.dropped += 1
 
 
 def payload_kind(row: Delivery) -> str:

@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     digest_time: time = Field(default=time(18, 30), alias="DIGEST_TIME")
     digest_lang: Literal["ko", "en"] = Field(default="ko", alias="DIGEST_LANG")
     delivery_max_attempts: int = Field(default=8, ge=1, le=100, alias="DELIVERY_MAX_ATTEMPTS")
+    delivery_max_age_hours: float = Field(
+        default=24.0, gt=0, le=24 * 30, alias="DELIVERY_MAX_AGE_HOURS"
+    )
     delivery_retention_days: int = Field(default=30, ge=1, alias="DELIVERY_RETENTION_DAYS")
     dispatch_batch_size: int = Field(default=50, ge=1, le=1000, alias="DISPATCH_BATCH_SIZE")
     delivery_lease_seconds: float = Field(

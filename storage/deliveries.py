@@ -189,15 +189,23 @@ async def release_stale(db: Database, lease: timedelta, *, now: datetime | None 
         return int(result.rowcount or 0)
 
 
-async def renew_claims(db: Database, worker: str, *, now: datetime | None = None) -> int:
+async def renew_claims(
+    db: Database,
+    worker: str,
+    *,
+    ids: Sequence[int] | None = None,
+    now: datetime | None = None,
+) -> int:
     """Heartbeat: refresh the claim time of every row *worker* still holds, so a short
-    lease never takes back rows that are only waiting for their turn (rate limits)."""
+    lease never takes back rows that are only waiting for their turn (rate limits).
+    With *ids*, only those rows: the ones the worker really still has in hand."""
+    cond = and_(_COLUMNS.status == SENDING, _COLUMNS.claimed_by.like(f"{worker}:%"))
+    if ids is not None:
+        if not ids:
+            return 0
+        cond = and_(cond, _COLUMNS.id.in_(list(ids)))
     async with db.session() as session:
-        result = await session.exec(
-            update(Delivery)
-            .where(_COLUMNS.status == SENDING, _COLUMNS.claimed_by.like(f"{worker}:%"))
-            .values(claimed_at=now or utcnow())
-        )
+        result = await session.exec(update(Delivery).where(cond).values(claimed_at=now or utcnow()))
         return int(result.rowcount or 0)
 
 

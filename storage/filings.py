@@ -117,7 +117,10 @@ async def upsert_filings(
     for record in records:
         unique[record.rcept_no] = record
     result = UpsertResult()
-    keys = list(unique)
+    # One order for every writer: two transactions locking overlapping rows in
+    # different orders deadlock on PostgreSQL (a `poll` run beside the daemon, a
+    # backfill, several processes on one database).
+    keys = sorted(unique)
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     for start in range(0, len(keys), _CHUNK):

@@ -1,5 +1,12 @@
 """Apply Alembic migrations programmatically (at start-up and by ``dartwatch db upgrade``).
 
+The whole upgrade is one transaction, so a process killed half-way leaves the schema
+as it was, never half-created tables without a version stamp (which would make every
+later start fail with "table already exists"). PostgreSQL has transactional DDL;
+Python's sqlite3 driver does not begin a transaction before DDL by itself, so on SQLite
+the engine takes over transaction control and begins one explicitly (``BEGIN
+IMMEDIATE``, which also makes a second process starting at the same moment wait).
+
 PostgreSQL replicas may start together: a transaction-scoped advisory lock makes the
 upgrade run once while the others wait, instead of racing on ``CREATE TABLE``.
 """
@@ -8,12 +15,13 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, pool, text
+from sqlalchemy import Engine, create_engine, event, pool, text
 
 from storage.db import sync_url
 
@@ -30,9 +38,28 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
+def _transactional_sqlite(engine: Engine) -> None:
+    """Let SQLAlchemy, not the sqlite3 module, open and close transactions (the recipe
+    from SQLAlchemy's SQLite dialect documentation), so DDL runs inside one."""
+
+    @event.listens_for(engine, "connect")
+    def _no_driver_transactions(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def upgrade_sync(url: str, revision: str = "head") -> None:
     cfg = alembic_config(url)
-    engine = create_engine(sync_url(url), poolclass=pool.NullPool)
+    target = sync_url(url)
+    sqlite = target.get_backend_name() == "sqlite"
+    engine = create_engine(
+        target, poolclass=pool.NullPool, connect_args={"timeout": 30} if sqlite else {}
+    )
+    if sqlite:
+        _transactional_sqlite(engine)
     try:
         with engine.begin() as conn:
             if conn.dialect.name == "postgresql":

@@ -10,6 +10,7 @@ instead of skipping it.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -48,12 +49,44 @@ _SETTING_NAMES = [
 TEST_KEY = "0123456789abcdef0123456789abcdef01234567"  # 40 chars: the shape OpenDART issues
 
 
+def _all_setting_names() -> list[str]:
+    """Every environment name the settings object reads, so a developer's shell (say,
+    ``LOG_LEVEL=DEBUG`` or ``SMTP_HOST``) never leaks into a test."""
+    from monitor.settings import Settings
+
+    names = {f.alias for f in Settings.model_fields.values() if f.alias}
+    return sorted(names | set(_SETTING_NAMES))
+
+
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in _SETTING_NAMES:
+    for name in _all_setting_names():
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)  # no .env is picked up; the default SQLite file lands here
     monkeypatch.setenv("PTB_TIMEDELTA", "1")
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """A CLI test runs ``setup_logging``, which replaces the root handlers (pytest's
+    capture included) with one bound to that test's stderr; restore them so later tests
+    neither lose their log capture nor write to a closed stream."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    levels = {name: logging.getLogger(name).level for name in _QUIETED}
+    yield
+    for handler in list(root.handlers):
+        if handler not in handlers:
+            root.removeHandler(handler)
+    for handler in handlers:
+        if handler not in root.handlers:
+            root.addHandler(handler)
+    root.setLevel(level)
+    for name, old in levels.items():
+        logging.getLogger(name).setLevel(old)
+
+
+_QUIETED = ("httpx", "httpcore", "apscheduler", "alembic", "aiosqlite")
 
 
 def postgres_admin_url() -> str | None:

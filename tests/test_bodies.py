@@ -89,3 +89,26 @@ async def test_parsed_document_objects_are_accepted(sqlite_db: Database) -> None
     async with sqlite_db.session() as s:
         row = await get_document(s, "20260115000001")
     assert row is not None and (row.size_bytes, row.detail) == (4096, "truncated")
+
+
+async def test_malformed_answer_is_cached_then_retried_after_a_while(sqlite_db: Database) -> None:
+    """A not-a-ZIP answer is remembered (no refetch on every rematch) but not forever:
+    it may have been a passing fault on OpenDART's side."""
+    from datetime import timedelta
+
+    from monitor.bodies import ERROR_RETRY_AFTER, cached_body
+    from monitor.dart.errors import BadPayload
+
+    broken = FakeSource(BadPayload("document.xml: not a ZIP file (starts with b'<html')"))
+    assert await _fetch(sqlite_db, broken) == BodyResult(None, "error")
+    assert await _fetch(sqlite_db, broken) == BodyResult(None, "error", cached=True)
+    assert len(broken.calls) == 1
+    async with sqlite_db.session() as s:
+        row = await get_document(s, "20260115000001")
+    assert row is not None and "not a ZIP" in row.detail
+    later = row.fetched_at + ERROR_RETRY_AFTER + timedelta(minutes=1)
+    assert await cached_body(sqlite_db, "20260115000001", now=later) is None
+    soon = row.fetched_at + ERROR_RETRY_AFTER - timedelta(minutes=1)
+    assert await cached_body(sqlite_db, "20260115000001", now=soon) == BodyResult(
+        None, "error", cached=True
+    )

@@ -70,3 +70,59 @@ def test_demo_runs_with_no_key_and_no_network(tmp_path: Path) -> None:
     md = sorted((tmp_path / "demo").glob("digest-*.md"))
     assert html and md and "<svg" in html[0].read_text()
     assert "filings published" in result.stderr  # the progress line
+
+
+def _catches_sigterm(pid: int) -> bool:
+    """Whether *pid* has a SIGTERM handler yet (the SigCgt mask in /proc)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    mask = next((line.split()[1] for line in status.splitlines() if line.startswith("SigCgt")), "0")
+    return bool(int(mask, 16) & (1 << (15 - 1)))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("after", [0.0, 0.15, 0.4, 1.0, 2.5])
+def test_sigterm_at_any_point_of_start_up_is_a_clean_stop(after: float, tmp_path: Path) -> None:
+    """A service manager may stop the daemon while it is still importing, migrating the
+    database or starting its tasks: every such stop is exit 0 with a line saying so,
+    never death by signal (-15) or a traceback. *after* counts from the moment the
+    process can catch SIGTERM at all (before that, the interpreter is still starting
+    and no Python code can act on it)."""
+    import signal
+    import time
+
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("DART_", "TELEGRAM_"))}
+    base.update(
+        {
+            "DART_API_KEY": TEST_KEY,
+            "DART_BASE_URL": "http://127.0.0.1:9/api",  # nothing listens: no network
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}",
+            "NOTIFIERS": "console",
+        }
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "monitor", "run"],
+        env=base,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not _catches_sigterm(proc.pid):
+            assert proc.poll() is None and time.monotonic() < deadline, "never started"
+            time.sleep(0.005)
+        time.sleep(after)
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+    assert proc.returncode == 0, err[-2000:]
+    assert "Traceback" not in err, err[-3000:]
+    # "stopped by SIGTERM while starting", or the daemon's own "received SIGTERM".
+    assert "SIGTERM" in err

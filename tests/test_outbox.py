@@ -163,6 +163,61 @@ async def test_retry_after_pauses_without_counting_an_attempt(db: Database) -> N
     assert rec.sent == [("20260115000000", "busy")]
 
 
+async def test_endless_retry_after_gives_up_after_max_age(db: Database) -> None:
+    """Retry-After never counts as an attempt, so the row's age bounds it instead."""
+    await _enqueue(db, 1, dest="busy")
+    rec = Recorder()
+    rec.script["busy"] = [TransientError("429", retry_after=0.05) for _ in range(100)]
+    d = _dispatcher(db, rec, max_attempts=3, max_age=timedelta(seconds=0.3))
+    for _ in range(100):
+        await d.run_once()
+        if (await outbox.counts(db)).get("dead"):
+            break
+        await asyncio.sleep(0.06)
+    [row] = await outbox.list_by_status(db, [outbox.DEAD])
+    assert row.attempts == 1 and "gave up after" in (row.last_error or "")
+    assert "429" in (row.last_error or "")
+    assert d.stats.dead == 1 and rec.sent == []
+    assert await outbox.requeue_failed(db) == 1  # replayable like any dead letter
+
+
+async def test_disabled_notifier_rows_wait_then_expire(db: Database) -> None:
+    await _enqueue(db, 2)
+    d = Dispatcher(db, {}, resolve, worker_id="w1", max_age=timedelta(hours=1))
+    await d.run_once()
+    assert (await outbox.counts(db)) == {"pending": 2}  # kept for when it comes back
+    rows = await outbox.list_by_status(db, ["pending"])
+    assert all("not enabled" in (r.last_error or "") and r.attempts == 0 for r in rows)
+    d.max_age = timedelta(0)
+    async with db.session() as s:  # due again now
+        for r in rows:
+            r.next_attempt_at = utcnow()
+            s.add(r)
+    await d.run_once()
+    assert (await outbox.counts(db)) == {"dead": 2}
+
+
+async def test_gone_configured_destination_is_dead_lettered_not_dropped(db: Database) -> None:
+    """No subscriber behind the row (a webhook URL, an e-mail address from the settings):
+    "gone" means the setting is wrong, so each row waits in the dead letters for
+    `deliveries --retry` instead of vanishing."""
+    await _enqueue(db, 3, dest="hook")
+    rec = Recorder()
+    rec.script["hook"] = [DestinationGone("404") for _ in range(3)]
+    gone: list[str] = []
+
+    async def on_gone(row: Delivery, why: str) -> None:
+        gone.append(row.destination)
+
+    d = _dispatcher(db, rec, concurrency=1, on_gone=on_gone)
+    await d.drain(timeout=10)
+    assert (await outbox.counts(db)) == {"dead": 3}
+    assert d.stats.dead == 3 and d.stats.dropped == 0 and gone == []
+    assert await outbox.requeue_failed(db) == 3
+    await d.drain(timeout=10)
+    assert sorted(rec.sent) == [(f"2026011500{i:04d}", "hook") for i in range(3)]
+
+
 async def test_parallel_dispatchers_never_claim_the_same_row(db: Database) -> None:
     await _enqueue(db, 300)
     rec = Recorder()

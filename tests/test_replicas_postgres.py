@@ -11,7 +11,7 @@ import re
 import signal
 import time
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -50,9 +50,9 @@ def _leader_events(log: Path) -> list[tuple[float, str]]:
             continue
         event = json.loads(line)
         if "is now the leader" in event["msg"]:
-            out.append(
-                (time.mktime(time.strptime(event["ts"][:19], "%Y-%m-%dT%H:%M:%S")), log.name)
-            )
+            # Millisecond, zone-aware stamps: truncating to whole seconds once made the
+            # shutdown hand-over look like it happened before ``stopping_at``.
+            out.append((datetime.fromisoformat(event["ts"]).timestamp(), log.name))
     return out
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
@@ -70,3 +73,51 @@ async def test_session_rolls_back_on_error(db: Database) -> None:
         pass
     async with db.session() as session:
         assert await session.get(Filing, "20260101000001") is None
+
+
+@pytest.mark.slow
+def test_sqlite_upgrade_killed_half_way_leaves_no_half_schema(tmp_path: Path) -> None:
+    """`dartwatch run` killed during its first migration must start next time. Python's
+    sqlite3 runs DDL outside transactions unless told otherwise, so without care a kill
+    leaves some tables created and no version stamp, and every later start fails with
+    "table already exists"."""
+    import random
+    import subprocess
+    import sys
+    import time
+
+    from sqlalchemy import create_engine, inspect
+
+    rng = random.Random(7)
+    db_file = tmp_path / "kill.db"
+    url = f"sqlite:///{db_file}"
+    code = f"from storage.migrate import upgrade_sync; upgrade_sync({url!r})"
+    states = {"untouched": 0, "complete": 0, "partial": 0}
+    for _ in range(12):
+        db_file.unlink(missing_ok=True)
+        proc = subprocess.Popen([sys.executable, "-c", code], cwd=Path(__file__).parent.parent)
+        try:
+            deadline = time.monotonic() + 30
+            while not db_file.exists() and proc.poll() is None:
+                assert time.monotonic() < deadline
+                time.sleep(0.002)
+            time.sleep(rng.uniform(0, 0.6))  # the migration itself takes ~0.2-0.4 s
+            proc.kill()
+        finally:
+            proc.wait(timeout=10)
+        engine = create_engine(url)
+        try:
+            tables = set(inspect(engine).get_table_names()) - {"alembic_version"}
+        finally:
+            engine.dispose()
+        revision = current_revision_sync(url)
+        if not tables and revision is None:
+            states["untouched"] += 1
+        elif revision == head_revision():
+            states["complete"] += 1
+        else:
+            states["partial"] += 1
+        upgrade_sync(url)  # the next start
+        assert current_revision_sync(url) == head_revision()
+    print(f"\nmigration killed 12 times: {states}")
+    assert states["partial"] == 0, states

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import threading
 import time
 from collections import Counter
@@ -22,8 +23,13 @@ class OutboxReceiver:
         self.secret = secret
         self.delay = delay
         self.ids: Counter[str] = Counter()  # accepted (2xx) deliveries by X-Dartwatch-Id
+        # ...and by the rcept_no in the JSON body: a second count that does not trust
+        # the header the sender chose
+        self.rcepts: Counter[str] = Counter()
+        self.fail_next_n = 0
         self.requests = 0
         self.bad_signatures = 0
+        self.aborted = 0  # requests whose sender vanished before the body was in
         self.fail_until = 0.0
         self.fail_status = 503
         self.stall_until = 0.0
@@ -35,11 +41,24 @@ class OutboxReceiver:
         self.fail_status = status
         self.fail_until = time.monotonic() + seconds
 
+    def fail_next(self, n: int, status: int = 503) -> None:
+        """Answer *status* to the next *n* requests, whatever they are."""
+        with self._lock:
+            self.fail_status = status
+            self.fail_next_n = n
+
     def stall_for(self, seconds: float, *, processed: bool = False) -> None:
         """Hang requests for *seconds* (past the client's timeout); with *processed* the
         receiver still acts on them afterwards, as a slow server does."""
         self.stall_until = time.monotonic() + seconds
         self.stalled_count = processed
+
+    def _take_failure(self) -> bool:
+        with self._lock:
+            if self.fail_next_n <= 0:
+                return False
+            self.fail_next_n -= 1
+            return True
 
     @property
     def total(self) -> int:
@@ -54,6 +73,11 @@ class OutboxReceiver:
         body = b""
         while True:
             message = await receive()
+            if message["type"] == "http.disconnect":
+                # The sender died mid-request (SIGKILL): nothing was delivered.
+                with self._lock:
+                    self.aborted += 1
+                return
             body += message.get("body", b"")
             if not message.get("more_body"):
                 break
@@ -66,7 +90,7 @@ class OutboxReceiver:
         if now < self.stall_until:
             await asyncio.sleep(self.stall_until - now + 0.5)  # past the client's timeout
             status = 200 if self.stalled_count else 504
-        elif now < self.fail_until:
+        elif now < self.fail_until or self._take_failure():
             status = self.fail_status
         elif ident.split(":")[0] in self.permanent:
             status = 400
@@ -84,8 +108,17 @@ class OutboxReceiver:
         if status == 200:
             with self._lock:
                 self.ids[ident] += 1
+                self.rcepts[_rcept_no(body)] += 1
         await send({"type": "http.response.start", "status": status, "headers": []})
         await send({"type": "http.response.body", "body": b"ok" if status == 200 else b"no"})
+
+
+def _rcept_no(body: bytes) -> str:
+    try:
+        alert = json.loads(body).get("alert") or {}
+    except (ValueError, AttributeError):
+        return ""
+    return str(alert.get("rcept_no", "")) if isinstance(alert, dict) else ""
 
 
 @contextlib.contextmanager
