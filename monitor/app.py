@@ -98,6 +98,7 @@ class App:
 
             self.client = make_client(settings, self.db, transport=self._dart_transport)
             self.poller = Poller(settings, self.db, self.client, clock=self.clock)
+            await self._store_watchlist()
         self.pipeline = Pipeline(
             self.db,
             self.timeline,
@@ -123,6 +124,24 @@ class App:
             on_moved=self._destination_moved,
             on_sent=self._sent,
         )
+
+    async def _store_watchlist(self) -> None:
+        """Store the watched companies before the bot answers anyone: `/subscribe NAVER`
+        right after a (first) start must not be told "not watched" because the first poll
+        has not run yet. No network here: partners known only by stock code resolve from
+        the corpCode cache when it exists, else at the first poll."""
+        from monitor.poller import sync_watchlist
+
+        assert self.poller is not None
+        try:
+            _, problems = await sync_watchlist(
+                self.db, self.poller.watchlist, None, settings=self.settings
+            )
+        except Exception as exc:  # the first poll stores them anyway
+            log.warning("could not store the watchlist at start: %s", redact(str(exc)))
+            return
+        for problem in problems:
+            log.info("%s (resolved at the first poll)", problem)
 
     async def close(self) -> None:
         await self.stop_bot()

@@ -55,8 +55,19 @@ def test_run_end_to_end(tmp_path: Path) -> None:
             tg.private_text(102, "/subscribe SKT", language_code="en")
             tg.private_text(103, "/subscribe all")
             tg.private_text(103, "/filter ai")
-            wait_for(lambda: len(tg.sent_messages(103)) >= 2, 30, "the subscription replies")
+            wait_for(
+                lambda: (
+                    len(tg.sent_messages(101)) >= 1
+                    and len(tg.sent_messages(102)) >= 1
+                    and len(tg.sent_messages(103)) >= 2
+                ),
+                30,
+                "the subscription replies",
+            )
             wait_for(lambda: tg.pending_updates() == 0, 10, "updates consumed")
+            replies = {c: [m.source for m in tg.sent_messages(c)] for c in (101, 102, 103)}
+            assert "NAVER" in replies[101][0] and "LG" in replies[101][0], replies
+            assert "SK" in replies[102][0], replies
 
             rows = fake.replay_day(fake.now() + timedelta(seconds=1), span_seconds=12)
             by_rcept = {r.rcept_no: r for r in rows}
