@@ -14,7 +14,6 @@ import argparse
 import asyncio
 import importlib
 import inspect
-import signal
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -61,21 +60,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-class _TerminatedEarly(Exception):
-    """SIGTERM arrived before the daemon had its own signal handling in place."""
-
-
-def _terminate_early(signum: int, frame: Any) -> None:
-    raise _TerminatedEarly
-
-
 def _resolve(handler: str) -> Any:
     module_name, _, func = handler.partition(":")
     return getattr(importlib.import_module(module_name), func)
 
 
 # Long-running verbs: SIGTERM is how they are stopped, so it must be a clean stop
-# from the first moment (see _terminate_early).
+# from the first moment (see monitor.early_signals).
 _DAEMON_VERBS = frozenset({"run", "dispatch"})
 
 
@@ -86,16 +77,12 @@ def _verb(argv: Sequence[str]) -> str | None:
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     if _verb(args_list) in _DAEMON_VERBS:
-        # A service manager may stop a daemon that is still starting (imports, database
-        # migration); that is a clean stop (exit 0), not death by signal (-15). Installed
-        # before anything heavy is imported; the daemon replaces it with its own handler
-        # once its event loop runs.
-        signal.signal(signal.SIGTERM, _terminate_early)
-    try:
-        return _main(args_list)
-    except _TerminatedEarly:
-        print("dartwatch: stopped by SIGTERM while starting", file=sys.stderr)
-        return 0
+        # Installed before anything heavy is imported: a SIGTERM during start-up is
+        # remembered and honoured once the daemon handles signals (exit 0, not -15).
+        from monitor import early_signals
+
+        early_signals.install()
+    return _main(args_list)
 
 
 def _main(args_list: list[str]) -> int:

@@ -26,7 +26,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from monitor import kcalendar
+from monitor import early_signals, kcalendar
 from monitor.leader import Leadership
 from monitor.logs import add_secrets, redact
 from monitor.metrics import Metrics
@@ -212,6 +212,8 @@ class Daemon:
     async def run(self) -> int:
         add_secrets(*self.settings.secrets())
         self._install_signals()
+        if early_signals.received():  # SIGTERM while the process was still starting
+            self._signalled(signal.SIGTERM)
         if self.settings.metrics_port:
             self.metrics.serve(self.settings.metrics_port)
         await self.app.start()

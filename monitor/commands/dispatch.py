@@ -44,6 +44,10 @@ async def run(args: argparse.Namespace, settings: Any) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
+    from monitor import early_signals
+
+    if early_signals.received():  # SIGTERM while still starting: a clean stop
+        stop.set()
     try:
         if args.until_empty:
             from storage import deliveries as outbox
