@@ -3,6 +3,11 @@ fanned out by the real pipeline to one webhook destination."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 from monitor.pipeline import Pipeline
 from monitor.timeline import load_timeline
 from notifiers.webhook import WebhookNotifier, WebhookSettings
@@ -41,3 +46,28 @@ async def fill_outbox(db: Database, notifier: WebhookNotifier, n: int) -> list[s
             )
     await Pipeline(db, load_timeline(), {"webhook": notifier}).run(limit=n + 10)
     return rcept_nos
+
+
+def start_dispatch(
+    db_url: str, url: str, log: Path, *, batch: int, args: list[str]
+) -> subprocess.Popen[bytes]:
+    """`dartwatch dispatch ARGS` as a subprocess sending to the signed webhook *url*,
+    its output appended to *log* (the crash tests kill and restart it)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DART_", "WEBHOOK_"))}
+    env.update(
+        DATABASE_URL=db_url,
+        NOTIFIERS="webhook",
+        WEBHOOK_URL=url,
+        WEBHOOK_SECRET="s3cret",
+        DISPATCH_BATCH_SIZE=str(batch),
+        LOG_LEVEL="WARNING",
+        PYTHONUNBUFFERED="1",
+    )
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "monitor", "dispatch", *args],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=log.parent,
+        )

@@ -18,7 +18,6 @@ import functools
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -31,7 +30,7 @@ from monitor.payloads import PayloadResolver
 from storage import deliveries as outbox
 from storage.db import Database
 from tests.fakes.receiver import OutboxReceiver, restartable
-from tests.outbox_support import fill_outbox, webhook
+from tests.outbox_support import fill_outbox, start_dispatch, webhook
 
 N = 1000
 BATCH = 50
@@ -41,24 +40,7 @@ LEASE = 2.0
 
 
 def _start(db_url: str, url: str, log: Path) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DART_", "WEBHOOK_"))}
-    env.update(
-        DATABASE_URL=db_url,
-        NOTIFIERS="webhook",
-        WEBHOOK_URL=url,
-        WEBHOOK_SECRET="s3cret",
-        DISPATCH_BATCH_SIZE=str(BATCH),
-        LOG_LEVEL="WARNING",
-        PYTHONUNBUFFERED="1",
-    )
-    with log.open("ab") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "monitor", "dispatch", "--lease", str(LEASE)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=log.parent,
-        )
+    return start_dispatch(db_url, url, log, batch=BATCH, args=["--lease", str(LEASE)])
 
 
 def _wait(check: Callable[[], bool], timeout: float, what: str, log: Path) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from storage import deliveries as outbox
 from storage.db import Database
 from tests.daemon_support import wait_for
 from tests.fakes.receiver import OutboxReceiver, restartable
-from tests.outbox_support import fill_outbox, webhook
+from tests.outbox_support import fill_outbox, start_dispatch, webhook
 
 pytestmark = pytest.mark.slow
 N = 1000
@@ -26,21 +25,7 @@ CONCURRENCY = 32  # Dispatcher's default
 
 
 def _dispatch(db_url: str, url: str, log: Path) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DART_", "WEBHOOK_"))}
-    env.update(
-        DATABASE_URL=db_url,
-        NOTIFIERS="webhook",
-        WEBHOOK_URL=url,
-        WEBHOOK_SECRET="s3cret",
-        DISPATCH_BATCH_SIZE=str(BATCH),
-        LOG_LEVEL="WARNING",
-    )
-    return subprocess.Popen(
-        [sys.executable, "-m", "monitor", "dispatch", "--until-empty", "--lease", "2"],
-        env=env,
-        stdout=log.open("ab"),
-        stderr=subprocess.STDOUT,
-    )
+    return start_dispatch(db_url, url, log, batch=BATCH, args=["--until-empty", "--lease", "2"])
 
 
 async def test_sigkill_mid_fanout_loses_nothing(db: Database, db_url: str, tmp_path: Path) -> None:
