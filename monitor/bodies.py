@@ -2,11 +2,12 @@
 ``filing_documents``, size-capped and time-boxed.
 
 A body is a bonus, never a precondition: whatever goes wrong (slow server, missing
-file, oversized ZIP, quota) :func:`fetch_body` returns ``BodyResult(None, status)`` and
-the match is made from the title, saying so. Permanent outcomes (``ok``, ``missing``,
-``too_large``, a malformed file) are cached so a filing costs at most one document
+file, oversized ZIP, quota, a body the parser cannot finish in time)
+:func:`fetch_body` returns ``BodyResult(None, status)`` and the match is made from the
+title, saying so. Permanent outcomes (``ok``, ``missing``, ``too_large``,
+``unparseable``, a malformed file) are cached so a filing costs at most one document
 request; transient ones (timeout, quota, network) are not, so a later rematch may still
-get the body.
+get the body. Parsing runs in a worker process (see :mod:`monitor.offloop`).
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ class DocumentSource(Protocol):
 @dataclass(frozen=True, slots=True)
 class BodyResult:
     text: str | None
-    status: str  # a matcher body status: ok, disabled, timeout, too_large, missing, error
+    status: str  # a matcher body status: ok, disabled, timeout, too_large, missing,
+    # unparseable, error
     cached: bool = False
 
 
@@ -67,6 +69,8 @@ def _classify(exc: BaseException) -> tuple[str, bool]:
     """``(status, cache_it)`` for a failed fetch."""
     if _too_large(exc):
         return "too_large", True
+    if isinstance(exc, dart_errors.DocumentUnparseable):
+        return documents.UNPARSEABLE, True
     if isinstance(exc, dart_errors.FileMissing):
         return "missing", True
     if isinstance(exc, dart_errors.BadPayload | dart_errors.InvalidRequest | TypeError):
@@ -99,7 +103,8 @@ async def cached_body(
         return BodyResult(row.text, "ok", cached=True)
     if row.status == documents.ERROR and _expired(row.fetched_at, now):
         return None  # a malformed answer may have been a passing fault: ask once more
-    status = row.status if row.status in ("missing", "too_large", "error", "skipped") else "error"
+    final = ("missing", "too_large", "error", "skipped", documents.UNPARSEABLE)
+    status = row.status if row.status in final else "error"
     return BodyResult(None, status, cached=True)
 
 

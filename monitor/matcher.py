@@ -45,6 +45,7 @@ BODY_STATUSES = (
     "missing",
     "error",
     "skipped",
+    "unparseable",
 )
 
 
@@ -344,7 +345,7 @@ class Rules:
         variants.sort(key=lambda v: -len(_normalise_key(v)))
         self.term_re = re.compile("|".join(_variant_regex(v) for v in variants))
         self.prefix_re = re.compile(
-            r"^\s*\[(" + "|".join(re.escape(p) for p in base.prefixes) + r")\]\s*"
+            r"\s*\[(" + "|".join(re.escape(p) for p in base.prefixes) + r")\]\s*"
         )
 
     def terms_in(self, text: str) -> dict[_Term, int]:
@@ -417,9 +418,13 @@ def categorise(
     prefix = None
     prefix_re = rules.prefix_re if rules else None
     if prefix_re is not None:
-        while m := prefix_re.match(title):
+        # Walk the prefixes by position: slicing the title after each one would copy
+        # it once per prefix (quadratic on a crafted title of 100,000 prefixes).
+        pos = 0
+        while m := prefix_re.match(title, pos):
             prefix = prefix or m.group(1)
-            title = title[m.end() :]
+            pos = m.end()
+        title = title[pos:]
     category = "other"
     for c in base.categories:
         if c.pattern is not None and c.pattern.search(title):

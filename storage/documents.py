@@ -16,6 +16,7 @@ MISSING = "missing"
 ERROR = "error"
 TOO_LARGE = "too_large"
 SKIPPED = "skipped"
+UNPARSEABLE = "unparseable"  # the parser could not finish in time: never fetched again
 
 
 async def get_document(session: AsyncSession, rcept_no: str) -> FilingDocument | None:

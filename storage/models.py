@@ -92,7 +92,7 @@ class FilingDocument(SQLModel, table=True):
     __tablename__ = "filing_documents"
 
     rcept_no: str = Field(primary_key=True, max_length=14)
-    status: str = Field(max_length=16)  # ok | missing | error | too_large | skipped
+    status: str = Field(max_length=16)  # ok | missing | error | too_large | skipped | unparseable
     text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     size_bytes: int = 0
     fetched_at: datetime = Field(default_factory=utcnow)

@@ -11,6 +11,7 @@ tenacity's retry messages (ours, written with redacted text).
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from monitor.dart.budget import RequestBudget
 from monitor.dart.errors import (
     BadPayload,
     DartError,
+    DocumentUnparseable,
     InvalidKey,
     InvalidRequest,
     QuotaExceeded,
@@ -39,6 +41,7 @@ from monitor.dart.errors import (
     safe_text,
 )
 from monitor.logs import RedactingFilter
+from monitor.offloop import OffloopError, run_bounded
 from monitor.settings import Settings
 
 log = logging.getLogger("dartwatch.dart")
@@ -336,15 +339,29 @@ class DartClient:
             raise self._transport_error(endpoint, exc) from None
         return b"".join(chunks)
 
+    def _parse_limit(self) -> float:
+        # Within the fetch's own limit (DOCUMENT_TIMEOUT_SECONDS), with room left for
+        # the download: a body cut by that outer limit would count as a passing
+        # timeout, not as the unparseable file it is.
+        return min(parsing.DOCUMENT_PARSE_SECONDS, self._document_timeout / 2)
+
     async def document(self, rcept_no: str, max_bytes: int) -> parsing.DocumentText:
         """The plain text of a filing's document.xml (ZIP checked, size capped, decoded
-        defensively). 014 raises :class:`FileMissing`."""
+        defensively). 014 raises :class:`FileMissing`; a body the parser cannot finish
+        within ``DOCUMENT_PARSE_SECONDS`` raises :class:`DocumentUnparseable`.
+
+        The body is parsed in a worker process (:mod:`monitor.offloop`), never on the
+        event loop that the bot, the dispatcher and the scheduler share."""
         if not rcept_no.isdigit() or len(rcept_no) != 14:
             raise InvalidRequest("100", f"rcept_no must be 14 digits, got {rcept_no!r}")
 
         async def attempt() -> parsing.DocumentText:
             body = await self._download(rcept_no, max_bytes)
-            return parsing.parse_document(body, rcept_no, max_bytes=max_bytes * 8)
+            try:
+                parse = functools.partial(parsing.parse_document, max_bytes=max_bytes * 8)
+                return await run_bounded(parse, body, rcept_no, timeout=self._parse_limit())
+            except OffloopError as exc:
+                raise DocumentUnparseable(f"document.xml {rcept_no}: {exc}") from None
 
         text: parsing.DocumentText = await self._call("document.xml", attempt)
         return text

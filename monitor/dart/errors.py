@@ -12,6 +12,7 @@ texts.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from monitor.kcalendar import KST, now_kst
 from monitor.logs import redact
@@ -64,6 +65,12 @@ class DartStatusError(DartError):
         self.endpoint = endpoint
         where = f" ({endpoint})" if endpoint else ""
         super().__init__(f"OpenDART status {status}{where}: {self.dart_message}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Documents are parsed in a worker process (monitor.offloop), and an error
+        # found there (a status XML body) must reach the caller as its own type.
+        state = (self.status, self.dart_message, self.endpoint, self.args, dict(self.__dict__))
+        return (_rebuild_status_error, (type(self), *state))
 
 
 class InvalidKey(DartStatusError):
@@ -121,6 +128,12 @@ class BadPayload(TransientDartError):
     transient failure: a broken page is usually a glitch, and the retries are bounded."""
 
 
+class DocumentUnparseable(DartError):
+    """A document body that could not be turned into text within the parse time limit
+    (or that crashed the parser): a crafted or pathological file. Final: it is recorded
+    and never fetched again; the filing is matched on its title."""
+
+
 class BudgetExhausted(DartError):
     """Our own daily budget (DART_DAILY_BUDGET) is spent: the call was not made."""
 
@@ -155,6 +168,20 @@ class KeyRejected(DartError):
             f"OpenDART rejected the key earlier (status {status}: {detail}); polling is "
             "stopped. Fix DART_API_KEY (or run `dartwatch poll --force` to try again)"
         )
+
+
+def _rebuild_status_error(
+    cls: type[DartStatusError],
+    status: str,
+    message: str,
+    endpoint: str,
+    args: tuple[Any, ...],
+    state: dict[str, Any],
+) -> DartStatusError:
+    error = cls(status, message, endpoint=endpoint)
+    error.__dict__.update(state)
+    error.args = args
+    return error
 
 
 def error_for_status(status: str, message: str, *, endpoint: str = "") -> DartStatusError:

@@ -3,11 +3,17 @@
 No I/O here, so every oddity seen in the wild (integer paging fields, ``stock_code``
 of one space, trailing spaces in ``report_nm``, EUC-KR documents declared as UTF-8,
 XML error bodies where a ZIP was expected) is tested without a network.
+
+Every answer is untrusted text, so every parser here is linear in its input: XML goes
+through ``defusedxml`` (no DTD, hence no entity expansion, whatever the encoding),
+document markup through lxml's HTML parser in recover mode (no backtracking regex
+over markup), text fields are length-capped and have their whitespace collapsed (a
+newline in a filer name must not become a Markdown heading downstream). See
+docs/untrusted-input.md.
 """
 
 from __future__ import annotations
 
-import html
 import io
 import json
 import re
@@ -15,9 +21,11 @@ import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
-from xml.etree import ElementTree
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+import defusedxml.ElementTree as SafeElementTree
+from defusedxml import DefusedXmlException
+from lxml import etree
+from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator
 
 from monitor.dart.errors import (
     NO_DATA_STATUS,
@@ -30,6 +38,21 @@ from monitor.dart.errors import (
 
 ZIP_MAGIC = b"PK\x03\x04"
 _EMPTY_ZIP_MAGIC = b"PK\x05\x06"
+
+# Real titles stay under 150 characters and filer names under 60; the caps keep a
+# crafted megabyte title from reaching the matcher, the database and the alerts.
+REPORT_NM_MAX_CHARS = 300
+FLR_NM_MAX_CHARS = 120
+NAME_MAX_CHARS = 200
+
+
+def clean_text(value: str, max_chars: int | None = None) -> str:
+    """*value* on one line (every run of whitespace, newlines included, one space),
+    cut to *max_chars* with an ellipsis."""
+    value = " ".join(value.split())
+    if max_chars is not None and len(value) > max_chars:
+        value = value[: max_chars - 1].rstrip() + "…"
+    return value
 
 
 # ----------------------------------------------------------------------------- list.json
@@ -76,9 +99,10 @@ class FilingRow(BaseModel):
 
     @field_validator("corp_name", "report_nm")
     @classmethod
-    def _required_text(cls, value: str) -> str:
+    def _required_text(cls, value: str, info: ValidationInfo) -> str:
         # Trailing spaces occur in real report_nm values; they are not part of the name.
-        value = " ".join(value.split())
+        cap = REPORT_NM_MAX_CHARS if info.field_name == "report_nm" else NAME_MAX_CHARS
+        value = clean_text(value, cap)
         if not value:
             raise ValueError("must not be empty")
         return value
@@ -88,7 +112,7 @@ class FilingRow(BaseModel):
     def _optional_text(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        value = value.strip()
+        value = clean_text(value, FLR_NM_MAX_CHARS)
         return value or None
 
     @field_validator("stock_code")
@@ -101,7 +125,7 @@ class FilingRow(BaseModel):
     @field_validator("rm")
     @classmethod
     def _rm(cls, value: str) -> str:
-        return value.strip()
+        return clean_text(value, NAME_MAX_CHARS)
 
     @property
     def receipt_date(self) -> date:
@@ -243,7 +267,12 @@ class CompanyInfo(BaseModel):
     def _blank_is_none(cls, value: Any) -> Any:
         if isinstance(value, str) and not value.strip():
             return None
-        return value.strip() if isinstance(value, str) else value
+        return value
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _one_line(cls, value: Any) -> Any:
+        return clean_text(value, NAME_MAX_CHARS) if isinstance(value, str) else value
 
 
 def parse_company(body: bytes) -> CompanyInfo | None:
@@ -258,22 +287,15 @@ def parse_company(body: bytes) -> CompanyInfo | None:
 
 
 # ----------------------------------------------------------------------------- ZIP endpoints
-def _has_dtd(data: bytes) -> bool:
-    return b"<!DOCTYPE" in data or b"<!ENTITY" in data
-
-
 def parse_status_xml(body: bytes, endpoint: str) -> DartStatusError | None:
     """The error an XML ``<result><status>`` body carries (ZIP endpoints answer errors
     this way, with HTTP 200); ``None`` when the body is not such a document."""
     head = body[:200].lstrip()
     if not head.startswith(b"<"):
         return None
-    head = body[:65536]
-    if _has_dtd(head):
-        return None
     try:
-        root = ElementTree.fromstring(head)  # noqa: S314 (no DTD: checked above)
-    except ElementTree.ParseError:
+        root = SafeElementTree.fromstring(body[:65536], forbid_dtd=True)
+    except (SafeElementTree.ParseError, DefusedXmlException):
         return None
     if root.tag != "result":
         return None
@@ -341,33 +363,28 @@ def parse_corp_codes(body: bytes, *, max_bytes: int = CORPCODE_MAX_BYTES) -> lis
     if not members:
         raise BadPayload("corpCode.xml: the ZIP holds no XML file")
     data = _read_member(archive, members[0], max_bytes, "corpCode.xml")
-    if _has_dtd(data):
-        raise BadPayload("corpCode.xml: a DTD/entity declaration (refused)")
     entries: list[CorpCodeEntry] = []
     try:
-        # No DTD (checked above), so no entity expansion: the XML attacks S314 warns of
-        # need one.
-        for _event, element in ElementTree.iterparse(io.BytesIO(data)):  # noqa: S314
+        # The parser sees the DTD after decoding (UTF-16 too), and refuses it.
+        for _event, element in SafeElementTree.iterparse(io.BytesIO(data), forbid_dtd=True):
             if element.tag != "list":
                 continue
             code = (element.findtext("corp_code") or "").strip()
-            name = " ".join((element.findtext("corp_name") or "").split())
+            name = clean_text(element.findtext("corp_name") or "", NAME_MAX_CHARS)
             if re.fullmatch(r"\d{8}", code) and name:
-                eng = " ".join((element.findtext("corp_eng_name") or "").split()) or None
+                eng = clean_text(element.findtext("corp_eng_name") or "", NAME_MAX_CHARS) or None
                 stock = (element.findtext("stock_code") or "").strip() or None
                 modified = (element.findtext("modify_date") or "").strip() or None
                 entries.append(CorpCodeEntry(code, name, eng, stock, modified))
             element.clear()
-    except ElementTree.ParseError as exc:
+    except DefusedXmlException:
+        raise BadPayload("corpCode.xml: a DTD/entity declaration (refused)") from None
+    except SafeElementTree.ParseError as exc:
         raise BadPayload(f"corpCode.xml: malformed XML ({exc})") from None
     return entries
 
 
 # ----------------------------------------------------------------------------- document.xml
-_TAG = re.compile(r"<[^>]*>")
-_DROP = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
-_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
-_BLOCK_TAGS = re.compile(r"<(?:/?(?:p|br|tr|td|th|title|table|section-\d|library)\b)[^>]*>", re.I)
 
 
 def decode_document(data: bytes) -> str:
@@ -384,12 +401,34 @@ def decode_document(data: bytes) -> str:
 
 
 def document_text(markup: str, max_chars: int) -> str:
-    """Plain text of DART XML: tags out, entities unescaped, whitespace collapsed."""
-    markup = _XML_DECL.sub("", markup)
-    markup = _DROP.sub(" ", markup)
-    markup = _BLOCK_TAGS.sub(" ", markup)
-    text = html.unescape(_TAG.sub(" ", markup))
-    text = " ".join(text.split())
+    """Plain text of DART XML: tags out, entities unescaped, whitespace collapsed.
+
+    DART documents are XML in name only (unescaped ``&``, unclosed tags), so they go
+    through libxml2's HTML parser in recover mode: linear in the input whatever it
+    holds (unclosed ``<``, ``<script`` without an end, a DTD, which it never reads, so
+    no entity is expanded). Every element boundary becomes a space, as a reader sees
+    table cells, so text of adjacent cells never runs together.
+    """
+    if not markup.strip():
+        return ""
+    parser = etree.HTMLParser(
+        recover=True,
+        no_network=True,
+        remove_comments=True,
+        remove_pis=True,
+        huge_tree=True,  # lifts libxml2's 10 MB text-node limit, not a safety check
+        default_doctype=False,
+        collect_ids=False,
+        encoding="utf-8",
+    )
+    try:
+        root = etree.fromstring(markup.encode("utf-8", "replace"), parser)
+    except etree.XMLSyntaxError:
+        return ""
+    if root is None:
+        return ""
+    etree.strip_elements(root, "script", "style", with_tail=False)
+    text = " ".join(" ".join(root.itertext()).split())
     return text[:max_chars]
 
 
@@ -403,6 +442,13 @@ class DocumentText:
 
 
 DOCUMENT_MAX_CHARS = 200_000
+# Markup read per document, over all its files. Real filings reach 200,000 characters
+# of text well within it; it bounds the parse of a crafted 40 MB body.
+DOCUMENT_MAX_MARKUP_CHARS = 4_000_000
+# The hard limit on one document parse (in a worker process; at most half of
+# DOCUMENT_TIMEOUT_SECONDS): beyond it the body is recorded as unparseable and never
+# fetched again.
+DOCUMENT_PARSE_SECONDS = 5.0
 
 
 def parse_document(
@@ -417,10 +463,11 @@ def parse_document(
     members.sort(key=lambda i: (i.filename != main, i.filename))
     parts: list[str] = []
     budget = max_bytes
+    markup_budget = DOCUMENT_MAX_MARKUP_CHARS
     chars = 0
     truncated = False
     for info in members:
-        if budget <= 0 or chars >= max_chars:
+        if budget <= 0 or chars >= max_chars or markup_budget <= 0:
             truncated = True
             break
         if info.file_size > budget:
@@ -428,7 +475,11 @@ def parse_document(
             continue
         data = _read_member(archive, info, budget, "document.xml")
         budget -= len(data)
-        text = document_text(decode_document(data), max_chars - chars)
+        markup = decode_document(data)
+        if len(markup) > markup_budget:
+            markup, truncated = markup[:markup_budget], True
+        markup_budget -= len(markup)
+        text = document_text(markup, max_chars - chars)
         if text:
             parts.append(text)
             chars += len(text) + 1

@@ -152,6 +152,8 @@ def attachment_xml(row: DartRow) -> str:
 
 def document_zip(row: DartRow, company: Company | None) -> bytes:
     """``{rcept_no}.xml`` (+ ``{rcept_no}_00760.xml``), EUC-KR when the spec says so."""
+    if row.document.markup is not None:
+        return _zip([(f"{row.rcept_no}.xml", row.document.markup)])
     encoding = "euc-kr" if row.document.euc_kr else "utf-8"
     members = [
         (

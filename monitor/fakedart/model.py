@@ -138,6 +138,7 @@ class DocumentSpec:
     euc_kr: bool = False  # EUC-KR bytes under a utf-8 declaration, as some real ZIPs are
     attachment: bool = False  # add ``{rcept_no}_00760.xml``
     text: str | None = None  # an exact body text (tests); overrides the generated one
+    markup: bytes | None = None  # the exact bytes of ``{rcept_no}.xml`` (crafted documents)
 
 
 @dataclass(slots=True)
