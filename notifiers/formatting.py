@@ -274,6 +274,19 @@ def escape_markdown(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", text)
 
 
+# A line that starts with one of these (after a value was placed at its start) would
+# open a list, a setext heading or a thematic break.
+_MD_BLOCK_START = re.compile(r"^(\d*)([-+=.)])")
+
+
+def markdown_inline(text: str) -> str:
+    """A value (a title, a filer name) as literal Markdown on one line: whitespace runs,
+    newlines included, become one space, so a value can never start a block of its own
+    (a heading, a list, a quote), and its punctuation is escaped."""
+    one_line = escape_markdown(" ".join(str(text).split()))
+    return _MD_BLOCK_START.sub(r"\1\\\2", one_line, count=1)
+
+
 def escape_slack(text: str) -> str:
     """Slack mrkdwn: only ``&``, ``<`` and ``>`` can be escaped, and must be (they
     would otherwise form links and ``<!channel>`` mentions)."""
@@ -304,7 +317,7 @@ def render_text(view: AlertView) -> str:
 
 
 def render_markdown(view: AlertView) -> str:
-    e = escape_markdown
+    e = markdown_inline
     lines = [f"**⚠ {e(m)}**" for m in view.markers]
     heading = f"**{e(view.corp_name)}**"
     if view.category:
@@ -396,7 +409,7 @@ def _color(severity: str) -> int:
 
 def render_discord(view: AlertView) -> dict[str, Any]:
     """A Discord webhook payload with one embed; mentions in texts never ping anyone."""
-    e = escape_markdown
+    e = markdown_inline
     description = [f"**⚠ {e(m)}**" for m in view.markers]
     if view.category:
         description.append(e(view.category))

@@ -21,6 +21,7 @@ from monitor.digest.builder import Digest, DigestItem
 from monitor.digest.chart import build_chart, marker_row, sparkline
 from monitor.digest.labels import Labels, bundled_labels
 from notifiers.base import DigestMessage
+from notifiers.formatting import markdown_inline
 
 TEMPLATES = Path(__file__).with_name("templates")
 FORMATS = ("html", "md", "text", "json", "csv")
@@ -345,34 +346,46 @@ def render_json(digest: Digest) -> str:
     return json.dumps(json_data(digest), ensure_ascii=False, indent=2) + "\n"
 
 
+# A spreadsheet evaluates a cell that starts with one of these as a formula
+# (=HYPERLINK(...), =cmd|...): the CSV is e-mailed to analysts who open it in one.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> object:
+    """*value* safe for a spreadsheet: text that would start a formula gets a leading
+    ``'`` (shown as text, not evaluated); numbers are left alone."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 def render_csv(digest: Digest) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for item in digest.items:
         row = filing_dict(digest, item)
-        writer.writerow(
-            [
-                digest.day.isoformat(),
-                row["rcept_no"],
-                row["rcept_dt"],
-                row["first_seen_at"] or "",
-                row["corp_code"],
-                row["corp_name"],
-                row["stock_code"] or "",
-                row["team"] or "",
-                row["report_nm"],
-                row["flr_nm"],
-                row["category"],
-                row["relevance"],
-                int(row["ai_related"]),
-                int(row["correction"]),
-                int(row["amended"]),
-                int(row["withdrawn"]),
-                " | ".join(row["reasons"]),
-                row["url"],
-            ]
-        )
+        cells: list[object] = [
+            digest.day.isoformat(),
+            row["rcept_no"],
+            row["rcept_dt"],
+            row["first_seen_at"] or "",
+            row["corp_code"],
+            row["corp_name"],
+            row["stock_code"] or "",
+            row["team"] or "",
+            row["report_nm"],
+            row["flr_nm"],
+            row["category"],
+            row["relevance"],
+            int(row["ai_related"]),
+            int(row["correction"]),
+            int(row["amended"]),
+            int(row["withdrawn"]),
+            " | ".join(row["reasons"]),
+            row["url"],
+        ]
+        writer.writerow([csv_cell(c) for c in cells])
     return out.getvalue()
 
 
@@ -410,9 +423,7 @@ def to_message(digest: Digest) -> DigestMessage:
     )
 
 
-_MD_SPECIAL = str.maketrans({c: f"\\{c}" for c in "\\`*_[]<>|~&"})
-
-
 def md_escape(text: str) -> str:
-    """Text as Markdown shows it literally (OpenDART titles contain ``()`` and ``[]``)."""
-    return str(text).translate(_MD_SPECIAL)
+    """Text as Markdown shows it literally (OpenDART titles contain ``()`` and ``[]``),
+    on one line: a newline in a filer name must not open a heading or a list."""
+    return markdown_inline(text)

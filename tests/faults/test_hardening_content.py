@@ -12,8 +12,11 @@ Each test here failed on the code before the defence it proves (see docs/securit
 from __future__ import annotations
 
 import asyncio
+import csv
+import dataclasses
 import io
 import json
+import re
 import time
 import zipfile
 from datetime import UTC, datetime, timedelta
@@ -32,14 +35,17 @@ from monitor.dart.parsing import (
     parse_list_page,
     parse_status_xml,
 )
+from monitor.digest import Digest, build_digest, render
 from monitor.fakedart import DocumentSpec
 from monitor.matcher import FilingInput, categorise, match_filing, rules_for
 from monitor.offloop import BoundedRunner, OffloopTimeout
 from monitor.pipeline import Pipeline
 from monitor.timeline import load_timeline
+from notifiers.formatting import alert_markdown
 from storage import documents
 from storage.db import Database
 from storage.models import Filing, Match
+from tests.digest_support import digest_inputs
 from tests.ingest_support import plain_client, running_fake, settings_for
 
 pytestmark = pytest.mark.faults
@@ -256,3 +262,67 @@ def test_corpcode_with_an_internal_entity_is_refused_in_any_encoding(encoding: s
 def test_status_xml_with_a_dtd_is_not_read() -> None:
     xml = _BOMB.replace("<list>", "<status>&b;</status><list>").format(enc="UTF-16")
     assert parse_status_xml(xml.encode("utf-16"), "document.xml") is None
+
+
+# ----------------------------------------------------------------------------- item 5
+FORMULAS = ['=HYPERLINK("http://x","y")', "+1+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1"]
+INJECTED = "NAVER\n# 긴급: 전량 매도\n- [클릭](http://evil.example)\n\n> 인용"
+
+
+def _digest_with(**changes: object) -> Digest:
+    inputs = digest_inputs()
+    alerts = [dataclasses.replace(inputs["alerts"][0], **changes), *inputs["alerts"][1:]]
+    return build_digest(
+        inputs["day"],
+        alerts,
+        inputs["trend_counts"],
+        inputs["timeline_box"],
+        inputs["lang"],
+        companies=inputs["companies"],
+        markers=inputs["markers"],
+    )
+
+
+@pytest.mark.parametrize("formula", FORMULAS)
+def test_csv_digest_cells_never_start_a_formula(formula: str) -> None:
+    digest = _digest_with(report_nm=formula, flr_nm=formula, corp_name=formula)
+    rows = list(csv.reader(io.StringIO(render(digest, "csv"))))
+    cells = [cell for row in rows[1:] for cell in row]
+    assert all(not cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in cells)
+    assert f"'{formula}" in cells  # kept, shown as text
+
+
+def test_opendart_text_fields_are_one_line_at_parse_time() -> None:
+    page = parse_list_page(
+        _list_page(
+            flr_nm=INJECTED,
+            report_nm="사업보고서\r\n(2025.12)",
+            corp_name="NAVER\n\n#",
+            rm="유\n정",
+        )
+    )
+    (row,) = page.rows
+    for value in (row.flr_nm, row.report_nm, row.corp_name, row.rm):
+        assert value is not None and "\n" not in value and "\r" not in value
+    assert row.report_nm == "사업보고서 (2025.12)"
+
+
+def _block_lines(markdown: str) -> list[str]:
+    """Lines an injected value would have opened: a heading, a list item, a quote."""
+    return [ln for ln in markdown.splitlines() if re.match(r"\s*(#|> |[-+*] \[|[-+*] 인용)", ln)]
+
+
+def test_markdown_digest_keeps_a_hostile_filer_name_inline() -> None:
+    clean = _block_lines(render(_digest_with(), "md"))
+    hostile = render(_digest_with(flr_nm=INJECTED, corp_name=INJECTED), "md")
+    assert _block_lines(hostile) == clean
+    assert "긴급" in hostile and "\n# 긴급" not in hostile
+
+
+@pytest.mark.parametrize("field", ["flr_nm", "corp_name", "report_nm"])
+def test_markdown_alert_keeps_hostile_text_inline(field: str) -> None:
+    alert = dataclasses.replace(_digest_with().items[0].alert, **{field: INJECTED})
+    for lang in ("ko", "en"):
+        text = alert_markdown(alert, lang)
+        assert "\n# " not in text and "\n- [" not in text and "\n> " not in text
+        assert not any(line.startswith("#") for line in text.splitlines())
