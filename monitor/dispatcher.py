@@ -23,7 +23,7 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -265,17 +265,32 @@ class Dispatcher:
                 queue.task_done()
 
     # -- one row ------------------------------------------------------------------------
-    async def _pace(self, notifier: Notifier, row: Delivery) -> None:
+    @contextlib.asynccontextmanager
+    async def _turn(self, notifier: Notifier, row: Delivery) -> AsyncIterator[None]:
+        """The row's turn to be sent: spaced after the previous send to its destination
+        (when the notifier asks for spacing) and within the notifier's overall rate.
+
+        A destination's turn is held until its send has been answered: the next row
+        for the same chat starts only once a "gone" answer (blocked, chat not found)
+        is known, so it is dropped instead of sent."""
         interval = notifier.min_interval_for(row.destination)
         key = (row.notifier, row.destination)
-        if interval > 0:
-            lock = self._dest_locks.setdefault(key, asyncio.Lock())
-            async with lock:
-                wait = self._dest_next.get(key, 0.0) - time.monotonic()
-                if wait > 0:
-                    await asyncio.sleep(wait)
-                self._dest_next[key] = time.monotonic() + interval
-        await self._pacers[row.notifier].wait()
+        if interval <= 0:
+            await self._pacers[row.notifier].wait()
+            yield
+            return
+        lock = self._dest_locks.setdefault(key, asyncio.Lock())
+        async with lock:
+            wait = self._dest_next.get(key, 0.0) - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            await self._pacers[row.notifier].wait()
+            self._dest_next[key] = time.monotonic() + interval
+            yield
+
+    def _found_gone(self, row: Delivery) -> bool:
+        gone_at = self._gone.get((row.notifier, row.destination))
+        return gone_at is not None and time.monotonic() - gone_at < 60
 
     async def _handle(self, row: Delivery) -> None:
         assert row.id is not None
@@ -293,8 +308,7 @@ class Dispatcher:
                 count=False,
             )
             return
-        gone_at = self._gone.get((row.notifier, row.destination))
-        if gone_at is not None and time.monotonic() - gone_at < 60:
+        if self._found_gone(row):
             await self._gone_row(row, "destination gone")
             return
         try:
@@ -307,13 +321,22 @@ class Dispatcher:
             await outbox.mark_dead(self.db, row.id, f"cannot build message: {redact(str(exc))}")
             self.stats.dead += 1
             return
-        await self._pace(notifier, row)
-        gone_at = self._gone.get((row.notifier, row.destination))
-        if gone_at is not None and time.monotonic() - gone_at < 60:
-            # Found gone while this row waited for its turn (pacing serialises the
-            # rows of one chat): no doomed send.
-            await self._gone_row(row, "destination gone")
-            return
+        async with self._turn(notifier, row):
+            if self._found_gone(row):
+                # Found gone while this row waited for its turn: no doomed send.
+                await self._gone_row(row, "destination gone")
+                return
+            if not await self._attempt(notifier, row, payload):
+                return
+        await outbox.mark_sent(self.db, row.id)
+        self.stats.sent += 1
+        latency = (utcnow() - row.created_at).total_seconds()
+        self.stats.latencies.append(latency)
+        if self.on_sent is not None:
+            self.on_sent(row, latency)
+
+    async def _attempt(self, notifier: Notifier, row: Delivery, payload: Payload) -> bool:
+        """Send *row*; True when it went out, else the failure is already decided."""
         try:
             await self._send(notifier, row, payload)
         except DestinationMoved as exc:
@@ -322,22 +345,17 @@ class Dispatcher:
                 await self._send(notifier, row, payload, destination=exc.new_destination)
             except NotifierError as again:
                 await self._failed(notifier, row, again)
-                return
+                return False
         except NotifierError as exc:
             await self._failed(notifier, row, exc)
-            return
+            return False
         except Exception as exc:  # an unclassified bug in a plugin: retry, loudly
             log.error(
                 "notifier %s raised %s: %s", row.notifier, type(exc).__name__, redact(str(exc))
             )
             await self._failed(notifier, row, TransientError(f"{type(exc).__name__}: {exc}"))
-            return
-        await outbox.mark_sent(self.db, row.id)
-        self.stats.sent += 1
-        latency = (utcnow() - row.created_at).total_seconds()
-        self.stats.latencies.append(latency)
-        if self.on_sent is not None:
-            self.on_sent(row, latency)
+            return False
+        return True
 
     async def _send(
         self, notifier: Notifier, row: Delivery, payload: Payload, destination: str | None = None

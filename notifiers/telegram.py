@@ -59,6 +59,10 @@ T = TypeVar("T")
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 PRIVATE_INTERVAL = 1.0  # seconds between messages to one chat
 GROUP_INTERVAL = 3.0  # 20 messages per minute per group or channel
+# How long a chat that answered "gone" (blocked, chat not found) is refused without a
+# request: long enough for every message already queued for it, short enough that a
+# user who unblocks the bot and sends /start again is reachable.
+GONE_MEMORY_SECONDS = 60.0
 
 
 class TelegramSettings(NotifierSettings):
@@ -214,6 +218,7 @@ class TelegramNotifier(Notifier):
         )
         self._started = False
         self._spacer = _Spacer(self.rate_per_second or 30.0)
+        self._gone: dict[str, float] = {}  # chat -> when it answered "gone" (monotonic)
 
     @property
     def bot(self) -> Bot:
@@ -226,6 +231,26 @@ class TelegramNotifier(Notifier):
         if dest.startswith(("-", "@")):
             return GROUP_INTERVAL
         return PRIVATE_INTERVAL
+
+    def _refuse_if_gone(self, chat_id: int | str) -> None:
+        """Messages to a chat wait in the spacer (a 429 pause can hold them for
+        seconds); one that answered "gone" meanwhile gets no further request."""
+        gone_at = self._gone.get(str(chat_id))
+        if gone_at is None:
+            return
+        ago = time.monotonic() - gone_at
+        if ago < GONE_MEMORY_SECONDS:
+            raise DestinationGone(f"chat {chat_id} answered gone {ago:.1f} s ago; not sent")
+        del self._gone[str(chat_id)]
+
+    async def _send_message(self, chat_id: int | str, **kwargs: Any) -> None:
+        await self._spacer.wait()
+        self._refuse_if_gone(chat_id)
+        try:
+            await self._call(self._bot.send_message(chat_id=chat_id, **kwargs))
+        except DestinationGone:
+            self._gone[str(chat_id)] = time.monotonic()
+            raise
 
     async def _call(self, action: Awaitable[T]) -> T:
         try:
@@ -259,15 +284,12 @@ class TelegramNotifier(Notifier):
     async def send_alert(self, alert: Alert, destination: str, *, lang: str = "ko") -> None:
         await self.start()
         text, markup = format_alert_html(alert, lang)
-        await self._spacer.wait()
-        await self._call(
-            self._bot.send_message(
-                chat_id=chat_id_of(destination),
-                text=text,
-                parse_mode=ParseMode.HTML,
-                reply_markup=markup,
-                link_preview_options=LinkPreviewOptions(is_disabled=True),
-            )
+        await self._send_message(
+            chat_id_of(destination),
+            text=text,
+            parse_mode=ParseMode.HTML,
+            reply_markup=markup,
+            link_preview_options=LinkPreviewOptions(is_disabled=True),
         )
 
     async def _send_parts(self, parts: list[str], destination: str) -> None:
@@ -280,13 +302,8 @@ class TelegramNotifier(Notifier):
             if index:
                 # One chat takes about one message per second (20/min for groups).
                 await asyncio.sleep(interval)
-            await self._spacer.wait()
-            await self._call(
-                self._bot.send_message(
-                    chat_id=chat_id,
-                    text=part,
-                    link_preview_options=LinkPreviewOptions(is_disabled=True),
-                )
+            await self._send_message(
+                chat_id, text=part, link_preview_options=LinkPreviewOptions(is_disabled=True)
             )
 
     async def send_digest(self, digest: DigestMessage, destination: str) -> None:

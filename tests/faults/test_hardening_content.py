@@ -20,6 +20,7 @@ import re
 import time
 import zipfile
 from datetime import UTC, datetime, timedelta
+from typing import ClassVar
 
 import pytest
 from sqlmodel import select
@@ -37,15 +38,20 @@ from monitor.dart.parsing import (
 )
 from monitor.digest import Digest, build_digest, render
 from monitor.fakedart import DocumentSpec
+from monitor.loopback import serve_in_thread
 from monitor.matcher import FilingInput, categorise, match_filing, rules_for
 from monitor.offloop import BoundedRunner, OffloopTimeout
 from monitor.pipeline import Pipeline
 from monitor.timeline import load_timeline
+from notifiers.base import DestinationGone
 from notifiers.formatting import alert_markdown
+from notifiers.telegram import TelegramNotifier, TelegramSettings
 from storage import documents
 from storage.db import Database
 from storage.models import Filing, Match
 from tests.digest_support import digest_inputs
+from tests.fakes.telegram_api import TOKEN, FakeTelegram
+from tests.faults.test_telegram_faults import tg_rig
 from tests.ingest_support import plain_client, running_fake, settings_for
 
 pytestmark = pytest.mark.faults
@@ -326,3 +332,50 @@ def test_markdown_alert_keeps_hostile_text_inline(field: str) -> None:
         text = alert_markdown(alert, lang)
         assert "\n# " not in text and "\n- [" not in text and "\n> " not in text
         assert not any(line.startswith("#") for line in text.splitlines())
+
+
+# ----------------------------------------------------------------------------- item 8
+def _sends_to(api: FakeTelegram, chat: int) -> list[dict[str, object]]:
+    return [c for c in api.calls("sendMessage") if str(c.get("chat_id")) == str(chat)]
+
+
+@pytest.mark.slow
+async def test_chat_that_blocks_the_bot_gets_exactly_one_send_attempt(sqlite_url: str) -> None:
+    """Four filings for a chat that has blocked the bot, with Telegram answering slower
+    than the chat's 1 s spacing: the next row's turn comes before the 403 does."""
+    good, blocked = 3501, 3600
+    async with tg_rig(sqlite_url) as rig:
+        rig.api.add_chat(good)
+        rig.api.add_chat(blocked)
+        rig.api.block(blocked)
+        rig.api.slow(1.5, "sendMessage")
+        await rig.audience([good, blocked])
+        await rig.filings(4)
+        counts = await rig.settle(60)
+        assert len(_sends_to(rig.api, blocked)) == 1
+        assert len(_sends_to(rig.api, good)) == 4
+        assert counts == {"sent": 4, "dropped": 4}
+        assert not (await rig.subscriber(blocked)).active
+
+
+class _TwoPerSecond(TelegramNotifier):
+    rate_per_second: ClassVar[float | None] = 2.0
+
+
+@pytest.mark.parametrize("chat", [3700, 3800], ids=["blocked", "chat not found"])
+async def test_messages_waiting_in_the_notifier_spacer_skip_a_gone_chat(chat: int) -> None:
+    api = FakeTelegram()
+    with serve_in_thread(api) as url:
+        if chat == 3700:
+            api.add_chat(chat)
+            api.block(chat)
+        notifier = _TwoPerSecond(TelegramSettings(bot_token=TOKEN, base_url=f"{url}/bot"))
+        await notifier.start()
+        try:
+            first = asyncio.create_task(notifier.send_text("하나", str(chat)))
+            queued = [asyncio.create_task(notifier.send_text("둘", str(chat))) for _ in range(3)]
+            results = await asyncio.gather(first, *queued, return_exceptions=True)
+        finally:
+            await notifier.close()
+    assert all(isinstance(r, DestinationGone) for r in results)
+    assert len(_sends_to(api, chat)) == 1
