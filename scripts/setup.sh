@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
 # Set up dartwatch in ./.venv (idempotent). Needs Python 3.11+.
-#   --dev      also the test/lint tools
-#   --browser  also Debian's chromium (for the digest screenshot test; needs root/apt)
+#   --dev       also the test/lint tools
+#   --browser   also Debian's chromium (for the digest screenshot test; needs root/apt)
+#   --unlocked  resolve from pyproject.toml's ranges instead of the hashed lock
+#               (while changing dependencies, before `bash scripts/lock.sh`)
+# By default every dependency is installed from requirements.lock (requirements-dev.lock
+# with --dev) with pinned versions and --require-hashes; see docs/development.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-dev=0; browser=0
+dev=0; browser=0; unlocked=0
 for arg in "$@"; do
   case "$arg" in
     --dev) dev=1 ;;
     --browser) browser=1 ;;
+    --unlocked) unlocked=1 ;;
     *) echo "setup.sh: unknown option $arg" >&2; exit 2 ;;
   esac
 done
@@ -27,11 +32,17 @@ fi
 if [[ ! -x .venv/bin/python ]]; then
   "$PY" -m venv .venv
 fi
-.venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
-if [[ $dev -eq 1 ]]; then
-  .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[dev]"
+pip=(.venv/bin/python -m pip install -q --disable-pip-version-check)
+if [[ $unlocked -eq 1 ]]; then
+  "${pip[@]}" --upgrade pip >/dev/null
+  if [[ $dev -eq 1 ]]; then "${pip[@]}" -e ".[dev]"; else "${pip[@]}" -e .; fi
 else
-  .venv/bin/python -m pip install -q --disable-pip-version-check -e .
+  lock=requirements.lock
+  [[ $dev -eq 1 ]] && lock=requirements-dev.lock
+  .venv/bin/python scripts/check_lock.py "$lock" \
+    || { echo "setup.sh: $lock does not match pyproject.toml; run: bash scripts/lock.sh" >&2; exit 1; }
+  "${pip[@]}" --require-hashes -r "$lock"
+  "${pip[@]}" --no-deps -e .
 fi
 
 if [[ $browser -eq 1 ]] && { ! command -v chromium >/dev/null || ! dpkg -s fonts-nanum >/dev/null 2>&1; }; then
