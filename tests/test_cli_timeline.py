@@ -54,13 +54,14 @@ def dartwatch(
 def test_timeline_prints_position(tmp_path: Path) -> None:
     out = dartwatch("timeline", "--date", "2026-11-28", "--lang", "en", cwd=tmp_path)
     assert out.returncode == 0, out.stderr
-    assert "Current phase: Stage 3 development" in out.stdout
+    assert "Current phase: After the stage-2 evaluation — schedule not confirmed" in out.stdout
     assert "Last milestone: ★ 2026-08 Stage-2 evaluation" in out.stdout
+    assert "[overdue — no result recorded]" in out.stdout
     assert "(~119 days ago)" in out.stdout
     assert "Naver Cloud: eliminated since 2026-01-15" in out.stdout
     assert "▶ 2026-11-28 today" in out.stdout
     ko = dartwatch("timeline", "--date", "2026-11-28", "--short", cwd=tmp_path)
-    assert "현재 단계: 3단계 개발" in ko.stdout and "전체 일정" not in ko.stdout
+    assert "현재 단계: 2차 평가 이후 — 일정 미확인" in ko.stdout and "전체 일정" not in ko.stdout
     box = json.loads(
         dartwatch("timeline", "--format", "json", "--date", "2026-01-16", cwd=tmp_path).stdout
     )
@@ -74,7 +75,7 @@ def test_timeline_validate_good_and_bad(tmp_path: Path) -> None:
     good.write_text(RECORD_STAGE2, encoding="utf-8")
     out = dartwatch("timeline", "validate", str(good), cwd=tmp_path)
     assert out.returncode == 0, out.stderr
-    assert "OK — 36 milestones, 8 phases, 6 teams, 19 status changes; version custom-" in out.stdout
+    assert "OK — 35 milestones, 5 phases, 6 teams, 19 status changes; version custom-" in out.stdout
     bad = tmp_path / "bad.toml"
     bad.write_text(RECORD_STAGE2.replace("2026-08-07", "2026-8-7").replace('"motif"', '"moti"'))
     out = dartwatch("timeline", "validate", str(bad), cwd=tmp_path)
