@@ -740,6 +740,7 @@ def alert_from_match(
         team_status_ko=match.team_status_ko,
         team_status_en=match.team_status_en,
         sources_end=match.sources_end,
+        phase_status=match.phase_status,
         phase=match.phase_en,
         phase_ko=match.phase_ko,
         milestone_before=match.milestone_before,

@@ -153,6 +153,7 @@ class Alert:
     team_status_ko: str | None = None  # the team status in words, e.g. "미확인 (…)"
     team_status_en: str | None = None
     sources_end: str | None = None  # set when the data is over 60 days old: say so once
+    phase_status: str | None = None  # the phase's status, like MilestoneRef.status
 
     @property
     def url(self) -> str:
