@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from datetime import date
 from pathlib import Path
 
@@ -328,30 +329,43 @@ sources = ["https://www.msit.go.kr/example2"]
     assert load_timeline(path).version == custom.version
 
 
+def _docs() -> str:
+    return (Path(__file__).resolve().parent.parent / "docs" / "timeline.md").read_text(
+        encoding="utf-8"
+    )
+
+
 def _readme_section() -> str:
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
     start = readme.index("<!-- section:timeline -->")
     return readme[start : readme.index("<!-- /section:timeline -->")]
 
 
-def test_readme_timeline_example_is_valid(tmp_path: Path) -> None:
-    section = _readme_section()
-    example = section.split("```toml\n", 1)[1].split("```", 1)[0]
+def test_docs_record_example_is_valid_and_a_placeholder(tmp_path: Path) -> None:
+    example = _docs().split("```toml\n", 1)[1].split("```", 1)[0]
+    assert "PLACEHOLDER" in example and "example.com" in example
     custom = validate_file(_write(tmp_path, example))
     change = team_status_at(custom, "motif", date(2026, 8, 7))
     assert change is not None and change.status == "eliminated"
+    assert "msit.go.kr" not in _readme_section() + example
 
 
-def test_readme_timeline_commands_parse() -> None:
+def _commands(text: str) -> list[list[str]]:
+    joined = text.replace("\\\n", " ")
+    return [
+        shlex.split(line.split(" #")[0])[1:]
+        for line in joined.splitlines()
+        if line.startswith("dartwatch ")
+    ]
+
+
+@pytest.mark.parametrize("source", ["docs", "readme"])
+def test_timeline_commands_in_the_docs_parse(source: str) -> None:
     from monitor.cli import build_parser
 
     parser = build_parser()
-    commands = [
-        line.split("#")[0].split()[1:]
-        for line in _readme_section().splitlines()
-        if line.startswith("dartwatch ")
-    ]
-    assert len(commands) >= 8
+    commands = _commands(_docs() if source == "docs" else _readme_section())
+    assert len(commands) >= (10 if source == "docs" else 5)
     for argv in commands:
         args = parser.parse_args(argv)
         assert args.handler.startswith("monitor.commands.")
