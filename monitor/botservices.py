@@ -19,7 +19,7 @@ from sqlmodel import col, select
 
 from monitor import kcalendar
 from monitor.matcher import alert_from_rows
-from monitor.timeline import Timeline, render_text, team_of, team_status_at
+from monitor.timeline import Timeline, render_text, team_of, team_standing
 from notifiers.base import Alert
 from notifiers.telegram_bot.services import CompanyInfo, Resolution
 from storage import deliveries as outbox
@@ -85,8 +85,8 @@ class MonitorBotServices:
             team_ko = team_en = status = None
             if link is not None:
                 team_ko, team_en = link.team.name_ko, link.team.name_en
-                change = team_status_at(self.timeline, link.team.id, day)
-                status = change.status if change is not None else None
+                standing = team_standing(self.timeline, link.team.id, day)
+                status = standing.status if standing is not None else None
             out.append(
                 CompanyInfo(
                     corp_code=c.corp_code,

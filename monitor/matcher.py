@@ -22,13 +22,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from monitor.timeline import (
+    Milestone,
     NearMilestone,
     Timeline,
     milestones_around,
-    nearest_key_milestone,
+    outcome_at,
     phase_at,
+    sources_end,
+    stale,
+    status_at,
     team_of,
-    team_status_at,
+    team_standing,
 )
 from notifiers.base import Alert, MilestoneRef, Reason
 
@@ -132,6 +136,11 @@ class MatchResult:
     body_status: str
     title_only_ko: str | None
     title_only_en: str | None
+    # The team status in words ("미확인 (2차 평가 결과 미기록)"); set with ``team_status``.
+    team_status_ko: str | None = None
+    team_status_en: str | None = None
+    # Where the data ends, set only when the filing date is over 60 days past it.
+    sources_end: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -386,18 +395,52 @@ def _parse_day(rcept_dt: str) -> date | None:
         return None
 
 
-def _ref(near: NearMilestone | None) -> MilestoneRef | None:
+def _ref(near: NearMilestone | None, day: date) -> MilestoneRef | None:
     if near is None:
         return None
     m = near.milestone
+    outcome = outcome_at(m, day)
     return MilestoneRef(
         date=m.date.text,
         title_ko=m.title_ko,
         title_en=m.title_en,
         offset_days=near.offset_days,
         key=m.key,
-        status=m.status,
+        status=status_at(m, day),
+        end=m.end.text if m.end else "",
+        conflicting=len(m.readings) > 1 and outcome is None,
+        outcome_ko=outcome.ko if outcome else "",
+        outcome_en=outcome.en if outcome else "",
     )
+
+
+def verified(m: Milestone, day: date) -> bool:
+    """Whether *m* may earn proximity points on *day*: not overdue or cancelled, and
+    not a range whose date the outlets dispute (readings differ, no outcome recorded)."""
+    if status_at(m, day) not in ("confirmed", "reported", "planned"):
+        return False
+    disputed = len(m.readings) > 1 and m.end is not None and outcome_at(m, day) is None
+    return not disputed
+
+
+def _nearest_key(
+    timeline: Timeline, day: date, team: str
+) -> tuple[NearMilestone | None, NearMilestone | None]:
+    """The nearest key milestone of *team* and the nearest one that is :func:`verified`
+    (ties: the earlier one)."""
+    nearest: NearMilestone | None = None
+    nearest_ok: NearMilestone | None = None
+    for m in timeline.milestones:
+        if not (m.key and m.affects(team)):
+            continue
+        near = NearMilestone(
+            m, (m.first_day - day).days, m.approximate, m.first_day <= day <= m.last_day
+        )
+        if nearest is None or near.distance < nearest.distance:
+            nearest = near
+        if verified(m, day) and (nearest_ok is None or near.distance < nearest_ok.distance):
+            nearest_ok = near
+    return nearest, nearest_ok
 
 
 def _decayed(weights: list[float], decay: float) -> float:
@@ -512,25 +555,24 @@ def match_filing(
             _reason(rules, "category", base_cat.weight, label_ko=base_cat.ko, label_en=base_cat.en)
         )
 
-    # Team and its status on the filing date.
+    # Team and its standing on the filing date.
     link = team_of(timeline, filing.corp_code, filing.stock_code)
-    team_status = None
+    team_status = team_status_ko = team_status_en = None
     if link is not None:
-        change = (
-            team_status_at(timeline, link.team.id, day)
-            if day
-            else team_status_at(timeline, link.team.id, date.max)
-        )
-        team_status = change.status if change else None
+        standing = team_standing(timeline, link.team.id, day or date.max)
         values = {
             "team_ko": link.team.name_ko,
             "team_en": link.team.name_en,
             "role_ko": timeline.label("roles", link.role, "ko"),
             "role_en": timeline.label("roles", link.role, "en"),
         }
-        if team_status is None:
+        if standing is None:
             reasons.append(_reason(rules, "team_not_yet", 0, **values))
         else:
+            team_status = standing.status
+            team_status_ko = standing.label(timeline, "ko")
+            team_status_en = standing.label(timeline, "en")
+            # An unverified standing is neutral: 0 points until the result is recorded.
             weight = float(scoring["team"].get(team_status, 0))
             mult = float(scoring["roles"].get(link.role, 0))
             reasons.append(
@@ -538,8 +580,8 @@ def match_filing(
                     rules,
                     "team",
                     round(weight * mult),
-                    status_ko=timeline.label("team_status", team_status, "ko"),
-                    status_en=timeline.label("team_status", team_status, "en"),
+                    status_ko=team_status_ko,
+                    status_en=team_status_en,
                     **values,
                 )
             )
@@ -550,30 +592,9 @@ def match_filing(
         milestones_around(timeline, day, link.team.id if link else None) if day else (None, None)
     )
     if day and link is not None:
-        key_near = nearest_key_milestone(timeline, day, link.team.id)
-        if key_near is not None:
-            cfg = scoring["proximity"]
-            points = 0
-            if key_near.distance <= int(cfg["near_days"]):
-                points = int(cfg["near_points"])
-            elif key_near.distance <= int(cfg["window_days"]):
-                points = int(cfg["window_points"])
-            if points:
-                m = key_near.milestone
-                days = f"~{key_near.distance}" if m.approximate else str(key_near.distance)
-                days_en = f"{days} day" if key_near.distance == 1 else f"{days} days"
-                reasons.append(
-                    _reason(
-                        rules,
-                        "proximity_during" if key_near.during else "proximity",
-                        points,
-                        title_ko=m.title_ko,
-                        title_en=m.title_en,
-                        date=m.date_text,
-                        days=days,
-                        days_en=days_en,
-                    )
-                )
+        reasons.extend(
+            _proximity(rules, timeline, day, link.team.id, link.role, bool(title_hits or body_hits))
+        )
 
     # Informational notes (0 points).
     if correction:
@@ -621,8 +642,8 @@ def match_filing(
         phase_ko=phase.title_ko if phase else None,
         phase_en=phase.title_en if phase else None,
         phase_status=phase.status if phase else None,
-        milestone_before=_ref(before),
-        milestone_after=_ref(after),
+        milestone_before=_ref(before, day) if day else None,
+        milestone_after=_ref(after, day) if day else None,
         relevance=relevance,
         reasons=tuple(reasons),
         ai_related=ai_related,
@@ -632,7 +653,61 @@ def match_filing(
         body_status=body_status,
         title_only_ko=title_only_ko,
         title_only_en=title_only_en,
+        team_status_ko=team_status_ko,
+        team_status_en=team_status_en,
+        sources_end=sources_end(timeline) if day and stale(timeline, day) else None,
     )
+
+
+def _proximity(
+    rules: Rules, timeline: Timeline, day: date, team: str, role: str, has_terms: bool
+) -> list[Reason]:
+    """Points for a key milestone near the filing date, with the reasons none were given:
+    overdue, cancelled or disputed milestones earn nothing, and proximity without an AI
+    term or a lead / lead-parent role never lifts a filing."""
+    cfg = rules.scoring["proximity"]
+    nearest, near = _nearest_key(timeline, day, team)
+    out: list[Reason] = []
+    window = int(cfg["window_days"])
+    if nearest is not None and nearest is not near and nearest.distance <= window:
+        m = nearest.milestone
+        out.append(
+            _reason(
+                rules,
+                "proximity_unverified",
+                0,
+                title_ko=m.title_ko,
+                title_en=m.title_en,
+                date=m.date_text,
+                status_ko=timeline.label("status", status_at(m, day), "ko"),
+                status_en=timeline.label("status", status_at(m, day), "en"),
+            )
+        )
+    if near is None:
+        return out
+    points = 0
+    if near.distance <= int(cfg["near_days"]):
+        points = int(cfg["near_points"])
+    elif near.distance <= window:
+        points = int(cfg["window_points"])
+    if not points:
+        return out
+    m = near.milestone
+    days = f"~{near.distance}" if m.approximate else str(near.distance)
+    days_en = f"{days} day" if near.distance == 1 else f"{days} days"
+    values = {
+        "title_ko": m.title_ko,
+        "title_en": m.title_en,
+        "date": m.date_text,
+        "days": days,
+        "days_en": days_en,
+    }
+    if not has_terms and role not in ("lead", "lead_parent"):
+        out.append(_reason(rules, "proximity_alone", 0, **values))
+    else:
+        key = "proximity_during" if near.during else "proximity"
+        out.append(_reason(rules, key, points, **values))
+    return out
 
 
 # --- alerts --------------------------------------------------------------------------
@@ -667,6 +742,10 @@ def alert_from_match(
         role=match.role_en,
         role_ko=match.role_ko,
         team_status=match.team_status,
+        team_status_ko=match.team_status_ko,
+        team_status_en=match.team_status_en,
+        sources_end=match.sources_end,
+        phase_status=match.phase_status,
         phase=match.phase_en,
         phase_ko=match.phase_ko,
         milestone_before=match.milestone_before,

@@ -24,8 +24,15 @@ class RematchStats:
 
 
 async def rematch_all(
-    db: Database, timeline: Timeline, *, write: bool = True, batch: int = 500
+    db: Database,
+    timeline: Timeline,
+    *,
+    write: bool = True,
+    batch: int = 500,
+    since: str | None = None,
 ) -> RematchStats:
+    """Recompute stored matches; with *since* (YYYYMMDD) only filings received on or
+    after that day (what a recorded outcome can change)."""
     stats = RematchStats()
     after = ""
     while True:
@@ -37,6 +44,8 @@ async def rematch_all(
             docs = await get_documents(session, [f.rcept_no for f, _ in rows])
             updates: list[Match] = []
             for filing, row in rows:
+                if since is not None and filing.rcept_dt < since:
+                    continue
                 old = MatchResult.from_row(row)
                 doc = docs.get(filing.rcept_no)
                 if doc is not None and doc.status == "ok":

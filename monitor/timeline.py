@@ -18,8 +18,8 @@ import re
 import tomllib
 from bisect import bisect_right
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
 from functools import lru_cache
 from itertools import pairwise
 from pathlib import Path
@@ -28,8 +28,19 @@ from typing import Any
 BUNDLED_FILE = Path(__file__).parent / "data" / "timeline.toml"
 _UI_FILE = Path(__file__).parent / "data" / "ui_text.toml"
 
-MILESTONE_STATUSES = ("confirmed", "reported", "planned")
+# What a file may say of a milestone or phase. ``overdue`` is never written: it is what a
+# ``planned`` item becomes, at read time, once its last possible day has passed with no
+# recorded outcome (:func:`status_at`).
+MILESTONE_STATUSES = ("confirmed", "reported", "planned", "cancelled")
+STATUSES = ("confirmed", "reported", "planned", "overdue", "cancelled")
 TEAM_STATUSES = ("active", "eliminated")
+# ``unverified``: the team was in the race before an elimination milestone that is now
+# overdue, so whether it is still in is not known (:func:`team_standing`).
+TEAM_STANDINGS = ("active", "eliminated", "unverified")
+# How a record names a team's result; each maps to a team status.
+RECORD_RESULTS = {"advanced": "active", "eliminated": "eliminated"}
+# After this many days past ``meta.sources_end`` every view says where the sources end.
+STALE_AFTER_DAYS = 60
 ROLES = ("lead", "lead_parent", "holding_company", "consortium_partner", "related")
 ALL_TEAMS = "all"
 
@@ -40,6 +51,7 @@ _FULL_DATE_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 _CORP_CODE_RE = re.compile(r"^\d{8}$")
 _STOCK_CODE_RE = re.compile(r"^\d{6}$")
+_URL_RE = re.compile(r"^https?://\S+$")
 
 
 class TimelineError(Exception):
@@ -119,9 +131,38 @@ class Phase:
     start: date
     end: date
     status: str
+    sources: tuple[str, ...] = ()
+    # Set on the stand-in phase after the last sourced one ("2차 평가 이후 — 일정 미확인").
+    unknown: bool = False
 
     def title(self, lang: str) -> str:
         return self.title_ko if lang == "ko" else self.title_en
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """One outlet's reading of a milestone where the sources disagree."""
+
+    ko: str
+    en: str
+    sources: tuple[str, ...]
+
+    def text(self, lang: str) -> str:
+        return self.ko if lang == "ko" else self.en
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What happened at a milestone, as recorded by an operator (``[[records]]``)."""
+
+    date: date
+    ko: str
+    en: str
+    sources: tuple[str, ...]
+    teams: tuple[tuple[str, str], ...] = ()  # (team id, advanced | eliminated)
+
+    def text(self, lang: str) -> str:
+        return self.ko if lang == "ko" else self.en
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +179,21 @@ class Milestone:
     sources: tuple[str, ...]
     note_ko: str = ""
     note_en: str = ""
+    short_ko: str = ""
+    short_en: str = ""
+    # A cut: teams in the race before it are "unverified" once it is overdue.
+    eliminates: bool = False
+    readings: tuple[Reading, ...] = ()
+    outcome: Outcome | None = None
+
+    @property
+    def conflicting(self) -> bool:
+        """Sources disagree (two or more readings) and no outcome settles it."""
+        return len(self.readings) > 1 and self.outcome is None
+
+    def short(self, lang: str) -> str:
+        short = self.short_ko if lang == "ko" else self.short_en
+        return short or self.title(lang)
 
     @property
     def first_day(self) -> Day:
@@ -337,13 +393,111 @@ class _NearIndex:
 # --- questions about a day -----------------------------------------------------------
 
 
+def status_at(milestone: Milestone, day: date) -> str:
+    """The milestone's status as known on *day*: a recorded outcome (from its date on)
+    wins; a ``planned`` milestone whose last possible day is before *day* is ``overdue``."""
+    outcome = milestone.outcome
+    if outcome is not None and outcome.date <= day:
+        return "confirmed" if len(outcome.sources) >= 2 else "reported"
+    if milestone.status == "planned" and day > milestone.last_day:
+        return "overdue"
+    return milestone.status
+
+
+def outcome_at(milestone: Milestone, day: date) -> Outcome | None:
+    """The recorded outcome if it was known on *day*."""
+    outcome = milestone.outcome
+    return outcome if outcome is not None and outcome.date <= day else None
+
+
 def phase_at(timeline: Timeline, day: date) -> Phase | None:
-    """The phase whose range contains *day*, or None before/after the project or in a gap."""
+    """The phase whose range contains *day*; None before the project or in a gap.
+
+    After the last phase a source names, no phase is shown as fact: a stand-in reads
+    "<last phase> 이후 — 일정 미확인" and carries the status of the latest key
+    milestone already due (``overdue`` while its result is not recorded).
+    """
+    if not timeline.phases:
+        return None
     i = bisect_right(timeline._phase_starts, day.toordinal()) - 1
     if i < 0:
         return None
     phase = timeline.phases[i]
-    return phase if day <= phase.end else None
+    if day <= phase.end:
+        return phase
+    if i < len(timeline.phases) - 1:
+        return None
+    due = [m for m in timeline._index(None).keyed if m.last_day < day]
+    status = status_at(due[-1], day) if due else "planned"
+    return Phase(
+        id=f"after_{phase.id}",
+        title_ko=ui_text("after_phase", "ko").format(phase=phase.title_ko),
+        title_en=ui_text("after_phase", "en").format(phase=phase.title_en),
+        start=phase.end + timedelta(days=1),
+        end=date.max,
+        status=status,
+        sources=(),
+        unknown=True,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """A team's standing on a day. ``pending`` is the overdue elimination milestone that
+    makes an ``unverified`` standing; ``change`` the last recorded change."""
+
+    status: str
+    change: StatusChange
+    pending: Milestone | None = None
+
+    def label(self, timeline: Timeline, lang: str) -> str:
+        if self.status == "unverified" and self.pending is not None:
+            return ui_text("team_unverified", lang).format(milestone=self.pending.short(lang))
+        return timeline.label("team_status", self.status, lang)
+
+
+def team_standing(timeline: Timeline, team_id: str, day: date) -> Standing | None:
+    """The team's standing on *day*; None before it joined the project.
+
+    An ``active`` team becomes ``unverified`` once an elimination milestone affecting it,
+    after its last change, is overdue: the cut should have happened and nobody recorded
+    whether the team survived it.
+    """
+    change = team_status_at(timeline, team_id, day)
+    if change is None:
+        return None
+    if change.status != "active":
+        return Standing(change.status, change)
+    for m in timeline.milestones:
+        if (
+            m.eliminates
+            and m.affects(team_id)
+            and m.id != change.milestone
+            and m.first_day > change.date
+            and status_at(m, day) == "overdue"
+        ):
+            return Standing("unverified", change, m)
+    return Standing("active", change)
+
+
+def sources_end(timeline: Timeline) -> str | None:
+    """The last month (or day) the data covers: the bundled ``sources_end`` or the latest
+    recorded outcome, whichever is later."""
+    end = timeline.meta.sources_end
+    recorded = [m.outcome.date for m in timeline.milestones if m.outcome is not None]
+    latest = max(recorded, default=None)
+    if latest is not None and (end is None or latest > end.last):
+        return latest.isoformat()
+    return end.text if end else None
+
+
+def stale(timeline: Timeline, day: date) -> bool:
+    """Whether *day* is more than :data:`STALE_AFTER_DAYS` past what the data covers."""
+    end = sources_end(timeline)
+    if end is None:
+        return False
+    last = PartialDate.parse(end).last
+    return (day - last).days > STALE_AFTER_DAYS
 
 
 def _near(m: Milestone, day: date) -> NearMilestone:
@@ -409,92 +563,132 @@ def past_sources(timeline: Timeline, day: date) -> bool:
 # --- the timeline box (digest, Telegram /timeline, CLI) ----------------------------
 
 
-def _milestone_dict(
-    timeline: Timeline, near: NearMilestone | None, lang: str
-) -> dict[str, Any] | None:
-    if near is None:
-        return None
-    m = near.milestone
+def milestone_view(timeline: Timeline, m: Milestone, day: date, lang: str) -> dict[str, Any]:
+    """One milestone as seen on *day*: the contract fields (``id``, ``date``, ``title``,
+    ``status``, ``outcome``, ``sources``) and their labels."""
+    status = status_at(m, day)
+    outcome = outcome_at(m, day)
+    sources = list(dict.fromkeys([*m.sources, *(u for r in m.readings for u in r.sources)]))
+    if outcome is not None:
+        sources = list(dict.fromkeys([*outcome.sources, *sources]))
     return {
         "id": m.id,
         "date": m.date_text,
         "title": m.title(lang),
+        "status": status,
+        "outcome": outcome.text(lang) if outcome else None,
+        "sources": sources,
         "title_ko": m.title_ko,
         "title_en": m.title_en,
         "kind": m.kind,
         "kind_label": timeline.kind_label(m.kind, lang),
         "key": m.key,
-        "status": m.status,
-        "status_label": timeline.label("status", m.status, lang),
+        "status_label": status_label(timeline, status, lang),
+        "outcome_date": outcome.date.isoformat() if outcome else None,
+        "conflicting": len(m.readings) > 1 and outcome is None,
+        "readings": []
+        if outcome
+        else [{"text": r.text(lang), "sources": list(r.sources)} for r in m.readings],
+    }
+
+
+def status_label(timeline: Timeline, status: str, lang: str) -> str:
+    """The words for a status; ``overdue`` reads "결과 미기록 (예정일 경과)"."""
+    return timeline.label("status", status, lang)
+
+
+def _milestone_dict(
+    timeline: Timeline, near: NearMilestone | None, day: date, lang: str
+) -> dict[str, Any] | None:
+    if near is None:
+        return None
+    return {
+        **milestone_view(timeline, near.milestone, day, lang),
         "offset_days": near.offset_days,
         "days": abs(near.offset_days),
         "approximate": near.approximate,
         "during": near.during,
-        "sources": list(m.sources),
+    }
+
+
+def _phase_dict(timeline: Timeline, phase: Phase | None, day: date, lang: str) -> Any:
+    if phase is None:
+        return None
+    return {
+        "id": phase.id,
+        "title": phase.title(lang),
+        "title_ko": phase.title_ko,
+        "title_en": phase.title_en,
+        "start": phase.start.isoformat(),
+        "end": None if phase.unknown else phase.end.isoformat(),
+        "status": phase.status,
+        "status_label": status_label(timeline, phase.status, lang),
+        "sources": list(phase.sources),
+        "unknown": phase.unknown,
+        "day_of_phase": (day - phase.start).days + 1,
+        "days_left": None if phase.unknown else (phase.end - day).days,
+    }
+
+
+def _team_dict(timeline: Timeline, team: Team, day: date, lang: str) -> dict[str, Any]:
+    standing = team_standing(timeline, team.id, day)
+    change = standing.change if standing else None
+    return {
+        "id": team.id,
+        "name": team.name(lang),
+        "name_ko": team.name_ko,
+        "name_en": team.name_en,
+        "status": standing.status if standing else None,
+        "status_label": standing.label(timeline, lang)
+        if standing
+        else ui_text("not_in_project", lang),
+        "since": change.date.isoformat() if change else None,
+        "reason": change.reason(lang) if change else "",
+        "pending": standing.pending.id if standing and standing.pending else None,
+        "models": [model.name for model in team.models],
     }
 
 
 def timeline_box(timeline: Timeline, day: date, lang: str = "ko") -> dict[str, Any]:
     """Where the project stands on *day*, as JSON-able data.
 
-    Keys: ``date``, ``lang``, ``timeline_version``, ``title``, ``phase`` (or None),
-    ``last_milestone`` / ``next_milestone`` / ``next_key_milestone`` (or None; ``days``
-    is the absolute day count, ``offset_days`` signed), ``teams`` (each team's status on
-    that day), ``beyond_sources`` and ``note`` (set when the day is past what the
-    sources cover, so planned items are not read as facts).
+    The contract keys: ``as_of`` (the day), ``sources_end``, ``phase`` (or None),
+    ``milestones`` (every milestone with its status on that day) and ``teams`` (each
+    team's ``status``: active | eliminated | unverified, or None before it joined).
+    Also: ``last_milestone`` / ``next_milestone`` / ``next_key_milestone`` (or None;
+    ``days`` is the absolute day count, ``offset_days`` signed), ``stale`` and ``note``
+    (set when the day is more than 60 days past what the data covers).
     """
     phase = phase_at(timeline, day)
     before, after = milestones_around(timeline, day)
     next_key = next((_near(m, day) for m in timeline._index(None).keyed if m.first_day > day), None)
-    teams = []
-    for team in timeline.teams:
-        change = team_status_at(timeline, team.id, day)
-        status = change.status if change else None
-        teams.append(
-            {
-                "id": team.id,
-                "name": team.name(lang),
-                "name_ko": team.name_ko,
-                "name_en": team.name_en,
-                "status": status,
-                "status_label": timeline.label("team_status", status, lang)
-                if status
-                else ui_text("not_in_project", lang),
-                "since": change.date.isoformat() if change else None,
-                "reason": change.reason(lang) if change else "",
-                "models": [model.name for model in team.models],
-            }
-        )
-    beyond = past_sources(timeline, day)
-    end = timeline.meta.sources_end
+    end = sources_end(timeline)
+    is_stale = stale(timeline, day)
     return {
+        "as_of": day.isoformat(),
+        "sources_end": end,
+        "phase": _phase_dict(timeline, phase, day, lang),
+        "milestones": [milestone_view(timeline, m, day, lang) for m in timeline.milestones],
+        "teams": [_team_dict(timeline, team, day, lang) for team in timeline.teams],
         "date": day.isoformat(),
         "lang": lang,
         "timeline_version": timeline.version,
         "title": timeline.meta.title_ko if lang == "ko" else timeline.meta.title_en,
-        "phase": None
-        if phase is None
-        else {
-            "id": phase.id,
-            "title": phase.title(lang),
-            "title_ko": phase.title_ko,
-            "title_en": phase.title_en,
-            "start": phase.start.isoformat(),
-            "end": phase.end.isoformat(),
-            "status": phase.status,
-            "status_label": timeline.label("status", phase.status, lang),
-            "day_of_phase": (day - phase.start).days + 1,
-            "days_left": (phase.end - day).days,
-        },
-        "last_milestone": _milestone_dict(timeline, before, lang),
-        "next_milestone": _milestone_dict(timeline, after, lang),
-        "next_key_milestone": _milestone_dict(timeline, next_key, lang),
-        "teams": teams,
-        "beyond_sources": beyond,
-        "note": ui_text("beyond_sources", lang).format(end=end.text if end else "")
-        if beyond
-        else "",
+        "last_milestone": _milestone_dict(timeline, before, day, lang),
+        "next_milestone": _milestone_dict(timeline, after, day, lang),
+        "next_key_milestone": _milestone_dict(timeline, next_key, day, lang),
+        "stale": is_stale,
+        "beyond_sources": past_sources(timeline, day),
+        "note": ui_text("beyond_sources", lang).format(end=end or "") if is_stale else "",
     }
+
+
+def milestone_status_text(near: dict[str, Any], lang: str) -> str:
+    """``[결과 미기록 (예정일 경과)]``, plus "보도 엇갈림" where sources disagree."""
+    parts = [near["status_label"]]
+    if near.get("conflicting"):
+        parts.append(ui_text("conflicting", lang))
+    return ", ".join(parts)
 
 
 def _days_text(near: dict[str, Any], lang: str) -> str:
@@ -509,7 +703,9 @@ def _days_text(near: dict[str, Any], lang: str) -> str:
 
 
 def render_text(timeline: Timeline, day: date, lang: str = "ko", *, full: bool = True) -> str:
-    """The CLI view: the box, then (with *full*) every milestone with today's marker."""
+    """The CLI and Telegram view: the box, then (with *full*) every milestone with its
+    status on *day* and today's marker. Says nothing about settings or commands: the
+    same text reaches investors."""
     box = timeline_box(timeline, day, lang)
 
     def t(key: str) -> str:
@@ -517,7 +713,9 @@ def render_text(timeline: Timeline, day: date, lang: str = "ko", *, full: bool =
 
     lines = [f"{box['title']} — {t('today')} {box['date']}", ""]
     phase = box["phase"]
-    if phase:
+    if phase and phase["unknown"]:
+        lines.append(f"{t('phase')}: {phase['title']} [{phase['status_label']}]")
+    elif phase:
         lines.append(
             f"{t('phase')}: {phase['title']} ({phase['start']}..{phase['end']}, "
             f"{phase['status_label']}) — "
@@ -536,36 +734,56 @@ def render_text(timeline: Timeline, day: date, lang: str = "ko", *, full: bool =
             continue
         star = "★ " if near["key"] else ""
         lines.append(
-            f"{t(label)}: {star}{near['date']} {near['title']} "
-            f"[{near['status_label']}] ({_days_text(near, lang)})"
+            f"{t(label)}: {star}{_date_range(near['date'])} {near['title']} "
+            f"[{milestone_status_text(near, lang)}] ({_days_text(near, lang)})"
         )
+        lines += _detail_lines(near, "    ")
     lines.append("")
     lines.append(f"{t('teams')}:")
     for team in box["teams"]:
         status = team["status_label"]
-        if team["since"]:
+        if team["since"] and team["status"] != "unverified":
             status = t("status_since").format(status=status, since=team["since"])
-        reason = f" — {team['reason']}" if team["reason"] else ""
+        reason = f" — {team['reason']}" if team["reason"] and team["status"] != "unverified" else ""
         lines.append(f"  {team['name']}: {status}{reason}")
     if box["note"]:
         lines += ["", f"! {box['note']}"]
     if full:
         lines += ["", f"{t('milestones')}:"]
         marker_done = False
-        for m in timeline.milestones:
+        for m, view in zip(timeline.milestones, box["milestones"], strict=True):
             if not marker_done and m.first_day > day:
                 lines.append(f"  ▶ {box['date']} {t('today')}")
                 marker_done = True
             star = "★" if m.key else " "
             lines.append(
-                f" {star} {m.date_text:<22} {m.title(lang)} "
-                f"[{timeline.label('status', m.status, lang)}]"
+                f" {star} {_date_range(view['date']):<22} {view['title']} "
+                f"[{milestone_status_text(view, lang)}]"
             )
+            lines += _detail_lines(view, "      ")
         if not marker_done:
             lines.append(f"  ▶ {box['date']} {t('today')}")
     lines.append("")
     lines.append(f"{t('version')}: {timeline.version}")
     return "\n".join(lines)
+
+
+def _date_range(text: str) -> str:
+    return text.replace("..", " … ")
+
+
+def _detail_lines(view: dict[str, Any], indent: str) -> list[str]:
+    """The recorded outcome, or each disagreeing reading with its sources."""
+    if view.get("outcome"):
+        return [f"{indent}→ {view['outcome']}"]
+    if view.get("conflicting"):
+        return [
+            f"{indent}· {r['text']} ({', '.join(r['sources'])})"
+            if r["sources"]
+            else f"{indent}· {r['text']}"
+            for r in view["readings"]
+        ]
+    return []
 
 
 @lru_cache(maxsize=1)
@@ -682,6 +900,17 @@ class _Entry:
             return ()
         return tuple(v.strip() for v in value)
 
+    def urls(self, name: str, *, required: bool = True) -> tuple[str, ...]:
+        """A list of http(s) URLs; when *required*, at least one (every fact carries
+        its sources)."""
+        sources = self.strings(name, required=required)
+        if required and name in self.data and not sources and isinstance(self.data[name], list):
+            self._fail(name, "needs at least one source URL")
+        for j, url in enumerate(sources):
+            if not _URL_RE.match(url):
+                self._fail(f"{name}[{j}]", f"expected an http(s) URL, got {_show(url)}")
+        return sources
+
     def table_list(self, name: str) -> list[Any]:
         value = self.data.get(name, [])
         if not isinstance(value, list):
@@ -713,6 +942,7 @@ class _Parsed:
     teams: list[tuple[str, Team]] = field(default_factory=list)
     status_changes: list[tuple[str, StatusChange]] = field(default_factory=list)
     milestones: list[tuple[str, Milestone]] = field(default_factory=list)
+    records: list[tuple[str, Record]] = field(default_factory=list)
     # References to check once every file is merged, kept even for entries with other
     # errors so one run reports everything: (where, "team"|"teams"|"kind"|"milestone", value).
     refs: list[tuple[str, str, str]] = field(default_factory=list)
@@ -729,6 +959,7 @@ _TOP_LEVEL = (
     "teams",
     "status_changes",
     "milestones",
+    "records",
 )
 
 
@@ -795,7 +1026,10 @@ def _parse_document(raw: dict[str, Any], errors: _Collector) -> _Parsed:
     root = _Entry("", raw, _Collector(), _TOP_LEVEL)
     for i, item in enumerate(root.table_list("phases")):
         e = _Entry(
-            f"phases[{i}]", item, errors, ("id", "title_ko", "title_en", "start", "end", "status")
+            f"phases[{i}]",
+            item,
+            errors,
+            ("id", "title_ko", "title_en", "start", "end", "status", "sources"),
         )
         if not e.ok:
             continue
@@ -803,10 +1037,13 @@ def _parse_document(raw: dict[str, Any], errors: _Collector) -> _Parsed:
         title_ko, title_en = e.string("title_ko"), e.string("title_en")
         start, end = e.full_date("start"), e.full_date("end")
         status = e.choice("status", MILESTONE_STATUSES)
+        sources = e.urls("sources")
         if start and end and end < start:
             e._fail("end", f"{end.isoformat()} is before start {start.isoformat()}")
         if e.ok and start and end:
-            parsed.phases.append((e.where, Phase(phase_id, title_ko, title_en, start, end, status)))
+            parsed.phases.append(
+                (e.where, Phase(phase_id, title_ko, title_en, start, end, status, sources))
+            )
 
     for i, item in enumerate(root.table_list("teams")):
         if isinstance(item, dict) and isinstance(item.get("id"), str):
@@ -863,6 +1100,10 @@ def _parse_document(raw: dict[str, Any], errors: _Collector) -> _Parsed:
                 "sources",
                 "note_ko",
                 "note_en",
+                "short_ko",
+                "short_en",
+                "eliminates",
+                "readings",
             ),
         )
         if not e.ok:
@@ -881,12 +1122,21 @@ def _parse_document(raw: dict[str, Any], errors: _Collector) -> _Parsed:
         for j, team_ref in enumerate(teams):
             parsed.refs.append((f"{e.where}.teams[{j}]", "teams", team_ref))
         status = e.choice("status", MILESTONE_STATUSES)
-        sources = e.strings("sources", required=True)
+        sources = e.urls("sources")
         note_ko = e.string("note_ko", required=False)
         note_en = e.string("note_en", required=False)
-        for j, url in enumerate(sources):
-            if not re.match(r"^https?://\S+$", url):
-                e._fail(f"sources[{j}]", f"expected an http(s) URL, got {_show(url)}")
+        short_ko = e.string("short_ko", required=False)
+        short_en = e.string("short_en", required=False)
+        eliminates = e.boolean("eliminates")
+        readings = []
+        for j, raw in enumerate(e.table_list("readings")):
+            r = _Entry(f"{e.where}.readings[{j}]", raw, errors, ("ko", "en", "sources"))
+            r_ko, r_en = r.string("ko"), r.string("en")
+            r_sources = r.urls("sources", required=False)
+            if r.ok:
+                readings.append(Reading(r_ko, r_en, r_sources))
+            else:
+                e.ok = False
         if m_start and m_end and m_end.last < m_start.first:
             e._fail("end", f"{m_end.text} is before date {m_start.text}")
         if e.ok and m_start:
@@ -906,10 +1156,67 @@ def _parse_document(raw: dict[str, Any], errors: _Collector) -> _Parsed:
                         sources,
                         note_ko,
                         note_en,
+                        short_ko,
+                        short_en,
+                        eliminates,
+                        tuple(readings),
                     ),
                 )
             )
+
+    for i, item in enumerate(root.table_list("records")):
+        record = _parse_record(f"records[{i}]", item, errors)
+        if record is not None:
+            parsed.records.append((f"records[{i}]", record))
+            parsed.refs.append((f"records[{i}].milestone", "milestone", record.milestone))
+            for team_id, _ in record.outcome.teams:
+                parsed.refs.append((f"records[{i}].teams.{team_id}", "team", team_id))
     return parsed
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """An operator's ``[[records]]`` entry: what happened at a milestone."""
+
+    milestone: str
+    outcome: Outcome
+
+    @property
+    def id(self) -> str:
+        return self.milestone
+
+
+def _parse_record(where: str, item: Any, errors: _Collector) -> Record | None:
+    e = _Entry(
+        where,
+        item,
+        errors,
+        ("milestone", "date", "outcome_ko", "outcome_en", "teams", "sources", "recorded_at"),
+    )
+    if not e.ok:
+        return None
+    milestone = e.ident("milestone")
+    day = e.full_date("date")
+    outcome_ko = e.string("outcome_ko")
+    outcome_en = e.string("outcome_en", required=False) or outcome_ko
+    sources = e.urls("sources")
+    e.string("recorded_at", required=False)
+    teams: list[tuple[str, str]] = []
+    raw_teams = e.data.get("teams", {})
+    if not isinstance(raw_teams, dict):
+        e._fail("teams", f'expected a table like {{ lg = "advanced" }}, got {_show(raw_teams)}')
+    else:
+        for team_id, result in raw_teams.items():
+            if result not in RECORD_RESULTS:
+                e._fail(
+                    f"teams.{team_id}",
+                    f"expected one of {', '.join(RECORD_RESULTS)}, got {_show(result)}",
+                )
+            else:
+                teams.append((team_id, result))
+    if not e.ok or day is None:
+        return None
+    return Record(milestone, Outcome(day, outcome_ko, outcome_en, sources, tuple(teams)))
 
 
 def _parse_team(where: str, item: Any, errors: _Collector) -> Team | None:
@@ -1017,7 +1324,7 @@ def _cross_check(
     for group, keys in (
         ("roles", ROLES),
         ("team_status", TEAM_STATUSES),
-        ("status", MILESTONE_STATUSES),
+        ("status", STATUSES),
     ):
         missing = [k for k in keys if k not in labels.get(group, {})]
         if missing:
@@ -1041,6 +1348,35 @@ def _cross_check(
                 f"{where}.start",
                 f"phase {phase.id!r} ({phase.start}..{phase.end}) overlaps phase "
                 f"{prev.id!r} ({prev.start}..{prev.end})",
+            )
+
+
+def _apply_records(merged: _Parsed) -> None:
+    """Attach each record's outcome to its milestone and turn its team results into
+    status changes dated on the record (ids ``record-<milestone>-<team>``)."""
+    by_id = {m.id: i for i, (_, m) in enumerate(merged.milestones)}
+    for where, record in merged.records:
+        i = by_id[record.milestone]
+        _, milestone = merged.milestones[i]
+        milestone = replace(milestone, outcome=record.outcome)
+        merged.milestones[i] = (where, milestone)
+        for team_id, result in record.outcome.teams:
+            reason = {
+                lang: ui_text(f"record_{result}", lang).format(milestone=milestone.short(lang))
+                for lang in ("ko", "en")
+            }
+            change = StatusChange(
+                id=f"record-{record.milestone}-{team_id}",
+                team=team_id,
+                date=record.outcome.date,
+                status=RECORD_RESULTS[result],
+                reason_ko=reason["ko"],
+                reason_en=reason["en"],
+                milestone=record.milestone,
+                sources=record.outcome.sources,
+            )
+            merged.status_changes = _merge(
+                merged.status_changes, [(where, change)], "status_changes", _Collector()
             )
 
 
@@ -1070,7 +1406,7 @@ def _build(parts: list[tuple[str, dict[str, Any]]], origin: str) -> Timeline:
         prefix = "" if source == "user" else "bundled timeline: "
         errors.errors.extend(prefix + e for e in local.errors)
         if prefix:
-            for section in ("phases", "teams", "status_changes", "milestones"):
+            for section in ("phases", "teams", "status_changes", "milestones", "records"):
                 tagged = [(prefix + where, item) for where, item in getattr(parsed, section)]
                 setattr(parsed, section, tagged)
         merged.meta.update(parsed.meta)
@@ -1080,7 +1416,7 @@ def _build(parts: list[tuple[str, dict[str, Any]]], origin: str) -> Timeline:
         merged.refs.extend((prefix + where, kind, value) for where, kind, value in parsed.refs)
         for section, ids in parsed.declared.items():
             merged.declared.setdefault(section, set()).update(ids)
-        for section in ("phases", "teams", "status_changes", "milestones"):
+        for section in ("phases", "teams", "status_changes", "milestones", "records"):
             setattr(
                 merged,
                 section,
@@ -1092,6 +1428,7 @@ def _build(parts: list[tuple[str, dict[str, Any]]], origin: str) -> Timeline:
             errors.add(f"meta.{name}", "missing (required)")
     if errors.errors:
         raise TimelineError(errors.errors, origin if origin != "bundled" else str(BUNDLED_FILE))
+    _apply_records(merged)
     content = {
         "meta": merged.meta,
         "labels": merged.labels,

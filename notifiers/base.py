@@ -97,10 +97,23 @@ class MilestoneRef:
     title_en: str
     offset_days: int
     key: bool = False
+    # confirmed | reported | planned | overdue | cancelled, as known on the filing date.
     status: str = "confirmed"
+    end: str = ""  # last month/day of a range ("2026-12" … "2027-02"), else ""
+    conflicting: bool = False  # outlets disagree and no outcome is recorded
+    outcome_ko: str = ""
+    outcome_en: str = ""
 
     def title(self, lang: str) -> str:
         return self.title_ko if lang == "ko" else self.title_en
+
+    def outcome(self, lang: str) -> str:
+        return self.outcome_ko if lang == "ko" else self.outcome_en
+
+    @property
+    def date_text(self) -> str:
+        """``2026-08`` or the range ``2026-12 … 2027-02``."""
+        return f"{self.date} … {self.end}" if self.end else self.date
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +139,7 @@ class Alert:
     team_ko: str | None = None
     role: str | None = None
     role_ko: str | None = None
-    team_status: str | None = None  # active | eliminated
+    team_status: str | None = None  # active | eliminated | unverified
     phase: str | None = None
     phase_ko: str | None = None
     milestone_before: MilestoneRef | None = None
@@ -137,6 +150,10 @@ class Alert:
     body_used: bool = False
     timeline_version: str = ""
     event: str = "new"  # new | amended | withdrawn
+    team_status_ko: str | None = None  # the team status in words, e.g. "미확인 (…)"
+    team_status_en: str | None = None
+    sources_end: str | None = None  # set when the data is over 60 days old: say so once
+    phase_status: str | None = None  # the phase's status, like MilestoneRef.status
 
     @property
     def url(self) -> str:

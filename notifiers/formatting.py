@@ -29,7 +29,15 @@ LABELS_FILE = Path(__file__).with_name("data") / "labels.toml"
 LANGS = ("ko", "en")
 TOP_REASONS = 3
 #: facts and context lines dropped to fit, least important first
-DROP_ORDER = ("remarks", "stock_code", "milestone_after", "milestone_before", "phase", "filer")
+DROP_ORDER = (
+    "remarks",
+    "stock_code",
+    "milestone_after",
+    "milestone_before",
+    "phase",
+    "filer",
+    "sources_end",
+)
 _CUT_LIMITS = (200, 100, 60, 30, 15)
 
 # Service limits (Slack Block Kit and Discord embed documentation).
@@ -142,6 +150,26 @@ def _offset(ref: MilestoneRef, lang: str) -> str:
     return label("days_before" if n < 0 else "days_after", lang, n=abs(n))
 
 
+def status_text(status: str, conflicting: bool, lang: str) -> str:
+    """A milestone's or phase's status in words ("결과 미기록 (예정일 경과)"), with
+    "보도 엇갈림" when the outlets disagree."""
+    try:
+        words = label(f"status_{status}", lang)
+    except KeyError:
+        words = status
+    return f"{words}, {label('conflicting', lang)}" if conflicting else words
+
+
+def milestone_text(ref: MilestoneRef, lang: str, limit: int | None) -> str:
+    """ "title (date, offset) [status]" and the recorded outcome, if any."""
+    text = (
+        f"{_cut(ref.title(lang), limit)} ({ref.date_text}, {_offset(ref, lang)}) "
+        f"[{status_text(ref.status, ref.conflicting, lang)}]"
+    )
+    outcome = ref.outcome(lang)
+    return f"{text} → {_cut(outcome, limit)}" if outcome else text
+
+
 def build_view(
     alert: Alert,
     lang: str = "ko",
@@ -184,17 +212,24 @@ def build_view(
             value += f" ({_cut(role, limit)})"
         if alert.team_status == "eliminated":
             value += f" · {label('eliminated', lang)}"
+        elif alert.team_status == "unverified":
+            words = alert.team_status_ko if ko else alert.team_status_en
+            value += f" · {_cut(words or label('unverified', lang), limit)}"
         context.append(Line("team", f"{label('kai', lang)} {label('team', lang)}", value))
     phase = (alert.phase_ko if ko else alert.phase) or alert.phase
     if phase:
+        if alert.phase_status:
+            phase = f"{phase} [{status_text(alert.phase_status, False, lang)}]"
         context.append(Line("phase", label("phase", lang), _cut(phase, limit)))
     for key, ref in (
         ("milestone_before", alert.milestone_before),
         ("milestone_after", alert.milestone_after),
     ):
         if ref is not None:
-            value = f"{_cut(ref.title(lang), limit)} ({ref.date}, {_offset(ref, lang)})"
-            context.append(Line(key, label(key, lang), value))
+            context.append(Line(key, label(key, lang), milestone_text(ref, lang, limit)))
+    if alert.sources_end:
+        end = label("sources_end", lang, end=alert.sources_end)
+        context.append(Line("sources_end", label("timeline_data", lang), end))
 
     score = f"{int(alert.relevance)}/100"
     if alert.ai_related:

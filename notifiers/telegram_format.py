@@ -43,11 +43,24 @@ def _offset(ref: MilestoneRef, lang: str) -> str:
     return t(lang, "days_before" if n < 0 else "days_after", n=abs(n))
 
 
+def _status(status: str, conflicting: bool, lang: str) -> str:
+    """A status in words, as HTML (the texts are HTML already)."""
+    key = f"status_{status}"
+    try:
+        words = t(lang, key)
+    except KeyError:
+        words = _e(status)
+    return f"{words}, {t(lang, 'conflicting')}" if conflicting else words
+
+
 def _milestone_line(label_key: str, ref: MilestoneRef, lang: str, limit: int | None) -> str:
-    return (
+    line = (
         f"{_e(t(lang, label_key))}: {_e(_cut(ref.title(lang), limit))} "
-        f"({_e(_cut(ref.date, limit))}, {_offset(ref, lang)})"
+        f"({_e(_cut(ref.date_text, limit))}, {_offset(ref, lang)}) "
+        f"[{_status(ref.status, ref.conflicting, lang)}]"
     )
+    outcome = ref.outcome(lang)
+    return f"{line} → {_e(_cut(outcome, limit))}" if outcome else line
 
 
 def _render(alert: Alert, lang: str, reasons: int, limit: int | None) -> str:
@@ -75,16 +88,24 @@ def _render(alert: Alert, lang: str, reasons: int, limit: int | None) -> str:
             part += f" ({_e(_cut(role, limit))})"
         if alert.team_status == "eliminated":
             part += f" · {_e(t(lang, 'alert_status_eliminated'))}"
+        elif alert.team_status == "unverified":
+            words = (alert.team_status_ko if ko else alert.team_status_en) or t(
+                lang, "team_status_unverified"
+            )
+            part += f" · {_e(_cut(words, limit))}"
         context.append(part)
     phase = (alert.phase_ko if ko else alert.phase) or alert.phase
     if phase:
-        context.append(f"{_e(t(lang, 'alert_phase'))}: {_e(_cut(phase, limit))}")
+        status = f" [{_status(alert.phase_status, False, lang)}]" if alert.phase_status else ""
+        context.append(f"{_e(t(lang, 'alert_phase'))}: {_e(_cut(phase, limit))}{status}")
     if context:
         lines.append(f"🇰🇷 <b>{_e(t(lang, 'alert_kai'))}</b> · " + " · ".join(context))
     if alert.milestone_before:
         lines.append("◀ " + _milestone_line("alert_before", alert.milestone_before, lang, limit))
     if alert.milestone_after:
         lines.append("▶ " + _milestone_line("alert_after", alert.milestone_after, lang, limit))
+    if alert.sources_end:
+        lines.append("ℹ️ " + t(lang, "sources_end", end=alert.sources_end))
     lines.append(f"📊 {_e(t(lang, 'alert_relevance'))} <b>{int(alert.relevance)}</b>/100")
     ranked = alert.top_reasons(len(alert.reasons))
     shown = ranked[: min(reasons, TOP_REASONS)]

@@ -77,7 +77,9 @@ def sample_alert(**changes: Any) -> Alert:
         "milestone_before": MilestoneRef(
             "2025-12-30", "1차 평가 결과 발표", "First evaluation results", -6, key=True
         ),
-        "milestone_after": MilestoneRef("2026-06", "2차 평가", "Second evaluation", 150),
+        "milestone_after": MilestoneRef(
+            "2026-06", "2차 평가", "Second evaluation", 150, status="planned"
+        ),
         "relevance": 73,
         "ai_related": True,
         "reasons": (

@@ -54,13 +54,14 @@ def dartwatch(
 def test_timeline_prints_position(tmp_path: Path) -> None:
     out = dartwatch("timeline", "--date", "2026-11-28", "--lang", "en", cwd=tmp_path)
     assert out.returncode == 0, out.stderr
-    assert "Current phase: Stage 3 development" in out.stdout
+    assert "Current phase: After the stage-2 evaluation — schedule not confirmed" in out.stdout
     assert "Last milestone: ★ 2026-08 Stage-2 evaluation" in out.stdout
+    assert "[overdue — no result recorded]" in out.stdout
     assert "(~119 days ago)" in out.stdout
     assert "Naver Cloud: eliminated since 2026-01-15" in out.stdout
     assert "▶ 2026-11-28 today" in out.stdout
     ko = dartwatch("timeline", "--date", "2026-11-28", "--short", cwd=tmp_path)
-    assert "현재 단계: 3단계 개발" in ko.stdout and "전체 일정" not in ko.stdout
+    assert "현재 단계: 2차 평가 이후 — 일정 미확인" in ko.stdout and "전체 일정" not in ko.stdout
     box = json.loads(
         dartwatch("timeline", "--format", "json", "--date", "2026-01-16", cwd=tmp_path).stdout
     )
@@ -74,7 +75,7 @@ def test_timeline_validate_good_and_bad(tmp_path: Path) -> None:
     good.write_text(RECORD_STAGE2, encoding="utf-8")
     out = dartwatch("timeline", "validate", str(good), cwd=tmp_path)
     assert out.returncode == 0, out.stderr
-    assert "OK — 36 milestones, 8 phases, 6 teams, 19 status changes; version custom-" in out.stdout
+    assert "OK — 35 milestones, 5 phases, 6 teams, 19 status changes; version custom-" in out.stdout
     bad = tmp_path / "bad.toml"
     bad.write_text(RECORD_STAGE2.replace("2026-08-07", "2026-8-7").replace('"motif"', '"moti"'))
     out = dartwatch("timeline", "validate", str(bad), cwd=tmp_path)
@@ -184,3 +185,102 @@ async def test_rematch_after_recording_the_stage2_result(stored: str, tmp_path: 
         "Motif Technologies team — consortium partner (eliminated on the filing date)"
         in explained.stdout
     )
+
+
+LATE_FILING = Filing(
+    rcept_no="20261120000321",
+    corp_code="00159023",
+    corp_name="SK텔레콤",
+    stock_code="017670",
+    report_nm="타법인주식및출자증권취득결정(AI 데이터센터)",
+    flr_nm="SK텔레콤",
+    rcept_dt="20261120",
+    rm="유",
+)
+
+
+async def _stored_match(url: str, rcept_no: str) -> tuple[int, str | None, str]:
+    db = Database(url)
+    try:
+        async with db.session() as s:
+            row = await get_match(s, rcept_no)
+    finally:
+        await db.dispose()
+    assert row is not None
+    return row.relevance, row.detail["team_status"], row.timeline_version
+
+
+async def test_record_rematches_affected_filings_and_undo_restores(
+    stored: str, tmp_path: Path
+) -> None:
+    db = Database(stored)
+    try:
+        async with db.session() as s:
+            s.add(Filing(**LATE_FILING.model_dump()))
+            await s.flush()
+            await save_matches(s, [match_filing(LATE_FILING, load_timeline()).to_row()])
+    finally:
+        await db.dispose()
+    before = await _stored_match(stored, LATE_FILING.rcept_no)
+    assert before[1] == "unverified"
+    early_before = await _stored_match(stored, "20251231800456")
+    mine = tmp_path / "records" / "mine.toml"  # does not exist yet
+    env = {"DATABASE_URL": stored, "TIMELINE_FILE": str(mine)}
+    out = dartwatch(
+        "timeline", "record", "stage2-result",
+        "--outcome", "PLACEHOLDER outcome", "--outcome-en", "PLACEHOLDER outcome (en)",
+        "--team", "lg=advanced", "--team", "skt=advanced", "--team", "upstage=advanced",
+        "--team", "motif=eliminated", "--source", "https://example.com/placeholder",
+        "--date", "2026-08-07", env=env, cwd=tmp_path,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert mine.exists() and "re-matched 2 filings from 2026-07-01: 2 changed" in out.stdout
+    after = await _stored_match(stored, LATE_FILING.rcept_no)
+    assert after[1] == "active" and after[0] == before[0] + 10  # neutral 0 → active +10
+    assert after[2] == load_timeline(mine).version
+    assert await _stored_match(stored, "20251231800456") == early_before  # not affected
+    box = json.loads(
+        dartwatch(
+            "timeline", "--format", "json", "--date", "2026-11-30", "--lang", "en",
+            env=env, cwd=tmp_path,
+        ).stdout
+    )  # fmt: skip
+    assert set(box) >= {"as_of", "sources_end", "phase", "milestones", "teams"}
+    entry = next(m for m in box["milestones"] if m["id"] == "stage2-result")
+    assert (entry["status"], entry["outcome"]) == ("reported", "PLACEHOLDER outcome (en)")
+    assert set(entry) >= {"id", "date", "title", "status", "outcome", "sources"}
+    teams = {t["id"]: t["status"] for t in box["teams"]}
+    assert (teams["skt"], teams["motif"], teams["naver"]) == ("active", "eliminated", "eliminated")
+    bad = dartwatch(
+        "timeline", "record", "stage2-result", "--outcome", "x", "--team", "kt=advanced",
+        "--source", "https://example.com/x", "--date", "2026-08-07", env=env, cwd=tmp_path,
+    )  # fmt: skip
+    assert bad.returncode == 2 and "unknown team 'kt'" in bad.stderr
+    assert "Traceback" not in bad.stderr
+    assert load_timeline(mine).milestone_by_id["stage2-result"].outcome is not None  # unchanged
+    undo = dartwatch("timeline", "unrecord", "stage2-result", env=env, cwd=tmp_path)
+    assert undo.returncode == 0, undo.stderr
+    restored = await _stored_match(stored, LATE_FILING.rcept_no)
+    assert restored[:2] == before[:2]
+    again = dartwatch("timeline", "record", "--undo", "stage2-result", env=env, cwd=tmp_path)
+    assert again.returncode == 2 and "no record of 'stage2-result' to undo" in again.stderr
+
+
+def test_record_needs_a_timeline_file_an_outcome_and_a_source(tmp_path: Path) -> None:
+    no_file = dartwatch(
+        "timeline", "record", "stage2-result", "--outcome", "x", "--source", "https://e.com",
+        env={"TIMELINE_FILE": ""}, cwd=tmp_path,
+    )  # fmt: skip
+    assert no_file.returncode == 2 and "TIMELINE_FILE is not set" in no_file.stderr
+    env = {"TIMELINE_FILE": str(tmp_path / "t.toml")}
+    for args, message in (
+        (["--source", "https://e.com"], "--outcome"),
+        (["--outcome", "x"], "--source"),
+        (["--outcome", "x", "--source", "https://e.com", "--date", "2099-01-01"], "future"),
+        (["--outcome", "x", "--source", "https://e.com", "--team", "lg"], "--team"),
+        (["--outcome", "x", "--source", "not-a-url"], "http(s) URL"),
+    ):
+        out = dartwatch("timeline", "record", "stage2-result", *args, env=env, cwd=tmp_path)
+        assert out.returncode == 2 and message in out.stderr, (args, out.stderr)
+        assert "Traceback" not in out.stderr
+    assert not (tmp_path / "t.toml").exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from datetime import date
 from pathlib import Path
 
@@ -29,9 +30,11 @@ def test_bundled_timeline_loads_with_stable_version() -> None:
     assert TL.version.startswith("bundled-") and len(TL.version) == len("bundled-") + 8
     assert load_timeline().version == TL.version
     assert {t.id for t in TL.teams} == {"lg", "skt", "upstage", "naver", "ncai", "motif"}
-    assert len(TL.milestones) == 36
+    assert len(TL.milestones) == 35
     keys = [m.id for m in TL.milestones if m.key]
-    assert keys == ["selection-5", "stage1-result", "motif-selected", "stage2-result"]
+    assert keys == ["selection-5", "stage1-result", "motif-selected", "stage2-result", "final-two"]
+    assert all(p.sources for p in TL.phases)
+    assert "stage3" not in {p.id for p in TL.phases} and "final-support" not in TL.milestone_by_id
     planned_after_sources = [m for m in TL.milestones if m.first_day > date(2026, 4, 30)]
     assert planned_after_sources and all(m.status == "planned" for m in planned_after_sources)
     assert all(m.sources for m in TL.milestones)
@@ -48,9 +51,9 @@ def test_bundled_timeline_loads_with_stable_version() -> None:
         (date(2026, 1, 15), "stage1_eval"),
         (date(2026, 1, 16), "stage2"),
         (date(2026, 8, 5), "stage2_eval"),
-        (date(2026, 11, 28), "stage3"),
-        (date(2026, 12, 24), "stage3_eval"),
-        (date(2027, 7, 1), None),
+        (date(2026, 9, 1), "after_stage2_eval"),
+        (date(2026, 11, 28), "after_stage2_eval"),
+        (date(2027, 7, 1), "after_stage2_eval"),
     ],
 )
 def test_phase_at(day: date, phase: str | None) -> None:
@@ -139,24 +142,27 @@ def test_timeline_box_on_2026_11_28() -> None:
     box = timeline_box(TL, date(2026, 11, 28), "en")
     json.dumps(box)  # JSON-able
     assert set(box) == {
-        "date", "lang", "timeline_version", "title", "phase", "last_milestone",
-        "next_milestone", "next_key_milestone", "teams", "beyond_sources", "note",
+        "as_of", "sources_end", "phase", "milestones", "teams", "stale",
+        "date", "lang", "timeline_version", "title", "last_milestone",
+        "next_milestone", "next_key_milestone", "beyond_sources", "note",
     }  # fmt: skip
-    assert box["phase"]["id"] == "stage3" and box["phase"]["status"] == "planned"
-    assert box["phase"]["days_left"] == 2
+    assert box["phase"]["id"] == "after_stage2_eval" and box["phase"]["status"] == "overdue"
+    assert box["phase"]["days_left"] is None and box["phase"]["end"] is None
     last, nxt = box["last_milestone"], box["next_milestone"]
     assert (last["id"], last["days"], last["approximate"]) == ("stage2-result", 119, True)
-    assert (nxt["id"], nxt["offset_days"]) == ("stage3-result", 3)
-    assert box["next_key_milestone"] is None
+    assert last["status"] == "overdue" and last["outcome"] is None
+    assert (nxt["id"], nxt["offset_days"], nxt["status"]) == ("final-two", 3, "planned")
+    assert nxt["conflicting"] and len(nxt["readings"]) == 2
+    assert box["next_key_milestone"]["id"] == "final-two"
     statuses = {t["id"]: t["status"] for t in box["teams"]}
     assert statuses == {
-        "lg": "active", "skt": "active", "upstage": "active",
-        "naver": "eliminated", "ncai": "eliminated", "motif": "active",
+        "lg": "unverified", "skt": "unverified", "upstage": "unverified",
+        "naver": "eliminated", "ncai": "eliminated", "motif": "unverified",
     }  # fmt: skip
-    assert box["beyond_sources"] and "2026-04" in box["note"]
+    assert box["stale"] and box["sources_end"] == "2026-04" and "2026-04" in box["note"]
     ko = timeline_box(TL, date(2026, 11, 28), "ko")
-    assert ko["phase"]["title"] == "3단계 개발"
-    assert timeline_box(TL, date(2026, 1, 16), "en")["beyond_sources"] is False
+    assert ko["phase"]["title"] == "2차 평가 이후 — 일정 미확인"
+    assert timeline_box(TL, date(2026, 1, 16), "en")["stale"] is False
 
 
 def test_render_text_marks_today() -> None:
@@ -214,14 +220,18 @@ sources = ["https://www.msit.go.kr/example"]
         (
             _GOOD_MILESTONE.replace('title_en = "Stage-2 result', 'titel_en = "Stage-2 result'),
             [
-                "milestones[0].titel_en: unknown field (allowed: date, end, id, key, kind, "
-                "note_en, note_ko, sources, status, teams, title_en, title_ko)",
+                "milestones[0].titel_en: unknown field (allowed: date, eliminates, end, id, "
+                "key, kind, note_en, note_ko, readings, short_en, short_ko, sources, status, "
+                "teams, title_en, title_ko)",
                 "milestones[0].title_en: missing (required)",
             ],
         ),
         (
             _GOOD_MILESTONE.replace('status = "confirmed"', 'status = "rumoured"'),
-            ["milestones[0].status: expected one of confirmed, reported, planned, got 'rumoured'"],
+            [
+                "milestones[0].status: expected one of confirmed, reported, planned, "
+                "cancelled, got 'rumoured'"
+            ],
         ),
         (
             _GOOD_MILESTONE + _GOOD_MILESTONE,
@@ -239,7 +249,7 @@ sources = ["https://www.msit.go.kr/example"]
         ),
         (
             '[[phases]]\nid = "extra"\ntitle_ko = "가"\ntitle_en = "a"\nstart = "2026-07-01"\n'
-            'end = "2026-07-10"\nstatus = "planned"\n',
+            'end = "2026-07-10"\nstatus = "planned"\nsources = ["https://example.com/a"]\n',
             [
                 "phases[0].start: phase 'extra' (2026-07-01..2026-07-10) overlaps phase "
                 "'stage2' (2026-01-16..2026-07-31)"
@@ -259,7 +269,7 @@ sources = ["https://www.msit.go.kr/example"]
             "[milestone]\nid = 1\n",
             [
                 "milestone: unknown section (allowed: schema, meta, labels, "
-                "kinds, phases, teams, status_changes, milestones)"
+                "kinds, phases, teams, status_changes, milestones, records)"
             ],
         ),
     ],
@@ -319,30 +329,43 @@ sources = ["https://www.msit.go.kr/example2"]
     assert load_timeline(path).version == custom.version
 
 
+def _docs() -> str:
+    return (Path(__file__).resolve().parent.parent / "docs" / "timeline.md").read_text(
+        encoding="utf-8"
+    )
+
+
 def _readme_section() -> str:
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
     start = readme.index("<!-- section:timeline -->")
     return readme[start : readme.index("<!-- /section:timeline -->")]
 
 
-def test_readme_timeline_example_is_valid(tmp_path: Path) -> None:
-    section = _readme_section()
-    example = section.split("```toml\n", 1)[1].split("```", 1)[0]
+def test_docs_record_example_is_valid_and_a_placeholder(tmp_path: Path) -> None:
+    example = _docs().split("```toml\n", 1)[1].split("```", 1)[0]
+    assert "PLACEHOLDER" in example and "example.com" in example
     custom = validate_file(_write(tmp_path, example))
     change = team_status_at(custom, "motif", date(2026, 8, 7))
     assert change is not None and change.status == "eliminated"
+    assert "msit.go.kr" not in _readme_section() + example
 
 
-def test_readme_timeline_commands_parse() -> None:
+def _commands(text: str) -> list[list[str]]:
+    joined = text.replace("\\\n", " ")
+    return [
+        shlex.split(line.split(" #")[0])[1:]
+        for line in joined.splitlines()
+        if line.startswith("dartwatch ")
+    ]
+
+
+@pytest.mark.parametrize("source", ["docs", "readme"])
+def test_timeline_commands_in_the_docs_parse(source: str) -> None:
     from monitor.cli import build_parser
 
     parser = build_parser()
-    commands = [
-        line.split("#")[0].split()[1:]
-        for line in _readme_section().splitlines()
-        if line.startswith("dartwatch ")
-    ]
-    assert len(commands) >= 8
+    commands = _commands(_docs() if source == "docs" else _readme_section())
+    assert len(commands) >= (10 if source == "docs" else 5)
     for argv in commands:
         args = parser.parse_args(argv)
         assert args.handler.startswith("monitor.commands.")

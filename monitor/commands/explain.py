@@ -26,6 +26,16 @@ def _offset(days: int) -> str:
     return f"{days} days after / {days}일 후"
 
 
+def _status(status: str, conflicting: bool = False) -> str:
+    """``overdue (결과 미기록 (예정일 경과) / overdue — no result recorded)``."""
+    from monitor.timeline import bundled_timeline
+
+    timeline = bundled_timeline()
+    ko, en = (timeline.label("status", status, lang) for lang in ("ko", "en"))
+    text = f"{status}: {ko} / {en}" if status in ("overdue", "cancelled") else status
+    return f"{text}; 보도 엇갈림 / reports differ" if conflicting else text
+
+
 def render(filing: Any, match: Any, *, stored: bool, matched_at: Any, current: str) -> str:
     from notifiers.base import viewer_url
 
@@ -54,15 +64,19 @@ def render(filing: Any, match: Any, *, stored: bool, matched_at: Any, current: s
     lines.append(f"  category:  {match.category_ko} / {match.category_en}")
     if match.team:
         status = match.team_status or "not yet in the project"
+        if match.team_status_ko and match.team_status_en:
+            status = f"{match.team_status_ko} / {match.team_status_en}"
         lines.append(
             f"  team:      {match.team_ko} / {match.team_en} — {match.role_ko} / {match.role_en} "
             f"({status})"
         )
     else:
         lines.append("  team:      - (not a K-AI team company)")
-    lines.append(
-        f"  phase:     {match.phase_ko} / {match.phase_en}" if match.phase else "  phase:     -"
-    )
+    if match.phase:
+        phase_status = _status(match.phase_status) if match.phase_status else ""
+        lines.append(f"  phase:     {match.phase_ko} / {match.phase_en} [{phase_status}]")
+    else:
+        lines.append("  phase:     -")
     for label, ref in (("before", match.milestone_before), ("after", match.milestone_after)):
         if ref is None:
             lines.append(f"  {label}:    -")
@@ -70,10 +84,17 @@ def render(filing: Any, match: Any, *, stored: bool, matched_at: Any, current: s
         star = "★ " if ref.key else ""
         approx = "~" if len(ref.date) == 7 else ""
         pad = " " * (7 - len(label))
-        when = f"{approx}{_offset(ref.offset_days)}, {ref.status}"
-        lines.append(f"  {label}:{pad}{star}{ref.date} ({when})")
+        when = f"{approx}{_offset(ref.offset_days)}, {_status(ref.status, ref.conflicting)}"
+        lines.append(f"  {label}:{pad}{star}{ref.date_text} ({when})")
         lines.append(f"             {ref.title_ko}")
         lines.append(f"             {ref.title_en}")
+        if ref.outcome_ko:
+            lines.append(f"             → {ref.outcome_ko} / {ref.outcome_en}")
+    if match.sources_end:
+        lines.append(
+            f"  ! 자료는 {match.sources_end}까지 / the timeline's sources end in "
+            f"{match.sources_end}: later results are not recorded"
+        )
     lines.append(
         f"  relevance: {match.relevance}/100   AI-related: {'yes' if match.ai_related else 'no'}"
     )

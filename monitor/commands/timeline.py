@@ -1,11 +1,14 @@
-"""``dartwatch timeline [--date D] [--lang ko|en]`` and ``dartwatch timeline validate FILE``."""
+"""``dartwatch timeline [--date D] [--lang ko|en] [--format text|json]``,
+``dartwatch timeline validate FILE``, and ``timeline record`` / ``timeline unrecord``,
+which write outcomes into TIMELINE_FILE and re-match the filings they affect."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 
@@ -35,6 +38,42 @@ def register(sub: Any) -> None:
     )
     v.add_argument("file", help="the TOML file to check")
     v.set_defaults(handler="monitor.commands.timeline:validate")
+    r = verbs.add_parser(
+        "record",
+        help="record a milestone's outcome in TIMELINE_FILE, then re-match affected filings",
+        description=(
+            "Write a validated [[records]] entry into TIMELINE_FILE (created if missing; "
+            "a second record of the same milestone replaces the first), then re-match the "
+            "stored filings it can change. Undo with `timeline unrecord MILESTONE` or "
+            "`timeline record --undo MILESTONE`."
+        ),
+    )
+    r.add_argument("milestone", metavar="MILESTONE", help="the milestone id (see --format json)")
+    r.add_argument("--outcome", help="what happened (Korean or both languages)")
+    r.add_argument("--outcome-en", help="the outcome in English (default: --outcome)")
+    r.add_argument(
+        "--team",
+        action="append",
+        default=[],
+        metavar="TEAM=RESULT",
+        help="a team's result: advanced or eliminated (repeat per team)",
+    )
+    r.add_argument(
+        "--source", action="append", default=[], metavar="URL", help="a source URL (repeat)"
+    )
+    r.add_argument(
+        "--date",
+        dest="record_date",
+        metavar="YYYY-MM-DD",
+        help="when the outcome was announced (default: today, KST)",
+    )
+    r.add_argument("--undo", action="store_true", help="remove the record of MILESTONE instead")
+    r.add_argument("--no-rematch", action="store_true", help="write the record only")
+    r.set_defaults(handler="monitor.commands.timeline:record")
+    u = verbs.add_parser("unrecord", help="remove a milestone's record from TIMELINE_FILE")
+    u.add_argument("milestone", metavar="MILESTONE")
+    u.add_argument("--no-rematch", action="store_true", help="remove the record only")
+    u.set_defaults(handler="monitor.commands.timeline:unrecord", undo=True)
 
 
 def parse_day(text: str | None) -> date:
@@ -84,5 +123,95 @@ def validate(args: argparse.Namespace, settings: Any) -> int:
         f"{args.file}: OK — {len(timeline.milestones)} milestones, {len(timeline.phases)} phases, "
         f"{len(timeline.teams)} teams, {len(timeline.status_changes)} status changes; "
         f"version {timeline.version}"
+    )
+    return 0
+
+
+def _record_file(settings: Any) -> Path:
+    from monitor.errors import UsageError
+
+    if settings.timeline_file is None:
+        raise UsageError(
+            "TIMELINE_FILE is not set: set it to the path of your timeline file "
+            "(it is created if missing)"
+        )
+    return Path(settings.timeline_file)
+
+
+async def record(args: argparse.Namespace, settings: Any) -> int:
+    from monitor.errors import UsageError
+    from monitor.kcalendar import today_kst
+    from monitor.timeline_records import NewRecord, RecordError, add_record, parse_team_results
+
+    if args.undo:
+        return await unrecord(args, settings)
+    path = _record_file(settings)
+    outcome = (args.outcome or "").strip()
+    if not outcome:
+        raise UsageError("--outcome: say what happened (required)")
+    if not args.source:
+        raise UsageError("--source: give at least one source URL")
+    day = parse_day(args.record_date) if args.record_date else today_kst()
+    if day > today_kst():
+        raise UsageError(f"--date: {day.isoformat()} is in the future")
+    try:
+        entry = NewRecord(
+            milestone=args.milestone.strip(),
+            day=day,
+            outcome_ko=outcome,
+            outcome_en=(args.outcome_en or "").strip() or outcome,
+            teams=parse_team_results(args.team),
+            sources=tuple(s.strip() for s in args.source),
+        )
+        timeline = add_record(path, entry, datetime.now(UTC).isoformat(timespec="seconds"))
+    except RecordError as exc:
+        return _record_failed(exc)
+    print(f"recorded {entry.milestone} ({day.isoformat()}) in {path}; version {timeline.version}")
+    return await _rematch(args, settings, timeline, entry.milestone)
+
+
+async def unrecord(args: argparse.Namespace, settings: Any) -> int:
+    from monitor.timeline_records import RecordError, remove_record
+
+    path = _record_file(settings)
+    milestone = args.milestone.strip()
+    try:
+        timeline = remove_record(path, milestone)
+    except RecordError as exc:
+        return _record_failed(exc)
+    print(f"removed the record of {milestone} from {path}; version {timeline.version}")
+    return await _rematch(args, settings, timeline, milestone)
+
+
+def _record_failed(exc: Exception) -> int:
+    print(f"dartwatch: {exc}", file=sys.stderr)
+    for error in getattr(exc, "errors", []):
+        print(f"  {error}", file=sys.stderr)
+    return 2
+
+
+async def _rematch(args: argparse.Namespace, settings: Any, timeline: Any, milestone: str) -> int:
+    """Re-match the stored filings the record can change: those received from 31 days
+    before the milestone on (its proximity window) or from the record's date."""
+    from monitor.rematch import rematch_all
+    from storage.db import Database
+    from storage.migrate import upgrade
+
+    if args.no_rematch:
+        print("not re-matched: run `dartwatch rematch` when ready")
+        return 0
+    m = timeline.milestone_by_id[milestone]
+    first = m.first_day - timedelta(days=31)
+    if m.outcome is not None:
+        first = min(first, m.outcome.date)
+    await upgrade(settings.database_url)
+    db = Database(settings.database_url)
+    try:
+        stats = await rematch_all(db, timeline, since=first.strftime("%Y%m%d"))
+    finally:
+        await db.dispose()
+    print(
+        f"re-matched {stats.total} filings from {first.isoformat()}: {stats.changed} changed "
+        f"({stats.relevance_changed} relevance, {stats.ai_flag_changed} AI flag)"
     )
     return 0

@@ -17,7 +17,7 @@ from typing import Any
 from monitor.digest.days import span, trend_window
 from monitor.digest.labels import ChartStyle, bundled_labels
 from monitor.kcalendar import KST, is_business_day
-from monitor.timeline import Timeline
+from monitor.timeline import Timeline, status_at, status_label
 from notifiers.base import Alert
 
 LANGS = ("ko", "en")
@@ -64,6 +64,7 @@ class Marker:
     key: bool
     status: str
     approximate: bool = False
+    status_label: str = ""
 
 
 # --- the digest ----------------------------------------------------------------------
@@ -372,7 +373,8 @@ def build_digest(
         changes=tuple(changes),
         sections=tuple(sections),
         counts=tuple(counts),
-        timeline=dict(timeline_box),
+        # The full milestone list stays in `dartwatch timeline`; the digest shows the box.
+        timeline={k: v for k, v in timeline_box.items() if k != "milestones"},
         timeline_version=version,
         trend=trend,
         generated_at=generated_at.astimezone(KST) if generated_at else None,
@@ -418,16 +420,21 @@ def _trend(
     )
 
 
-def trend_markers(timeline: Timeline, start: date, end: date, lang: str) -> list[Marker]:
-    """The timeline's milestones whose first day falls in ``[start, end]``."""
+def trend_markers(
+    timeline: Timeline, start: date, end: date, lang: str, today: date | None = None
+) -> list[Marker]:
+    """The timeline's milestones whose first day falls in ``[start, end]``, each with its
+    status as known on *today* (default *end*)."""
+    as_of = today or end
     return [
         Marker(
             day=m.first_day,
             date_text=m.date_text,
             title=m.title(lang),
             key=m.key,
-            status=m.status,
+            status=status_at(m, as_of),
             approximate=m.approximate,
+            status_label=status_label(timeline, status_at(m, as_of), lang),
         )
         for m in timeline.milestones
         if start <= m.first_day <= end

@@ -20,6 +20,7 @@ import jinja2
 from monitor.digest.builder import Digest, DigestItem
 from monitor.digest.chart import build_chart, marker_row, sparkline
 from monitor.digest.labels import Labels, bundled_labels
+from monitor.timeline import milestone_status_text
 from notifiers.base import DigestMessage
 from notifiers.formatting import markdown_inline
 
@@ -116,6 +117,19 @@ def _helpers(digest: Digest, labels: Labels) -> dict[str, Any]:
     def flag_text(item: DigestItem) -> str:
         return ", ".join(t(f) for f in item.flags)
 
+    def status_text(near: dict[str, Any]) -> str:
+        return milestone_status_text(near, digest.lang)
+
+    def phase_text(phase: dict[str, Any]) -> str:
+        """ "2단계 개발 (2026-01-16..2026-07-31, 예정) — …", or for the stand-in after the
+        last sourced phase only its title and status."""
+        if phase.get("unknown"):
+            return f"{phase['title']} [{phase['status_label']}]"
+        days = t("day_of_phase", n=phase["day_of_phase"], left=phase["days_left"])
+        return (
+            f"{phase['title']} ({phase['start']}..{phase['end']}, {phase['status_label']}) — {days}"
+        )
+
     return {
         "t": t,
         "day_text": day_text,
@@ -123,6 +137,9 @@ def _helpers(digest: Digest, labels: Labels) -> dict[str, Any]:
         "covers": covers,
         "team_line": team_line,
         "flag_text": flag_text,
+        "status_text": status_text,
+        "phase_text": phase_text,
+        "date_range": lambda text: text.replace("..", " … "),
     }
 
 

@@ -297,9 +297,11 @@ def _team_label(c: CompanyInfo, lang: str) -> str:
     team = c.team(lang)
     if not team:
         return t(lang, "no_team")
-    status = {"active": "team_status_active", "eliminated": "team_status_eliminated"}.get(
-        c.team_status or ""
-    )
+    status = {
+        "active": "team_status_active",
+        "eliminated": "team_status_eliminated",
+        "unverified": "team_status_unverified",
+    }.get(c.team_status or "")
     return f"{team} ({t(lang, status)})" if status else team
 
 

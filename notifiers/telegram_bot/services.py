@@ -25,7 +25,7 @@ class CompanyInfo:
     aliases: tuple[str, ...] = ()
     team_ko: str | None = None  # K-AI team label, e.g. "네이버클라우드"
     team_en: str | None = None
-    team_status: str | None = None  # active | eliminated
+    team_status: str | None = None  # active | eliminated | unverified
 
     def name(self, lang: str) -> str:
         if lang == "en" and self.name_en:
