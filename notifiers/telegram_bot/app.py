@@ -56,6 +56,11 @@ AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 ALLOWED_UPDATES = ["message", "edited_message", "channel_post", "callback_query", "my_chat_member"]
 MAX_WEBHOOK_BODY = 1_000_000
+SECRET_HEADER = b"x-telegram-bot-api-secret-token"
+WEBHOOK_SECRET_MISSING = (
+    "TELEGRAM_WEBHOOK_SECRET: not set; webhook mode (TELEGRAM_WEBHOOK_URL) needs it, "
+    "otherwise anyone who reaches the listener can post forged updates"
+)
 _COMMAND_RE = re.compile(r"^/([A-Za-z0-9_]{1,64})(?:@([A-Za-z0-9_]{1,64}))?$")
 
 
@@ -360,13 +365,15 @@ class RunningBot:
 async def start_bot(config: BotConfig, db: Database, services: BotServices) -> RunningBot:
     """Build and start the bot on the running loop; raise NotifierConfigError for a
     rejected token and BotStartError when Telegram cannot be reached."""
+    if config.webhook_url and not config.webhook_secret:
+        raise NotifierConfigError(WEBHOOK_SECRET_MISSING)
     deps = BotDeps(db=db, services=services, admin_chat_ids=config.admin_chat_ids)
     application = build_application(config, deps)
     try:
         await application.initialize()  # getMe: checks the token
         await register_commands(application, config.admin_chat_ids)
         await application.start()
-        if config.webhook_url:
+        if config.webhook_url and config.webhook_secret:
             await application.bot.set_webhook(
                 url=config.webhook_url,
                 secret_token=config.webhook_secret,
@@ -414,13 +421,18 @@ def _polling_error(exc: TelegramError) -> None:
 class WebhookApp:
     """A minimal ASGI app that accepts Telegram's webhook POSTs and queues the updates.
 
-    Telegram sends the secret given to setWebhook in ``X-Telegram-Bot-Api-Secret-Token``;
-    requests without it are refused, so nobody else can inject updates.
+    Telegram sends the secret given to setWebhook in ``X-Telegram-Bot-Api-Secret-Token``.
+    Anyone who can reach the listener could otherwise post an update claiming to come
+    from any chat, so the secret is mandatory and every request without exactly that
+    header is refused (403) before its body is read. The comparison is constant-time
+    over the raw header bytes, so a header that is not ASCII is simply wrong.
     """
 
-    def __init__(self, application: AnyApplication, secret: str | None) -> None:
+    def __init__(self, application: AnyApplication, secret: str) -> None:
+        if not secret:
+            raise NotifierConfigError(WEBHOOK_SECRET_MISSING)
         self.application = application
-        self.secret = secret
+        self._secret = secret.encode("utf-8")
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
@@ -446,10 +458,7 @@ class WebhookApp:
     async def _handle(self, scope: dict[str, Any], receive: Any) -> tuple[int, str]:
         if scope.get("method") != "POST":
             return 405, "method not allowed"
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        if self.secret is not None and not hmac.compare_digest(
-            headers.get("x-telegram-bot-api-secret-token", ""), self.secret
-        ):
+        if not self._authentic(scope.get("headers") or ()):
             return 403, "forbidden"
         body = b""
         while True:
@@ -469,3 +478,8 @@ class WebhookApp:
             return 400, "bad update"
         await self.application.update_queue.put(update)
         return 200, "ok"
+
+    def _authentic(self, headers: Any) -> bool:
+        supplied = [v for k, v in headers if bytes(k).lower() == SECRET_HEADER]
+        # Exactly one header, equal byte for byte; compare_digest takes bytes of any value.
+        return len(supplied) == 1 and hmac.compare_digest(bytes(supplied[0]), self._secret)
