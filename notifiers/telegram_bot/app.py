@@ -28,7 +28,7 @@ from telegram import (
     Message,
     Update,
 )
-from telegram.constants import ChatMemberStatus, ChatType
+from telegram.constants import ChatID, ChatMemberStatus, ChatType
 from telegram.error import BadRequest, InvalidToken, TelegramError
 from telegram.ext import (
     AIORateLimiter,
@@ -56,6 +56,9 @@ AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 ALLOWED_UPDATES = ["message", "edited_message", "channel_post", "callback_query", "my_chat_member"]
 MAX_WEBHOOK_BODY = 1_000_000
+#: Senders that stand for no person (python-telegram-bot's ``ChatID``): an anonymous
+#: group admin, a message sent on behalf of a channel, Telegram's service chat.
+ANONYMOUS_SENDERS = frozenset({ChatID.ANONYMOUS_ADMIN, ChatID.FAKE_CHANNEL, ChatID.SERVICE_CHAT})
 SECRET_HEADER = b"x-telegram-bot-api-secret-token"
 WEBHOOK_SECRET_MISSING = (
     "TELEGRAM_WEBHOOK_SECRET: not set; webhook mode (TELEGRAM_WEBHOOK_URL) needs it, "
@@ -72,11 +75,19 @@ class BotStartError(Exception):
 class BotConfig:
     token: str
     base_url: str = DEFAULT_BASE_URL  # passed to PTB unchanged: {base_url}{token}/{method}
-    admin_chat_ids: frozenset[int] = frozenset()
+    admin_chat_ids: frozenset[int] = frozenset()  # deprecated: private chats only
+    admin_user_ids: frozenset[int] = frozenset()
     webhook_url: str | None = None
     webhook_secret: str | None = None
     poll_timeout: float = 10.0  # getUpdates long-poll seconds
     request_timeout: float = 10.0
+
+    @property
+    def admin_users(self) -> frozenset[int]:
+        """Users with admin rights: ``ADMIN_USER_IDS`` plus the private chats of the
+        legacy ``ADMIN_CHAT_IDS`` (a private chat's id is its user's id); group and
+        channel ids there grant nothing."""
+        return self.admin_user_ids | frozenset(i for i in self.admin_chat_ids if i > 0)
 
     @classmethod
     def from_settings(
@@ -90,6 +101,7 @@ class BotConfig:
             token=token.get_secret_value(),
             base_url=settings.telegram_base_url,
             admin_chat_ids=frozenset(int(i) for i in settings.admin_chat_ids),
+            admin_user_ids=frozenset(int(i) for i in getattr(settings, "admin_user_ids", ())),
             webhook_url=settings.telegram_webhook_url,
             webhook_secret=webhook_secret,
             request_timeout=request_timeout,
@@ -129,6 +141,12 @@ async def _request(
     user = update.effective_user
     user_lang = normalize_language(user.language_code if user else None)
     lang, sub = await _language(deps, chat.id, user.language_code if user else None)
+    message = update.effective_message
+    anonymous = (
+        user is None
+        or user.id in ANONYMOUS_SENDERS
+        or (message is not None and message.sender_chat is not None)
+    )
     return Request(
         bot=context.bot,
         deps=deps,
@@ -140,6 +158,8 @@ async def _request(
         args=args,
         user_language=user_lang,
         subscriber=sub,
+        user_id=None if anonymous or user is None else user.id,
+        private=chat.type == ChatType.PRIVATE,
     )
 
 
@@ -182,8 +202,9 @@ async def route_message(deps: BotDeps, update: Update, context: ContextTypes.DEF
             await _safe_reply(req, "unknown_command", command=f"/{name}"[:65])
         return
     if command.admin and not req.is_admin:
-        log.warning("chat %s tried admin command /%s", chat.id, name)
-        await _safe_reply(req, "admin_only")
+        log.warning("chat %s (user %s) tried admin command /%s", chat.id, req.user_id, name)
+        if private:  # in groups and channels, admin commands do not exist
+            await _safe_reply(req, "admin_only")
         return
     try:
         await command.handler(req)
@@ -313,7 +334,7 @@ def build_application(config: BotConfig, deps: BotDeps) -> AnyApplication:
 
 async def register_commands(application: AnyApplication, admin_chat_ids: frozenset[int]) -> None:
     """Command menus: Korean by default, English for ``language_code=en``, and the
-    admin commands added for each admin chat."""
+    admin commands added in each admin's private chat (its id is the user's)."""
     bot = application.bot
     for code, lang in ((None, "ko"), ("en", "en")):
         names = command_descriptions(lang)
@@ -367,11 +388,11 @@ async def start_bot(config: BotConfig, db: Database, services: BotServices) -> R
     rejected token and BotStartError when Telegram cannot be reached."""
     if config.webhook_url and not config.webhook_secret:
         raise NotifierConfigError(WEBHOOK_SECRET_MISSING)
-    deps = BotDeps(db=db, services=services, admin_chat_ids=config.admin_chat_ids)
+    deps = BotDeps(db=db, services=services, admin_user_ids=config.admin_users)
     application = build_application(config, deps)
     try:
         await application.initialize()  # getMe: checks the token
-        await register_commands(application, config.admin_chat_ids)
+        await register_commands(application, config.admin_users)
         await application.start()
         if config.webhook_url and config.webhook_secret:
             await application.bot.set_webhook(

@@ -161,3 +161,145 @@ async def _asgi_post(
 
     await app({"type": "http", "method": "POST", "headers": headers}, receive, send)
     return sent[0]["status"], sent[1]["body"]
+
+
+# --- admin rights belong to people, in private chats ----------------------------------
+
+GROUP, CHANNEL, LEGACY_ADMIN, MEMBER = -1001234, -1009876, 900002, 70
+
+
+@pytest.fixture
+async def admin_env(sqlite_db: Database) -> AsyncIterator[Any]:
+    """ADMIN (900001) by ADMIN_USER_IDS; the legacy ADMIN_CHAT_IDS list holds a group, a
+    channel and one private chat (LEGACY_ADMIN)."""
+    async with running_bot(
+        sqlite_db, admin_chat_ids=frozenset({GROUP, CHANNEL, LEGACY_ADMIN})
+    ) as env:
+        yield env
+
+
+async def _group_replies_after(env: Any, chat_id: int, *, channel: bool = False) -> list[str]:
+    """Every reply in *chat_id* once a /help sent after the pushed updates is answered
+    (updates of one chat are handled in order)."""
+    before = len(env.api.sent_messages(chat_id))
+    if channel:
+        env.api.channel_post(chat_id, "/help")
+    else:
+        env.api.group_text(chat_id, MEMBER, "/help", supergroup=True)
+    msgs = await env.api.wait_sent(chat_id, before + 1)
+    return [m.text for m in msgs]
+
+
+async def test_group_members_of_a_legacy_admin_group_are_not_admins(admin_env: Any) -> None:
+    """Before: any member of a group listed in ADMIN_CHAT_IDS could /broadcast."""
+    admin_env.api.group_text(GROUP, MEMBER, "/broadcast free money", supergroup=True)
+    admin_env.api.group_text(GROUP, MEMBER, "/stats", supergroup=True)
+    replies = await _group_replies_after(admin_env, GROUP)
+    assert admin_env.services.broadcasts == []
+    assert len(replies) == 1 and "/subscribe" in replies[0]  # only the /help answer
+
+
+async def test_an_admin_in_a_group_gets_no_admin_answer(admin_env: Any) -> None:
+    """Admin commands answer only in private chats: a group would see the figures."""
+    from tests.telegram_support import ADMIN
+
+    admin_env.api.group_text(GROUP, ADMIN, "/stats", supergroup=True)
+    admin_env.api.group_text(GROUP, ADMIN, "/broadcast from the group", supergroup=True)
+    replies = await _group_replies_after(admin_env, GROUP)
+    assert admin_env.services.broadcasts == [] and len(replies) == 1
+    assert "subscribers" not in replies[0]
+
+
+@pytest.mark.parametrize("as_chat", [None, CHANNEL], ids=["anonymous-admin", "as-channel"])
+async def test_anonymous_group_admins_are_not_admins(admin_env: Any, as_chat: int | None) -> None:
+    admin_env.api.anonymous_group_text(GROUP, "/broadcast anonymous", as_chat=as_chat)
+    replies = await _group_replies_after(admin_env, GROUP)
+    assert admin_env.services.broadcasts == [] and len(replies) == 1
+
+
+async def test_channel_posts_are_never_admin(admin_env: Any) -> None:
+    """Before: a channel listed in ADMIN_CHAT_IDS could /broadcast by posting."""
+    admin_env.api.channel_post(CHANNEL, "/broadcast from the channel")
+    replies = await _group_replies_after(admin_env, CHANNEL, channel=True)
+    assert admin_env.services.broadcasts == [] and len(replies) == 1
+
+
+async def test_a_private_chat_claiming_an_admin_chat_id_is_not_enough(admin_env: Any) -> None:
+    """Rights are checked on effective_user: an update for the admin's chat id sent by
+    someone else (only a forger could produce one) is refused."""
+    from tests.telegram_support import ADMIN
+
+    admin_env.api.forged_private_text(ADMIN, MEMBER, "/broadcast forged")
+    [refused] = await admin_env.api.wait_sent(ADMIN, 1)
+    assert "admin" in refused.text.lower() or "관리자" in refused.text
+    assert admin_env.services.broadcasts == []
+
+
+async def test_admin_users_and_legacy_private_admin_chats_work(admin_env: Any) -> None:
+    from tests.telegram_support import ADMIN
+
+    [queued] = await admin_env.say(ADMIN, "/broadcast 점검 안내")
+    [stats] = await admin_env.say(LEGACY_ADMIN, "/stats")
+    assert admin_env.services.broadcasts == ["점검 안내"]
+    assert "subscribers" in stats.text
+    scoped = {c["command"] for c in admin_env.api.commands("", scope=f"chat:{ADMIN}")}
+    legacy = {c["command"] for c in admin_env.api.commands("", scope=f"chat:{LEGACY_ADMIN}")}
+    group = {c["command"] for c in admin_env.api.commands("", scope=f"chat:{GROUP}")}
+    assert {"stats", "broadcast"} <= scoped and {"stats", "broadcast"} <= legacy
+    assert not group, "no admin menu in a group"
+    assert "7" in queued.text
+
+
+def test_admin_user_ids_setting() -> None:
+    from monitor.settings import ConfigError, load_settings
+
+    s = load_settings(
+        ADMIN_USER_IDS="11, 12", ADMIN_CHAT_IDS="-100, 12, 13", TELEGRAM_BOT_TOKEN=TOKEN
+    )
+    assert s.admin_user_ids == [11, 12] and s.admin_notify_chats == [11, 12, -100, 13]
+    config = BotConfig.from_settings(s)
+    assert config.admin_users == frozenset({11, 12, 13})
+    with pytest.raises(ConfigError, match=r"^ADMIN_USER_IDS: .*positive"):
+        load_settings(ADMIN_USER_IDS="-100123")
+    with pytest.raises(ConfigError, match=r"^ADMIN_USER_IDS"):
+        load_settings(ADMIN_USER_IDS="me")
+
+
+async def test_admin_notices_reach_user_ids_and_legacy_chats(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Admin notices (polling stopped, ...) go to every ADMIN_USER_IDS private chat plus
+    the legacy ADMIN_CHAT_IDS; the legacy setting logs one deprecation line at start."""
+    import logging
+
+    from monitor.app import App
+    from monitor.loopback import serve_in_thread
+    from monitor.settings import load_settings
+    from notifiers.telegram import TelegramNotifier, TelegramSettings
+    from storage import deliveries as outbox
+
+    caplog.set_level(logging.WARNING)
+    api = FakeTelegram()
+    with serve_in_thread(api) as url:
+        settings = load_settings(
+            DATABASE_URL=f"sqlite:///{tmp_path / 'a.db'}",
+            TELEGRAM_BOT_TOKEN=TOKEN,
+            TELEGRAM_BASE_URL=f"{url}/bot",
+            ADMIN_USER_IDS="11",
+            ADMIN_CHAT_IDS="-100777,11",
+        )
+        tg = TelegramNotifier(
+            TelegramSettings(bot_token=TOKEN, base_url=f"{url}/bot")  # type: ignore[arg-type]
+        )
+        app = App(settings, notifiers={"telegram": tg}, with_dart=False)
+        await app.start()
+        try:
+            assert await app.notify_admins("polling stopped", ref="t1") == 2
+            rows = await outbox.list_by_status(
+                app.db, [outbox.PENDING, outbox.SENDING, outbox.SENT]
+            )
+            assert sorted(r.destination for r in rows) == ["-100777", "11"]
+        finally:
+            await app.close()
+    deprecations = [r for r in caplog.records if "ADMIN_CHAT_IDS is deprecated" in r.message]
+    assert len(deprecations) == 1 and "\n" not in deprecations[0].getMessage()
