@@ -74,6 +74,11 @@ class App:
         """Check every setting and build the parts; fail fast with one clear line."""
         settings = self.settings
         self.timeline = timeline_for(settings, on_error=_timeline_error)
+        if settings.admin_chat_ids:
+            log.warning(
+                "ADMIN_CHAT_IDS is deprecated: set ADMIN_USER_IDS (admin rights now follow "
+                "the user; ADMIN_CHAT_IDS still counts in private chats and gets notices)"
+            )
         if self._given_notifiers is not None:
             self.notifiers = self._given_notifiers
         else:
@@ -206,7 +211,8 @@ class App:
     async def notify_admins(self, text: str, *, ref: str) -> int:
         """Queue a plain text to every admin chat (Telegram), once per *ref*."""
         telegram = self.notifiers.get("telegram")
-        if telegram is None or not self.settings.admin_chat_ids:
+        chats = self.settings.admin_notify_chats
+        if telegram is None or not chats:
             return 0
         rows = [
             outbox.NewDelivery(
@@ -216,7 +222,7 @@ class App:
                 destination=str(chat),
                 payload={"text": text},
             )
-            for chat in self.settings.admin_chat_ids
+            for chat in chats
         ]
         async with self.db.session() as session:
             queued = await outbox.enqueue(session, rows)

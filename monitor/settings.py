@@ -92,6 +92,11 @@ class Settings(BaseSettings):
         default="https://api.telegram.org/bot", alias="TELEGRAM_BASE_URL"
     )
     telegram_webhook_url: str | None = Field(default=None, alias="TELEGRAM_WEBHOOK_URL")
+    admin_user_ids: Annotated[list[int], NoDecode] = Field(
+        default_factory=list, alias="ADMIN_USER_IDS"
+    )
+    # Deprecated: admin rights belong to people. Still read (private chats only, where
+    # the chat id is the user id) and still notified; see docs/security.md.
     admin_chat_ids: Annotated[list[int], NoDecode] = Field(
         default_factory=list, alias="ADMIN_CHAT_IDS"
     )
@@ -158,10 +163,21 @@ class Settings(BaseSettings):
             return [str(n).lower() for n in names]
         return names
 
-    @field_validator("admin_chat_ids", mode="before")
+    @field_validator("admin_chat_ids", "admin_user_ids", mode="before")
     @classmethod
     def _split_admins(cls, value: Any) -> Any:
         return _split_csv(value)
+
+    @field_validator("admin_user_ids")
+    @classmethod
+    def _check_user_ids(cls, value: list[int]) -> list[int]:
+        # Telegram user ids are positive; negative ids are groups and channels.
+        wrong = [i for i in value if i <= 0]
+        if wrong:
+            raise ValueError(
+                f"user ids are positive numbers (got {wrong[0]}; groups have no rights)"
+            )
+        return value
 
     @field_validator("digest_time", mode="before")
     @classmethod
@@ -178,6 +194,12 @@ class Settings(BaseSettings):
     def dart_api_root(self) -> str:
         """The base URL without a trailing slash, so paths join the same way either way."""
         return self.dart_base_url.rstrip("/")
+
+    @property
+    def admin_notify_chats(self) -> list[int]:
+        """Where admin notices go: every admin's private chat, then the legacy
+        ``ADMIN_CHAT_IDS`` chats (groups included), each once."""
+        return list(dict.fromkeys([*self.admin_user_ids, *self.admin_chat_ids]))
 
     def require_dart_key(self) -> str:
         if self.dart_api_key is None:

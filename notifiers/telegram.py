@@ -21,7 +21,7 @@ from collections.abc import Awaitable
 from datetime import timedelta
 from typing import Any, ClassVar, TypeVar
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 from telegram import Bot, LinkPreviewOptions
 from telegram.constants import ParseMode
@@ -102,6 +102,15 @@ class TelegramSettings(NotifierSettings):
             if not (1 <= len(raw) <= 256) or not all(c.isalnum() or c in "_-" for c in raw):
                 raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
         return value
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> TelegramSettings:
+        # Without the secret, anyone who reaches the listener can forge updates.
+        if self.webhook_url and self.webhook_url.strip() and self.webhook_secret is None:
+            raise ValueError(
+                "TELEGRAM_WEBHOOK_SECRET: not set; webhook mode (TELEGRAM_WEBHOOK_URL) needs it"
+            )
+        return self
 
     def require_token(self) -> str:
         if self.bot_token is None or not self.bot_token.get_secret_value().strip():

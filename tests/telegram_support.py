@@ -123,6 +123,8 @@ async def running_bot(
     limits: Limits | None = None,
     webhook_url: str | None = None,
     webhook_secret: str | None = None,
+    admin_user_ids: frozenset[int] = frozenset({ADMIN}),
+    admin_chat_ids: frozenset[int] = frozenset(),
 ) -> AsyncIterator[BotEnv]:
     # Conversation tests are about replies, not flood limits: a roomy per-chat burst.
     api = FakeTelegram(limits=limits or Limits(private_burst=1000, overall_burst=1000))
@@ -131,7 +133,8 @@ async def running_bot(
         config = BotConfig(
             token=TOKEN,
             base_url=f"{url}/bot",
-            admin_chat_ids=frozenset({ADMIN}),
+            admin_chat_ids=admin_chat_ids,
+            admin_user_ids=admin_user_ids,
             webhook_url=webhook_url,
             webhook_secret=webhook_secret,
             poll_timeout=1.0,

@@ -28,7 +28,7 @@ from telegram import (
     Message,
     Update,
 )
-from telegram.constants import ChatMemberStatus, ChatType
+from telegram.constants import ChatID, ChatMemberStatus, ChatType
 from telegram.error import BadRequest, InvalidToken, TelegramError
 from telegram.ext import (
     AIORateLimiter,
@@ -56,6 +56,14 @@ AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 ALLOWED_UPDATES = ["message", "edited_message", "channel_post", "callback_query", "my_chat_member"]
 MAX_WEBHOOK_BODY = 1_000_000
+#: Senders that stand for no person (python-telegram-bot's ``ChatID``): an anonymous
+#: group admin, a message sent on behalf of a channel, Telegram's service chat.
+ANONYMOUS_SENDERS = frozenset({ChatID.ANONYMOUS_ADMIN, ChatID.FAKE_CHANNEL, ChatID.SERVICE_CHAT})
+SECRET_HEADER = b"x-telegram-bot-api-secret-token"
+WEBHOOK_SECRET_MISSING = (
+    "TELEGRAM_WEBHOOK_SECRET: not set; webhook mode (TELEGRAM_WEBHOOK_URL) needs it, "
+    "otherwise anyone who reaches the listener can post forged updates"
+)
 _COMMAND_RE = re.compile(r"^/([A-Za-z0-9_]{1,64})(?:@([A-Za-z0-9_]{1,64}))?$")
 
 
@@ -67,11 +75,19 @@ class BotStartError(Exception):
 class BotConfig:
     token: str
     base_url: str = DEFAULT_BASE_URL  # passed to PTB unchanged: {base_url}{token}/{method}
-    admin_chat_ids: frozenset[int] = frozenset()
+    admin_chat_ids: frozenset[int] = frozenset()  # deprecated: private chats only
+    admin_user_ids: frozenset[int] = frozenset()
     webhook_url: str | None = None
     webhook_secret: str | None = None
     poll_timeout: float = 10.0  # getUpdates long-poll seconds
     request_timeout: float = 10.0
+
+    @property
+    def admin_users(self) -> frozenset[int]:
+        """Users with admin rights: ``ADMIN_USER_IDS`` plus the private chats of the
+        legacy ``ADMIN_CHAT_IDS`` (a private chat's id is its user's id); group and
+        channel ids there grant nothing."""
+        return self.admin_user_ids | frozenset(i for i in self.admin_chat_ids if i > 0)
 
     @classmethod
     def from_settings(
@@ -85,6 +101,7 @@ class BotConfig:
             token=token.get_secret_value(),
             base_url=settings.telegram_base_url,
             admin_chat_ids=frozenset(int(i) for i in settings.admin_chat_ids),
+            admin_user_ids=frozenset(int(i) for i in getattr(settings, "admin_user_ids", ())),
             webhook_url=settings.telegram_webhook_url,
             webhook_secret=webhook_secret,
             request_timeout=request_timeout,
@@ -124,6 +141,12 @@ async def _request(
     user = update.effective_user
     user_lang = normalize_language(user.language_code if user else None)
     lang, sub = await _language(deps, chat.id, user.language_code if user else None)
+    message = update.effective_message
+    anonymous = (
+        user is None
+        or user.id in ANONYMOUS_SENDERS
+        or (message is not None and message.sender_chat is not None)
+    )
     return Request(
         bot=context.bot,
         deps=deps,
@@ -135,6 +158,8 @@ async def _request(
         args=args,
         user_language=user_lang,
         subscriber=sub,
+        user_id=None if anonymous or user is None else user.id,
+        private=chat.type == ChatType.PRIVATE,
     )
 
 
@@ -177,8 +202,9 @@ async def route_message(deps: BotDeps, update: Update, context: ContextTypes.DEF
             await _safe_reply(req, "unknown_command", command=f"/{name}"[:65])
         return
     if command.admin and not req.is_admin:
-        log.warning("chat %s tried admin command /%s", chat.id, name)
-        await _safe_reply(req, "admin_only")
+        log.warning("chat %s (user %s) tried admin command /%s", chat.id, req.user_id, name)
+        if private:  # in groups and channels, admin commands do not exist
+            await _safe_reply(req, "admin_only")
         return
     try:
         await command.handler(req)
@@ -308,7 +334,7 @@ def build_application(config: BotConfig, deps: BotDeps) -> AnyApplication:
 
 async def register_commands(application: AnyApplication, admin_chat_ids: frozenset[int]) -> None:
     """Command menus: Korean by default, English for ``language_code=en``, and the
-    admin commands added for each admin chat."""
+    admin commands added in each admin's private chat (its id is the user's)."""
     bot = application.bot
     for code, lang in ((None, "ko"), ("en", "en")):
         names = command_descriptions(lang)
@@ -360,13 +386,15 @@ class RunningBot:
 async def start_bot(config: BotConfig, db: Database, services: BotServices) -> RunningBot:
     """Build and start the bot on the running loop; raise NotifierConfigError for a
     rejected token and BotStartError when Telegram cannot be reached."""
-    deps = BotDeps(db=db, services=services, admin_chat_ids=config.admin_chat_ids)
+    if config.webhook_url and not config.webhook_secret:
+        raise NotifierConfigError(WEBHOOK_SECRET_MISSING)
+    deps = BotDeps(db=db, services=services, admin_user_ids=config.admin_users)
     application = build_application(config, deps)
     try:
         await application.initialize()  # getMe: checks the token
-        await register_commands(application, config.admin_chat_ids)
+        await register_commands(application, config.admin_users)
         await application.start()
-        if config.webhook_url:
+        if config.webhook_url and config.webhook_secret:
             await application.bot.set_webhook(
                 url=config.webhook_url,
                 secret_token=config.webhook_secret,
@@ -414,13 +442,18 @@ def _polling_error(exc: TelegramError) -> None:
 class WebhookApp:
     """A minimal ASGI app that accepts Telegram's webhook POSTs and queues the updates.
 
-    Telegram sends the secret given to setWebhook in ``X-Telegram-Bot-Api-Secret-Token``;
-    requests without it are refused, so nobody else can inject updates.
+    Telegram sends the secret given to setWebhook in ``X-Telegram-Bot-Api-Secret-Token``.
+    Anyone who can reach the listener could otherwise post an update claiming to come
+    from any chat, so the secret is mandatory and every request without exactly that
+    header is refused (403) before its body is read. The comparison is constant-time
+    over the raw header bytes, so a header that is not ASCII is simply wrong.
     """
 
-    def __init__(self, application: AnyApplication, secret: str | None) -> None:
+    def __init__(self, application: AnyApplication, secret: str) -> None:
+        if not secret:
+            raise NotifierConfigError(WEBHOOK_SECRET_MISSING)
         self.application = application
-        self.secret = secret
+        self._secret = secret.encode("utf-8")
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
@@ -446,10 +479,7 @@ class WebhookApp:
     async def _handle(self, scope: dict[str, Any], receive: Any) -> tuple[int, str]:
         if scope.get("method") != "POST":
             return 405, "method not allowed"
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        if self.secret is not None and not hmac.compare_digest(
-            headers.get("x-telegram-bot-api-secret-token", ""), self.secret
-        ):
+        if not self._authentic(scope.get("headers") or ()):
             return 403, "forbidden"
         body = b""
         while True:
@@ -469,3 +499,8 @@ class WebhookApp:
             return 400, "bad update"
         await self.application.update_queue.put(update)
         return 200, "ok"
+
+    def _authentic(self, headers: Any) -> bool:
+        supplied = [v for k, v in headers if bytes(k).lower() == SECRET_HEADER]
+        # Exactly one header, equal byte for byte; compare_digest takes bytes of any value.
+        return len(supplied) == 1 and hmac.compare_digest(bytes(supplied[0]), self._secret)

@@ -34,7 +34,7 @@ CALLBACK_RE = re.compile(r"^(sub|unsub):(\d{8}|all)$")
 class BotDeps:
     db: Database
     services: BotServices
-    admin_chat_ids: frozenset[int] = frozenset()
+    admin_user_ids: frozenset[int] = frozenset()
 
 
 @dataclass
@@ -52,10 +52,20 @@ class Request:
     user_language: str = "ko"
     subscriber: Subscriber | None = None
     sent: list[Message] = field(default_factory=list)
+    user_id: int | None = None  # the person (effective_user), None when anonymous
+    private: bool = False
 
     @property
     def is_admin(self) -> bool:
-        return self.chat_id in self.deps.admin_chat_ids
+        """Rights follow the person, and only in a private chat with the bot: in a group
+        every member sees the answer, and an anonymous admin or a channel has no
+        person behind it."""
+        return (
+            self.private
+            and self.user_id is not None
+            and self.user_id == self.chat_id
+            and self.user_id in self.deps.admin_user_ids
+        )
 
     async def reply(self, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
         self.sent.append(

@@ -582,6 +582,31 @@ class FakeTelegram:
             {"message": self._message(chat, text, sender=sender, bot_command=True)}
         )
 
+    def anonymous_group_text(
+        self, group_id: int, text: str, *, title: str = "Investors", as_chat: int | None = None
+    ) -> int:
+        """A message an anonymous group admin sends (or a channel, with *as_chat*): Telegram
+        puts GroupAnonymousBot (or Channel_Bot) in ``from`` and the real sender in
+        ``sender_chat``."""
+        chat = {"id": group_id, "type": "supergroup", "title": title}
+        anonymous = as_chat is None
+        sender = self.user(1087968824 if anonymous else 136817688, language_code=None)
+        sender["is_bot"] = True
+        msg = self._message(chat, text, sender=sender, bot_command=True)
+        msg["sender_chat"] = (
+            chat if anonymous else {"id": as_chat, "type": "channel", "title": "Some channel"}
+        )
+        return self.push_update({"message": msg})
+
+    def forged_private_text(self, chat_id: int, user_id: int, text: str) -> int:
+        """A private-chat update whose chat and sender differ (Telegram never sends one;
+        a forger might)."""
+        sender = self.user(user_id)
+        chat = {"id": chat_id, "type": "private", "first_name": "Forged"}
+        return self.push_update(
+            {"message": self._message(chat, text, sender=sender, bot_command=True)}
+        )
+
     def channel_post(self, channel_id: int, text: str, *, title: str = "Disclosures") -> int:
         chat = {"id": channel_id, "type": "channel", "title": title}
         msg = self._message(chat, text, sender=None, bot_command=True)

@@ -425,6 +425,40 @@ def test_webhook_updates_are_queued_or_refused(body: bytes) -> None:
     assert (status == 200) == (app.update_queue.qsize() == 1)
 
 
+secret_headers = st.one_of(
+    st.binary(max_size=40),
+    st.text(max_size=20).map(lambda s: s.encode("utf-8")),
+    st.text(alphabet="s3cret\u00e9\u00ff\ud55c", max_size=8).map(
+        lambda s: s.encode("utf-8", "surrogatepass")
+    ),
+    st.sampled_from([b"s3cret ", b" s3cret", b"S3CRET", b"s3cre", b"s3cret\x00", b"s3cr\xe9t"]),
+)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(secret_headers, max_size=2))
+def test_webhook_secret_header_is_exact_or_refused(values: list[bytes]) -> None:
+    """Any X-Telegram-Bot-Api-Secret-Token (absent, binary, non-ASCII, repeated): 403
+    with nothing queued unless it is exactly the secret once, never a 500."""
+    app = _StubApplication()
+    hook = WebhookApp(app, "s3cret")  # type: ignore[arg-type]
+    sent: list[dict[str, Any]] = []
+    body = json.dumps({"update_id": 1}).encode()
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    headers = [(b"x-telegram-bot-api-secret-token", v) for v in values]
+    scope = {"type": "http", "method": "POST", "headers": headers}
+    asyncio.run(hook(scope, receive, send))
+    exact = values == [b"s3cret"]
+    assert sent[0]["status"] == (200 if exact else 403)
+    assert app.update_queue.qsize() == (1 if exact else 0)
+
+
 COMMAND_NAMES = ["start", "help", "subscribe", "unsubscribe", "list", "companies", "timeline",
                  "latest", "filter", "quiet", "digest", "lang", "stats", "broadcast", "nope",
                  "SUBSCRIBE", "quiet@dartwatch_test_bot", "help@other_bot"]  # fmt: skip

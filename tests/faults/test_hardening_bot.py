@@ -1,0 +1,305 @@
+"""Hostile Telegram traffic and hostile configuration, against the real bot and settings:
+
+- forged updates in webhook mode (no secret: refuse to start; wrong, missing or
+  non-ASCII secret header: 403);
+- admin rights follow the person (``effective_user``), only in private chats;
+  anonymous group admins and channel posts never count;
+- one flooding chat cannot starve another chat's replies (per-chat command budget);
+- secrets never travel over cleartext to a non-loopback host;
+- every webhook body carries an id inside the signed bytes, for replay de-duplication.
+
+The threat model these prove is docs/security.md.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from notifiers.base import NotifierConfigError
+from notifiers.telegram_bot import BotConfig, WebhookApp, start_bot
+from storage.db import Database
+from tests.conftest import TEST_KEY
+from tests.fakes.telegram_api import TOKEN, FakeTelegram
+from tests.telegram_support import FakeServices, running_bot
+
+pytestmark = pytest.mark.faults
+
+SECRET = "s3cret_token-1"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+def _help_update(chat_id: int) -> dict[str, Any]:
+    return {
+        "update_id": 1,
+        "message": {
+            "message_id": 1,
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private", "first_name": "K"},
+            "from": {"id": chat_id, "is_bot": False, "first_name": "K", "language_code": "en"},
+            "text": "/help",
+            "entities": [{"type": "bot_command", "offset": 0, "length": 5}],
+        },
+    }
+
+
+# --- forged updates in webhook mode ---------------------------------------------------
+
+
+def test_webhook_mode_without_secret_refuses_to_start(tmp_path: Path) -> None:
+    """`dartwatch run` in webhook mode without TELEGRAM_WEBHOOK_SECRET: one line naming
+    the setting, exit 2 (before: it started and accepted any POST)."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("DART_", "TELEGRAM_"))}
+    base.update(
+        {
+            "DART_API_KEY": TEST_KEY,
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}",
+            "NOTIFIERS": "telegram",
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TELEGRAM_BASE_URL": "http://127.0.0.1:9/bot",
+            "TELEGRAM_WEBHOOK_URL": "https://bot.example.org/hook",
+        }
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "monitor", "run"],
+        env=base,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "TELEGRAM_WEBHOOK_SECRET" in lines[0], result.stderr
+
+
+async def test_start_bot_without_secret_is_a_config_error(sqlite_db: Database) -> None:
+    api = FakeTelegram()
+    from monitor.loopback import serve_in_thread
+
+    with serve_in_thread(api) as url:
+        config = BotConfig(token=TOKEN, base_url=f"{url}/bot", webhook_url="https://h/tg")
+        with pytest.raises(NotifierConfigError, match="TELEGRAM_WEBHOOK_SECRET"):
+            await start_bot(config, sqlite_db, FakeServices())
+    assert not api.calls("setWebhook"), "nothing registered before the check"
+    with pytest.raises(NotifierConfigError, match="TELEGRAM_WEBHOOK_SECRET"):
+        WebhookApp(None, "")  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def hook_env(sqlite_db: Database) -> AsyncIterator[Any]:
+    async with running_bot(
+        sqlite_db, webhook_url="https://bot.example.com/tg", webhook_secret=SECRET
+    ) as env:
+        env.api.add_chat(95)
+        yield env
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        [],
+        [(SECRET_HEADER.encode(), b"")],
+        [(SECRET_HEADER.encode(), b"s3cret_token-2")],
+        [(SECRET_HEADER.encode(), SECRET.encode() + b" ")],
+        [(SECRET_HEADER.encode(), SECRET[:-1].encode())],
+        [(SECRET_HEADER.encode(), "s3cret_tökén-1".encode())],
+        [(SECRET_HEADER.encode(), "s3cret_tökén-1".encode("latin-1"))],
+        [(SECRET_HEADER.encode(), b"\xff\xfe\x00")],
+        [(SECRET_HEADER.encode(), SECRET.encode()), (SECRET_HEADER.encode(), b"x")],
+    ],
+    ids=["absent", "empty", "wrong", "padded", "prefix", "utf8", "latin1", "binary", "twice"],
+)
+async def test_webhook_refuses_every_request_without_the_exact_secret(
+    hook_env: Any, headers: list[tuple[bytes, bytes]]
+) -> None:
+    """Absent, wrong or non-ASCII header: 403 and nothing queued (before: a non-ASCII
+    header was a 500 from a TypeError in compare_digest)."""
+    status, body = await _asgi_post(hook_env.bot.webhook_app, _help_update(95), headers)
+    assert (status, body) == (403, b"forbidden")
+    assert hook_env.bot.application.update_queue.qsize() == 0
+    # The one right header still works afterwards.
+    status, _ = await _asgi_post(
+        hook_env.bot.webhook_app, _help_update(95), [(SECRET_HEADER.encode(), SECRET.encode())]
+    )
+    assert status == 200
+    [reply] = await hook_env.api.wait_sent(95, 1)
+    assert "Commands" in reply.text
+
+
+async def test_webhook_over_http_with_non_ascii_header(hook_env: Any) -> None:
+    """The same through a real HTTP client (bytes header values pass through httpx)."""
+    transport = httpx.ASGITransport(app=hook_env.bot.webhook_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://hook") as client:
+        bad = await client.post(
+            "/tg", json=_help_update(95), headers={SECRET_HEADER: "비밀".encode()}
+        )
+    assert bad.status_code == 403
+
+
+async def _asgi_post(
+    app: Any, update: dict[str, Any], headers: list[tuple[bytes, bytes]]
+) -> tuple[int, bytes]:
+    import json
+
+    body = json.dumps(update).encode()
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await app({"type": "http", "method": "POST", "headers": headers}, receive, send)
+    return sent[0]["status"], sent[1]["body"]
+
+
+# --- admin rights belong to people, in private chats ----------------------------------
+
+GROUP, CHANNEL, LEGACY_ADMIN, MEMBER = -1001234, -1009876, 900002, 70
+
+
+@pytest.fixture
+async def admin_env(sqlite_db: Database) -> AsyncIterator[Any]:
+    """ADMIN (900001) by ADMIN_USER_IDS; the legacy ADMIN_CHAT_IDS list holds a group, a
+    channel and one private chat (LEGACY_ADMIN)."""
+    async with running_bot(
+        sqlite_db, admin_chat_ids=frozenset({GROUP, CHANNEL, LEGACY_ADMIN})
+    ) as env:
+        yield env
+
+
+async def _group_replies_after(env: Any, chat_id: int, *, channel: bool = False) -> list[str]:
+    """Every reply in *chat_id* once a /help sent after the pushed updates is answered
+    (updates of one chat are handled in order)."""
+    before = len(env.api.sent_messages(chat_id))
+    if channel:
+        env.api.channel_post(chat_id, "/help")
+    else:
+        env.api.group_text(chat_id, MEMBER, "/help", supergroup=True)
+    msgs = await env.api.wait_sent(chat_id, before + 1)
+    return [m.text for m in msgs]
+
+
+async def test_group_members_of_a_legacy_admin_group_are_not_admins(admin_env: Any) -> None:
+    """Before: any member of a group listed in ADMIN_CHAT_IDS could /broadcast."""
+    admin_env.api.group_text(GROUP, MEMBER, "/broadcast free money", supergroup=True)
+    admin_env.api.group_text(GROUP, MEMBER, "/stats", supergroup=True)
+    replies = await _group_replies_after(admin_env, GROUP)
+    assert admin_env.services.broadcasts == []
+    assert len(replies) == 1 and "/subscribe" in replies[0]  # only the /help answer
+
+
+async def test_an_admin_in_a_group_gets_no_admin_answer(admin_env: Any) -> None:
+    """Admin commands answer only in private chats: a group would see the figures."""
+    from tests.telegram_support import ADMIN
+
+    admin_env.api.group_text(GROUP, ADMIN, "/stats", supergroup=True)
+    admin_env.api.group_text(GROUP, ADMIN, "/broadcast from the group", supergroup=True)
+    replies = await _group_replies_after(admin_env, GROUP)
+    assert admin_env.services.broadcasts == [] and len(replies) == 1
+    assert "subscribers" not in replies[0]
+
+
+@pytest.mark.parametrize("as_chat", [None, CHANNEL], ids=["anonymous-admin", "as-channel"])
+async def test_anonymous_group_admins_are_not_admins(admin_env: Any, as_chat: int | None) -> None:
+    admin_env.api.anonymous_group_text(GROUP, "/broadcast anonymous", as_chat=as_chat)
+    replies = await _group_replies_after(admin_env, GROUP)
+    assert admin_env.services.broadcasts == [] and len(replies) == 1
+
+
+async def test_channel_posts_are_never_admin(admin_env: Any) -> None:
+    """Before: a channel listed in ADMIN_CHAT_IDS could /broadcast by posting."""
+    admin_env.api.channel_post(CHANNEL, "/broadcast from the channel")
+    replies = await _group_replies_after(admin_env, CHANNEL, channel=True)
+    assert admin_env.services.broadcasts == [] and len(replies) == 1
+
+
+async def test_a_private_chat_claiming_an_admin_chat_id_is_not_enough(admin_env: Any) -> None:
+    """Rights are checked on effective_user: an update for the admin's chat id sent by
+    someone else (only a forger could produce one) is refused."""
+    from tests.telegram_support import ADMIN
+
+    admin_env.api.forged_private_text(ADMIN, MEMBER, "/broadcast forged")
+    [refused] = await admin_env.api.wait_sent(ADMIN, 1)
+    assert "admin" in refused.text.lower() or "관리자" in refused.text
+    assert admin_env.services.broadcasts == []
+
+
+async def test_admin_users_and_legacy_private_admin_chats_work(admin_env: Any) -> None:
+    from tests.telegram_support import ADMIN
+
+    [queued] = await admin_env.say(ADMIN, "/broadcast 점검 안내")
+    [stats] = await admin_env.say(LEGACY_ADMIN, "/stats")
+    assert admin_env.services.broadcasts == ["점검 안내"]
+    assert "subscribers" in stats.text
+    scoped = {c["command"] for c in admin_env.api.commands("", scope=f"chat:{ADMIN}")}
+    legacy = {c["command"] for c in admin_env.api.commands("", scope=f"chat:{LEGACY_ADMIN}")}
+    group = {c["command"] for c in admin_env.api.commands("", scope=f"chat:{GROUP}")}
+    assert {"stats", "broadcast"} <= scoped and {"stats", "broadcast"} <= legacy
+    assert not group, "no admin menu in a group"
+    assert "7" in queued.text
+
+
+def test_admin_user_ids_setting() -> None:
+    from monitor.settings import ConfigError, load_settings
+
+    s = load_settings(
+        ADMIN_USER_IDS="11, 12", ADMIN_CHAT_IDS="-100, 12, 13", TELEGRAM_BOT_TOKEN=TOKEN
+    )
+    assert s.admin_user_ids == [11, 12] and s.admin_notify_chats == [11, 12, -100, 13]
+    config = BotConfig.from_settings(s)
+    assert config.admin_users == frozenset({11, 12, 13})
+    with pytest.raises(ConfigError, match=r"^ADMIN_USER_IDS: .*positive"):
+        load_settings(ADMIN_USER_IDS="-100123")
+    with pytest.raises(ConfigError, match=r"^ADMIN_USER_IDS"):
+        load_settings(ADMIN_USER_IDS="me")
+
+
+async def test_admin_notices_reach_user_ids_and_legacy_chats(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Admin notices (polling stopped, ...) go to every ADMIN_USER_IDS private chat plus
+    the legacy ADMIN_CHAT_IDS; the legacy setting logs one deprecation line at start."""
+    import logging
+
+    from monitor.app import App
+    from monitor.loopback import serve_in_thread
+    from monitor.settings import load_settings
+    from notifiers.telegram import TelegramNotifier, TelegramSettings
+    from storage import deliveries as outbox
+
+    caplog.set_level(logging.WARNING)
+    api = FakeTelegram()
+    with serve_in_thread(api) as url:
+        settings = load_settings(
+            DATABASE_URL=f"sqlite:///{tmp_path / 'a.db'}",
+            TELEGRAM_BOT_TOKEN=TOKEN,
+            TELEGRAM_BASE_URL=f"{url}/bot",
+            ADMIN_USER_IDS="11",
+            ADMIN_CHAT_IDS="-100777,11",
+        )
+        tg = TelegramNotifier(
+            TelegramSettings(bot_token=TOKEN, base_url=f"{url}/bot")  # type: ignore[arg-type]
+        )
+        app = App(settings, notifiers={"telegram": tg}, with_dart=False)
+        await app.start()
+        try:
+            assert await app.notify_admins("polling stopped", ref="t1") == 2
+            rows = await outbox.list_by_status(
+                app.db, [outbox.PENDING, outbox.SENDING, outbox.SENT]
+            )
+            assert sorted(r.destination for r in rows) == ["-100777", "11"]
+        finally:
+            await app.close()
+    deprecations = [r for r in caplog.records if "ADMIN_CHAT_IDS is deprecated" in r.message]
+    assert len(deprecations) == 1 and "\n" not in deprecations[0].getMessage()
