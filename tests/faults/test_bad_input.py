@@ -8,6 +8,8 @@ properties.py the matcher's scores; these go further into the fields and the for
 from __future__ import annotations
 
 import asyncio
+import csv
+import dataclasses
 import io
 import json
 import re
@@ -25,16 +27,21 @@ from telegram import Chat, Message, MessageEntity
 
 from monitor.dart import errors
 from monitor.dart.parsing import (
+    FLR_NM_MAX_CHARS,
+    REPORT_NM_MAX_CHARS,
+    document_text,
     parse_corp_codes,
     parse_document,
     parse_list_page,
 )
+from monitor.digest import build_digest, render
 from monitor.matcher import FilingInput, alert_from_match, match_filing
 from monitor.timeline import TimelineError, bundled_timeline, load_timeline
 from notifiers.formatting import alert_html
 from notifiers.telegram_bot.app import WebhookApp, parse_command
 from notifiers.telegram_bot.resolve import split_names
 from notifiers.telegram_format import MAX_CHARS, format_alert_html, utf16_len
+from tests.digest_support import digest_inputs
 from tests.fakes.telegram_api import parse_html
 from tests.telegram_support import COMPANIES
 
@@ -210,6 +217,107 @@ def test_document_bodies_give_text_or_a_typed_error(body: bytes) -> None:
     assert doc.size_bytes == len(body) and doc.members
 
 
+CRAFTED_PIECES = [
+    "<",
+    "<script",
+    "<style>",
+    "<!--",
+    "<p a='",
+    "&",
+    "&#",
+    "<![CDATA[",
+    "</",
+    "<!DOCTYPE x [<!ENTITY a 'AAAA'>]>",
+    "&a;",
+    "<TD>",
+    ">",
+    "텍스트",
+    "\x00",
+    "<?",
+]
+
+
+@pytest.mark.timeout(120)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(CRAFTED_PIECES), min_size=1, max_size=6), st.integers(1, 20_000))
+def test_unclosed_markup_gives_bounded_text_quickly(pieces: list[str], repeat: int) -> None:
+    """Unclosed markup repeated up to ~200 KB: the old regexes took minutes on such
+    bodies (each unclosed "<" scanned to the end); the parser is linear."""
+    markup = "".join(pieces) * repeat
+    text = document_text(markup, 5_000)
+    assert len(text) <= 5_000
+    assert "AAAA" not in text  # an entity declared in a DTD is never expanded
+    doc = parse_document(_zip({"20260115000001.xml": markup.encode("utf-8", "replace")}),
+                         "20260115000001", max_bytes=1_000_000, max_chars=5_000)  # fmt: skip
+    assert len(doc.text) <= 5_000
+
+
+@pytest.mark.timeout(120)
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(st.sampled_from([*HOSTILE, "[기재정정]", "[발행조건확정]"]), min_size=1, max_size=4)
+)
+def test_megabyte_titles_are_capped_and_matched(pieces: list[str]) -> None:
+    unit = "".join(pieces)
+    assume(unit.strip())
+    huge = unit * (1_000_000 // len(unit) + 1)
+    page = {
+        "status": "000",
+        "message": "정상",
+        "page_no": 1,
+        "page_count": 100,
+        "total_count": 1,
+        "total_page": 1,
+        "list": [
+            {
+                "corp_code": "00266961",
+                "corp_name": huge,
+                "report_nm": huge,
+                "rcept_no": "20260115000001",
+                "flr_nm": huge,
+                "rcept_dt": "20260115",
+            }
+        ],
+    }
+    parsed = parse_list_page(json.dumps(page).encode())
+    if not parsed.rows:  # a title of whitespace only is rejected with its field
+        assert "report_nm" in parsed.rejected[0].reason or "corp_name" in parsed.rejected[0].reason
+        return
+    (row,) = parsed.rows
+    assert len(row.report_nm) <= REPORT_NM_MAX_CHARS and "\n" not in row.report_nm
+    assert row.flr_nm is None or (len(row.flr_nm) <= FLR_NM_MAX_CHARS and "\n" not in row.flr_nm)
+    match_filing(row, TL)
+    stored = FilingInput("20260115000001", "00266961", "x", huge, "20260115", None, "f")
+    match_filing(stored, TL)  # a long title already stored is matched in linear time too
+
+
+_DTD_BODIES = [
+    '<!DOCTYPE result [<!ENTITY a "AAAA">]><result><list><corp_code>00266961</corp_code>'
+    "<corp_name>&a;</corp_name></list></result>",
+    '<!DOCTYPE result [<!ENTITY % p "x">]><result/>',
+    '<!DOCTYPE result SYSTEM "http://127.0.0.1:1/x.dtd"><result/>',
+    '<!DOCTYPE result [<!ENTITY e SYSTEM "file:///etc/passwd">]><result>&e;</result>',
+]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.sampled_from(_DTD_BODIES),
+    st.sampled_from(["utf-16", "utf-16-le", "utf-16-be", "utf-8", "utf-8-sig"]),
+    st.booleans(),
+)
+def test_corpcode_with_a_dtd_is_refused_in_any_encoding(
+    body: str, encoding: str, declare: bool
+) -> None:
+    declared = encoding.upper().replace("-LE", "").replace("-BE", "").replace("-SIG", "")
+    xml = (f'<?xml version="1.0" encoding="{declared}"?>' if declare else "") + body
+    data = xml.encode(encoding)
+    if encoding in ("utf-16-le", "utf-16-be"):
+        data = ("\ufeff" + xml).encode(encoding)  # a BOM, as a real UTF-16 file has
+    with pytest.raises(errors.BadPayload):
+        parse_corp_codes(_zip({"CORPCODE.xml": data}))
+
+
 # ----------------------------------------------------------------------------- report_nm
 class _Tags(HTMLParser):
     def __init__(self) -> None:
@@ -252,6 +360,34 @@ def test_report_names_render_safely_everywhere(
     assert "script" not in tags.tags
     assert tags.tags <= baseline.tags | {"b", "i", "br", "a", "p", "div", "span", "ul", "li"}
     assert not {a for a in tags.attrs if a.startswith("on")}
+
+
+FORMULA_STARTS = ["=", "+", "-", "@", "\t", "\r", "＝", " ="]
+DIGEST = digest_inputs()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(FORMULA_STARTS), texts, texts, st.sampled_from(["report_nm", "flr_nm",
+       "corp_name", "team"]))  # fmt: skip
+def test_digest_cells_never_start_a_formula_and_markdown_stays_inline(
+    start: str, rest: str, filer: str, field: str
+) -> None:
+    value = start + rest
+    alerts = [dataclasses.replace(DIGEST["alerts"][0], **{field: value, "flr_nm": filer + "\n# x"}),
+              *DIGEST["alerts"][1:]]  # fmt: skip
+    digest = build_digest(
+        DIGEST["day"],
+        alerts,
+        DIGEST["trend_counts"],
+        DIGEST["timeline_box"],
+        DIGEST["lang"],
+        companies=DIGEST["companies"],
+        markers=DIGEST["markers"],
+    )
+    for row in csv.reader(io.StringIO(render(digest, "csv"))):
+        assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in row), row
+    markdown = render(digest, "md")
+    assert "\n# x" not in markdown
 
 
 # ----------------------------------------------------------------------------- timeline
