@@ -388,3 +388,71 @@ def test_will_answer_counts_only_what_the_bot_answers() -> None:
     assert not will_answer(update("chatter", "group", command=False), me)
     assert not will_answer(update("/nope@dartwatch_test_bot", "channel"), me)
     assert not will_answer(object(), me)
+
+
+# --- secrets never in clear over a network --------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["DART_BASE_URL", "TELEGRAM_BASE_URL"])
+@pytest.mark.parametrize(
+    ("url", "accepted"),
+    [
+        ("https://opendart.fss.or.kr/api", True),
+        ("http://127.0.0.1:8081/bot", True),
+        ("http://127.8.9.10/api", True),
+        ("http://[::1]:9000/bot", True),
+        ("http://localhost:8081/bot", True),
+        ("http://opendart.fss.or.kr/api", False),
+        ("http://10.0.0.5:8081/bot", False),
+        ("http://localhost.example.org/bot", False),
+        ("http://127.0.0.1.nip.io/bot", False),
+    ],
+)
+def test_secret_carrying_urls_are_https_or_loopback(name: str, url: str, accepted: bool) -> None:
+    """The key and the token travel in every request to these URLs: plain http:// to a
+    non-loopback host is refused at settings validation (before: accepted)."""
+    from monitor.settings import ConfigError, load_settings
+
+    if accepted:
+        settings = load_settings(**{name: url})
+        assert getattr(settings, name.lower()) == url
+        return
+    with pytest.raises(ConfigError) as caught:
+        load_settings(**{name: url})
+    message = str(caught.value)
+    assert message.startswith(f"{name}: must be https://") and "\n" not in message
+
+
+def test_telegram_notifier_base_url_is_https_or_loopback() -> None:
+    from notifiers.registry import load_settings as notifier_settings
+    from notifiers.telegram import TelegramNotifier, TelegramSettings
+
+    assert TelegramSettings(base_url="http://127.0.0.1:8081/bot").base_url.startswith("http")
+    os.environ["TELEGRAM_BASE_URL"] = "http://api.telegram.org/bot"
+    try:
+        with pytest.raises(NotifierConfigError, match=r"^TELEGRAM_BASE_URL: must be https://"):
+            notifier_settings(TelegramNotifier, env_file=None)
+    finally:
+        del os.environ["TELEGRAM_BASE_URL"]
+
+
+def test_cleartext_dart_url_refuses_to_run(tmp_path: Path) -> None:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("DART_", "TELEGRAM_"))}
+    base.update(
+        {
+            "DART_API_KEY": TEST_KEY,
+            "DART_BASE_URL": "http://opendart.fss.or.kr/api",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}",
+        }
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "monitor", "run"],
+        env=base,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert result.returncode == 2 and len(lines) == 1 and "DART_BASE_URL" in lines[0]
+    assert TEST_KEY not in result.stderr
