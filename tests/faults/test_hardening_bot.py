@@ -456,3 +456,52 @@ def test_cleartext_dart_url_refuses_to_run(tmp_path: Path) -> None:
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert result.returncode == 2 and len(lines) == 1 and "DART_BASE_URL" in lines[0]
     assert TEST_KEY not in result.stderr
+
+
+# --- webhook replay: an id inside the signed body --------------------------------------
+
+
+async def test_every_webhook_body_carries_its_id_inside_the_signature() -> None:
+    """Alerts, digests and texts (broadcasts, admin notices): the JSON body has an ``id``
+    (covered by the signature, unlike a header), equal to X-Dartwatch-Id, distinct per
+    message and stable across a retry of the same message; a receiver that keeps the ids
+    of the last 300 s refuses a replay (before: texts had no id at all)."""
+    import json
+
+    from pydantic import SecretStr
+
+    from monitor.loopback import serve_in_thread
+    from notifiers.webhook import WebhookNotifier, WebhookSettings, verify_signature
+    from tests.notifier_support import Receiver, sample_alert, sample_digest
+
+    secret = "whsec-replay-test"
+    app = Receiver()
+    with serve_in_thread(app) as base:
+        notifier = WebhookNotifier(
+            WebhookSettings(url=SecretStr(f"{base}/hook"), secret=SecretStr(secret))
+        )
+        try:
+            await notifier.send_alert(sample_alert(), "default")
+            await notifier.send_digest(sample_digest(), "default")
+            await notifier.send_text("점검 안내", "default")
+            await notifier.send_text("다른 공지", "default")
+            await notifier.send_text("점검 안내", "default")  # a retry of the first text
+        finally:
+            await notifier.close()
+    seen: dict[str, int] = {}
+    accepted = []
+    for req in app.requests:
+        ts, sig = req.headers["x-dartwatch-timestamp"], req.headers["x-dartwatch-signature"]
+        assert verify_signature(secret, req.body, ts, sig)
+        ident = json.loads(req.body)["id"]
+        assert ident and ident == req.headers["x-dartwatch-id"]
+        if ident not in seen:  # the receiver's de-duplication, as the docs describe it
+            seen[ident] = int(ts)
+            accepted.append(json.loads(req.body)["type"])
+    assert accepted == ["alert", "digest", "text", "text"]
+    assert len(seen) == 4, "distinct messages have distinct ids"
+    # The id cannot be changed without breaking the signature.
+    first = app.requests[2]
+    forged = first.body.replace(b'"id":"text:', b'"id":"text:0')
+    ts, sig = first.headers["x-dartwatch-timestamp"], first.headers["x-dartwatch-signature"]
+    assert forged != first.body and not verify_signature(secret, forged, ts, sig)
