@@ -505,3 +505,30 @@ async def test_every_webhook_body_carries_its_id_inside_the_signature() -> None:
     forged = first.body.replace(b'"id":"text:', b'"id":"text:0')
     ts, sig = first.headers["x-dartwatch-timestamp"], first.headers["x-dartwatch-signature"]
     assert forged != first.body and not verify_signature(secret, forged, ts, sig)
+
+
+async def test_alerts_are_not_held_up_by_a_flooding_chat(sqlite_db: Database) -> None:
+    """While one chat floods the bot, an alert to another chat (the notifier's own client
+    and pacing) goes out at once: it is accepted before the flooder's paced replies are
+    through, and meets no 429."""
+    from notifiers.telegram import TelegramNotifier, TelegramSettings
+    from tests.fakes.telegram_api import Limits
+    from tests.notifier_support import sample_alert
+
+    async with running_bot(sqlite_db, limits=Limits(), command_budget=(5.0, 1.0)) as env:
+        env.api.add_chat(OTHER)
+        notifier = TelegramNotifier(
+            TelegramSettings(bot_token=TOKEN, base_url=f"{env.url}/bot")  # type: ignore[arg-type]
+        )
+        try:
+            await notifier.start()
+            for _ in range(20):
+                env.api.private_text(FLOODER, "/help")
+            await env.api.wait_sent(FLOODER, 1, timeout=30)  # the flood is being answered
+            await notifier.send_alert(sample_alert(), str(OTHER))
+            [alert] = env.api.sent_messages(OTHER)
+            replies = await env.api.wait_sent(FLOODER, 5, timeout=30)
+        finally:
+            await notifier.close()
+        assert alert.at < replies[-1].at, "the alert waited for the flood"
+        assert OTHER not in env.api.throttled_chats()
