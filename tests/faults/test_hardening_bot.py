@@ -532,3 +532,27 @@ async def test_alerts_are_not_held_up_by_a_flooding_chat(sqlite_db: Database) ->
             await notifier.close()
         assert alert.at < replies[-1].at, "the alert waited for the flood"
         assert OTHER not in env.api.throttled_chats()
+
+
+async def test_a_429_for_one_chat_pauses_that_chat_only(sqlite_db: Database) -> None:
+    """Telegram answers 429 (retry after 2 s) to a reply for one chat: another chat's
+    reply is sent meanwhile, and the first is retried after the wait. Before: the stock
+    limiter paused every request, so the other chat's reply came after it."""
+    from tests.fakes.telegram_api import Fault
+
+    async with running_bot(sqlite_db) as env:
+        env.api.inject(
+            Fault(
+                429,
+                "Too Many Requests: retry after 2",
+                {"retry_after": 2},
+                method="sendMessage",
+                chat_id=FLOODER,
+            )
+        )
+        env.api.private_text(FLOODER, "/help")
+        await asyncio.sleep(0.3)  # the first reply has met its 429
+        env.api.private_text(OTHER, "/help")
+        [other] = await env.api.wait_sent(OTHER, 1, timeout=10)
+        [late] = await env.api.wait_sent(FLOODER, 1, timeout=10)
+        assert other.at < late.at
