@@ -27,6 +27,7 @@ MODULES = [
     "matcher",
     "dispatch",
     "telegram_fanout",
+    "bot_flood",
     "digest",
     "latency",
     "startup",

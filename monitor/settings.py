@@ -11,10 +11,12 @@ import re
 from datetime import time
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from notifiers.base import is_loopback_host
 from storage.db import DatabaseURLError, validate_url
 
 KST = "Asia/Seoul"
@@ -135,6 +137,17 @@ class Settings(BaseSettings):
         value = value.strip()
         if not re.match(r"^https?://[^\s/]+", value):
             raise ValueError(f"must be an http(s) URL (got {value!r})")
+        # The API key / bot token travels in every request to this URL.
+        if not value.lower().startswith("https://"):
+            try:
+                host = urlsplit(value).hostname or ""
+            except ValueError:
+                host = ""
+            if not is_loopback_host(host):
+                raise ValueError(
+                    "must be https:// (it carries a secret; plain http:// only to loopback: "
+                    "127.0.0.0/8, ::1, localhost)"
+                )
         return value
 
     @field_validator("telegram_webhook_url")

@@ -20,6 +20,7 @@ import warnings
 from collections.abc import Awaitable
 from datetime import timedelta
 from typing import Any, ClassVar, TypeVar
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
@@ -48,6 +49,7 @@ from notifiers.base import (
     NotifierSettings,
     PermanentError,
     TransientError,
+    is_loopback_host,
 )
 from notifiers.telegram_bot.redaction import install_log_redaction, redact_token
 from notifiers.telegram_format import MAX_CHARS, digest_parts, format_alert_html, split_text
@@ -91,6 +93,12 @@ class TelegramSettings(NotifierSettings):
     def _check_base_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
             raise ValueError("must be an http(s) URL such as https://api.telegram.org/bot")
+        # The bot token is part of every request path: never in clear over a network.
+        if value.startswith("http://") and not is_loopback_host(urlsplit(value).hostname or ""):
+            raise ValueError(
+                "must be https:// (it carries the bot token; plain http:// only to loopback: "
+                "127.0.0.0/8, ::1, localhost)"
+            )
         return value
 
     @field_validator("webhook_secret")

@@ -12,9 +12,13 @@ The MAC covers the timestamp and the exact body bytes, so a receiver that checks
 and rejects timestamps older than a few minutes (:func:`verify_signature`, default
 300 s) rejects both tampered and replayed requests. Compare in constant time.
 
-``X-Dartwatch-Id`` (``<rcept_no>:<event>`` for alerts, ``digest:<date>`` for
-digests) lets a receiver drop the rare duplicate the outbox's at-least-once
-delivery can produce after a crash.
+Every ``json`` body carries an ``id`` field, inside the signed bytes, that names the
+message (``<rcept_no>:<event>`` for alerts, ``digest:<date>`` for digests,
+``text:<sha256 of the text>`` for texts); ``X-Dartwatch-Id`` repeats it. A receiver
+that remembers the ids it accepted in the last 300 s and drops a repeat stops a
+captured request replayed inside the signature's window, and also the rare duplicate
+the outbox's at-least-once delivery can produce after a crash. (Slack and Discord
+bodies are shaped by those services, which do not check our signature.)
 
 Plain ``http://`` is accepted only for loopback hosts (127.0.0.0/8, ::1, localhost).
 Slack and Discord webhook URLs carry their token in the path, so the URL is a secret:
@@ -175,12 +179,18 @@ def digest_payload(digest: DigestMessage, mode: Mode) -> dict[str, Any]:
     }
 
 
+def text_id(text: str) -> str:
+    """The id of a text message: derived from the text, so a retry of the same message
+    keeps it (and identical texts inside the receiver's window count as one)."""
+    return "text:" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
 def text_payload(text: str, mode: Mode) -> dict[str, Any]:
     if mode == "slack":
         return {"text": escape_slack(text)}
     if mode == "discord":
         return {"content": escape_markdown(text)[:2000], "allowed_mentions": {"parse": []}}
-    return {"type": "text", "version": PAYLOAD_VERSION, "text": text}
+    return {"type": "text", "version": PAYLOAD_VERSION, "id": text_id(text), "text": text}
 
 
 def encode(payload: dict[str, Any]) -> bytes:
@@ -279,7 +289,7 @@ class WebhookNotifier(Notifier):
         await self.post(payload, event="digest", ident=f"digest:{digest.date}")
 
     async def send_text(self, text: str, destination: str) -> None:
-        await self.post(text_payload(text, self.settings.mode), event="text")
+        await self.post(text_payload(text, self.settings.mode), event="text", ident=text_id(text))
 
     def headers_for(self, body: bytes, event: str, ident: str | None = None) -> dict[str, str]:
         headers = {"Content-Type": "application/json; charset=utf-8", EVENT_HEADER: event}

@@ -125,8 +125,10 @@ async def running_bot(
     webhook_secret: str | None = None,
     admin_user_ids: frozenset[int] = frozenset({ADMIN}),
     admin_chat_ids: frozenset[int] = frozenset(),
+    command_budget: tuple[float, float] | None = (1000.0, 1000.0),
 ) -> AsyncIterator[BotEnv]:
-    # Conversation tests are about replies, not flood limits: a roomy per-chat burst.
+    # Conversation tests are about replies, not flood limits: a roomy per-chat burst
+    # (Telegram's and the command budget; the flood tests pass the real ones).
     api = FakeTelegram(limits=limits or Limits(private_burst=1000, overall_burst=1000))
     services = services or FakeServices()
     with serve_in_thread(api) as url:
@@ -135,6 +137,8 @@ async def running_bot(
             base_url=f"{url}/bot",
             admin_chat_ids=admin_chat_ids,
             admin_user_ids=admin_user_ids,
+            command_budget=command_budget,
+            reply_burst=api.limits.private_burst,
             webhook_url=webhook_url,
             webhook_secret=webhook_secret,
             poll_timeout=1.0,

@@ -3,6 +3,7 @@ mode, signatures, the HTTPS rule, and failure classification."""
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -108,7 +109,12 @@ async def test_json_payload_and_signature(server: tuple[Receiver, str]) -> None:
     digest = digest_req.json()
     assert digest["type"] == "digest" and digest["data"] == {"date": "2026-01-05", "count": 3}
     assert digest_req.headers["x-dartwatch-id"] == "digest:2026-01-05"
-    assert text_req.json() == {"type": "text", "version": 1, "text": "점검 안내"}
+    assert text_req.json() == {
+        "type": "text",
+        "version": 1,
+        "id": "text:" + hashlib.sha256("점검 안내".encode()).hexdigest()[:32],
+        "text": "점검 안내",
+    }
     for req in app.requests:
         ts, sig = req.headers[TIMESTAMP_HEADER.lower()], req.headers[SIGNATURE_HEADER.lower()]
         assert abs(int(ts) - time.time()) < 60

@@ -31,7 +31,6 @@ from telegram import (
 from telegram.constants import ChatID, ChatMemberStatus, ChatType
 from telegram.error import BadRequest, InvalidToken, TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -43,6 +42,7 @@ from telegram.ext import (
 from telegram.request import HTTPXRequest
 
 from notifiers.base import NotifierConfigError
+from notifiers.telegram_bot.flood import ChatRateLimiter, CommandBudget, PerChatOrder
 from notifiers.telegram_bot.handlers import COMMANDS, BotDeps, Request, on_button
 from notifiers.telegram_bot.redaction import install_log_redaction, redact_token
 from notifiers.telegram_bot.services import BotServices
@@ -79,6 +79,10 @@ class BotConfig:
     admin_user_ids: frozenset[int] = frozenset()
     webhook_url: str | None = None
     webhook_secret: str | None = None
+    #: Per-chat budget for answered updates: (burst, per second); None turns it off.
+    command_budget: tuple[float, float] | None = (5.0, 1.0)
+    #: Replies one private chat may get at once before they are paced at 1/s.
+    reply_burst: float = 3.0
     poll_timeout: float = 10.0  # getUpdates long-poll seconds
     request_timeout: float = 10.0
 
@@ -197,8 +201,7 @@ async def route_message(deps: BotDeps, update: Update, context: ContextTypes.DEF
     if req is None:
         return
     if command is None:
-        # In groups other bots' commands are common: answer only when addressed to us.
-        if private or (target is not None and chat.type != ChatType.CHANNEL):
+        if _answers_unknown(private, target, chat.type):
             await _safe_reply(req, "unknown_command", command=f"/{name}"[:65])
         return
     if command.admin and not req.is_admin:
@@ -217,6 +220,32 @@ async def route_message(deps: BotDeps, update: Update, context: ContextTypes.DEF
             redact_token(str(exc), deps_token(context)),
         )
         await _safe_reply(req, "error")
+
+
+def _answers_unknown(private: bool, target: str | None, chat_type: str) -> bool:
+    # In groups other bots' commands are common: answer only when addressed to us.
+    return private or (target is not None and chat_type != ChatType.CHANNEL)
+
+
+def will_answer(update: object, bot_username: str) -> bool:
+    """Whether the bot replies to *update* (what the per-chat budget counts): button
+    presses, anything in a private chat, and commands meant for this bot elsewhere."""
+    if not isinstance(update, Update) or update.edited_message is not None:
+        return False
+    if update.callback_query is not None:
+        return True
+    message = update.message or update.channel_post
+    chat = update.effective_chat
+    if message is None or chat is None or message.migrate_to_chat_id:
+        return False
+    private = chat.type == ChatType.PRIVATE
+    parsed = parse_command(message)
+    if parsed is None:
+        return private and bool(message.text or message.sticker or message.effective_attachment)
+    name, target, _ = parsed
+    if target is not None and target.lower() != bot_username.lower():
+        return False
+    return name in COMMANDS or _answers_unknown(private, target, chat.type)
 
 
 def deps_token(context: ContextTypes.DEFAULT_TYPE) -> str:
@@ -304,13 +333,24 @@ def build_application(config: BotConfig, deps: BotDeps) -> AnyApplication:
             pool_timeout=timeout,
         )
 
+    # A flood is counted when updates arrive, not when handled: a chat whose replies
+    # wait for its own Telegram limit would otherwise refill its budget meanwhile.
+    budget = CommandBudget(*config.command_budget) if config.command_budget else None
+
+    def admit(update: object, chat_id: int) -> bool:
+        if budget is None or not will_answer(update, str(application.bot.username or "")):
+            return True
+        return budget.allow(chat_id)
+
+    order = PerChatOrder(admit=admit)
     application: AnyApplication = (
         ApplicationBuilder()
         .token(config.token)
         .base_url(config.base_url)
         .request(request(32))
         .get_updates_request(request(1, extra_read=config.poll_timeout))
-        .rate_limiter(AIORateLimiter(max_retries=2))
+        .rate_limiter(ChatRateLimiter(private_burst=config.reply_burst, max_retries=2))
+        .concurrent_updates(order)
         .job_queue(None)
         .build()
     )

@@ -475,6 +475,11 @@ class FakeTelegram:
         with self._lock:
             return self._s.throttled
 
+    def throttled_chats(self) -> dict[int, int]:
+        """429s answered, per chat."""
+        with self._lock:
+            return dict(self._s.throttled_by_chat)
+
     def calls(self, method: str | None = None) -> list[dict[str, Any]]:
         with self._lock:
             return [p for m, p in self._s.calls if method is None or m == method]

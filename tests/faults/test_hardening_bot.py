@@ -13,6 +13,7 @@ The threat model these prove is docs/security.md.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -303,3 +304,255 @@ async def test_admin_notices_reach_user_ids_and_legacy_chats(
             await app.close()
     deprecations = [r for r in caplog.records if "ADMIN_CHAT_IDS is deprecated" in r.message]
     assert len(deprecations) == 1 and "\n" not in deprecations[0].getMessage()
+
+
+# --- one chat's flood does not starve the others --------------------------------------
+
+FLOODER, OTHER = 4001, 4002
+
+
+async def test_a_flooding_chat_does_not_starve_another(
+    sqlite_db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    """20 /help from one user, then one from another, against Telegram's limits (burst 3,
+    1/s per chat): the other user's answer is not queued behind the flood, the flooder
+    gets the budget's 5 answers (the rest dropped silently, logged once) and no other
+    chat meets a 429. Before: all 20 were answered first, each 429 pausing every chat."""
+    import logging
+
+    from tests.fakes.telegram_api import Limits
+
+    caplog.set_level(logging.WARNING, logger="dartwatch.telegram.bot")
+    async with running_bot(sqlite_db, limits=Limits(), command_budget=(5.0, 1.0)) as env:
+        await env.say(OTHER - 10, "/help")  # the bot is up and polling
+        for _ in range(20):
+            env.api.private_text(FLOODER, "/help")
+        env.api.private_text(OTHER, "/help")
+        [answer] = await env.api.wait_sent(OTHER, 1, timeout=30)
+        ahead = [m for m in env.api.sent_messages(FLOODER) if m.at <= answer.at]
+        assert len(ahead) <= 5, "the other user's answer waited behind the flood"
+        await env.api.wait_consumed()
+        flooded = await env.api.wait_sent(FLOODER, 5, timeout=30)
+        env.api.private_text(FLOODER + 1, "/help")  # handled after the flood settled
+        await env.api.wait_sent(FLOODER + 1, 1, timeout=30)
+        await asyncio.sleep(0.2)
+        assert len(env.api.sent_messages(FLOODER)) == len(flooded) == 5
+        # Pacing happens before the request leaves, so network jitter can still make the
+        # flooder meet a 429 now and then; it pauses that chat alone.
+        assert set(env.api.throttled_chats()) <= {FLOODER}, env.api.throttled_chats()
+        assert "Commands" in answer.text or "명령어" in answer.text
+    floods = [r for r in caplog.records if "sends more than" in r.getMessage()]
+    assert len(floods) == 1 and str(FLOODER) in floods[0].getMessage()
+
+
+def test_command_budget_bursts_refills_and_logs_once_per_flood(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import logging
+
+    from notifiers.telegram_bot.flood import CommandBudget
+
+    caplog.set_level(logging.WARNING, logger="dartwatch.telegram.bot")
+    now = [0.0]
+    budget = CommandBudget(5, 1.0, clock=lambda: now[0])
+    assert [budget.allow(1) for _ in range(8)] == [True] * 5 + [False] * 3
+    assert budget.allow(2), "another chat has its own budget"
+    now[0] = 1.0
+    assert budget.allow(1) and not budget.allow(1)  # one token a second
+    assert len([r for r in caplog.records if "chat 1 " in r.getMessage()]) == 1
+    now[0] = 10.0  # quiet long enough to refill: the next flood is a new one
+    assert [budget.allow(1) for _ in range(6)] == [True] * 5 + [False]
+    assert len([r for r in caplog.records if "chat 1 " in r.getMessage()]) == 2
+    assert budget.dropped == 5
+    with pytest.raises(ValueError, match="burst"):
+        CommandBudget(0, 1.0)
+
+
+def test_will_answer_counts_only_what_the_bot_answers() -> None:
+    from telegram import Chat, Message, MessageEntity, Update, User
+
+    from notifiers.telegram_bot.app import will_answer
+
+    def update(text: str, chat_type: str = "private", *, command: bool = True) -> Update:
+        chat = Chat(-5 if chat_type != "private" else 5, chat_type)
+        entities = [MessageEntity("bot_command", 0, len(text.split()[0]))] if command else []
+        msg = Message(1, None, chat, from_user=User(5, "K", False), text=text, entities=entities)  # type: ignore[arg-type]
+        return Update(1, message=msg) if chat_type != "channel" else Update(1, channel_post=msg)
+
+    me = "dartwatch_test_bot"
+    assert will_answer(update("/help"), me) and will_answer(update("hi", command=False), me)
+    assert will_answer(update("/help", "group"), me)
+    assert will_answer(update("/nope@dartwatch_test_bot", "group"), me)
+    assert not will_answer(update("/nope", "group"), me)  # another bot's command
+    assert not will_answer(update("/help@other_bot", "group"), me)
+    assert not will_answer(update("chatter", "group", command=False), me)
+    assert not will_answer(update("/nope@dartwatch_test_bot", "channel"), me)
+    assert not will_answer(object(), me)
+
+
+# --- secrets never in clear over a network --------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["DART_BASE_URL", "TELEGRAM_BASE_URL"])
+@pytest.mark.parametrize(
+    ("url", "accepted"),
+    [
+        ("https://opendart.fss.or.kr/api", True),
+        ("http://127.0.0.1:8081/bot", True),
+        ("http://127.8.9.10/api", True),
+        ("http://[::1]:9000/bot", True),
+        ("http://localhost:8081/bot", True),
+        ("http://opendart.fss.or.kr/api", False),
+        ("http://10.0.0.5:8081/bot", False),
+        ("http://localhost.example.org/bot", False),
+        ("http://127.0.0.1.nip.io/bot", False),
+    ],
+)
+def test_secret_carrying_urls_are_https_or_loopback(name: str, url: str, accepted: bool) -> None:
+    """The key and the token travel in every request to these URLs: plain http:// to a
+    non-loopback host is refused at settings validation (before: accepted)."""
+    from monitor.settings import ConfigError, load_settings
+
+    if accepted:
+        settings = load_settings(**{name: url})
+        assert getattr(settings, name.lower()) == url
+        return
+    with pytest.raises(ConfigError) as caught:
+        load_settings(**{name: url})
+    message = str(caught.value)
+    assert message.startswith(f"{name}: must be https://") and "\n" not in message
+
+
+def test_telegram_notifier_base_url_is_https_or_loopback() -> None:
+    from notifiers.registry import load_settings as notifier_settings
+    from notifiers.telegram import TelegramNotifier, TelegramSettings
+
+    assert TelegramSettings(base_url="http://127.0.0.1:8081/bot").base_url.startswith("http")
+    os.environ["TELEGRAM_BASE_URL"] = "http://api.telegram.org/bot"
+    try:
+        with pytest.raises(NotifierConfigError, match=r"^TELEGRAM_BASE_URL: must be https://"):
+            notifier_settings(TelegramNotifier, env_file=None)
+    finally:
+        del os.environ["TELEGRAM_BASE_URL"]
+
+
+def test_cleartext_dart_url_refuses_to_run(tmp_path: Path) -> None:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("DART_", "TELEGRAM_"))}
+    base.update(
+        {
+            "DART_API_KEY": TEST_KEY,
+            "DART_BASE_URL": "http://opendart.fss.or.kr/api",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}",
+        }
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "monitor", "run"],
+        env=base,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert result.returncode == 2 and len(lines) == 1 and "DART_BASE_URL" in lines[0]
+    assert TEST_KEY not in result.stderr
+
+
+# --- webhook replay: an id inside the signed body --------------------------------------
+
+
+async def test_every_webhook_body_carries_its_id_inside_the_signature() -> None:
+    """Alerts, digests and texts (broadcasts, admin notices): the JSON body has an ``id``
+    (covered by the signature, unlike a header), equal to X-Dartwatch-Id, distinct per
+    message and stable across a retry of the same message; a receiver that keeps the ids
+    of the last 300 s refuses a replay (before: texts had no id at all)."""
+    import json
+
+    from pydantic import SecretStr
+
+    from monitor.loopback import serve_in_thread
+    from notifiers.webhook import WebhookNotifier, WebhookSettings, verify_signature
+    from tests.notifier_support import Receiver, sample_alert, sample_digest
+
+    secret = "whsec-replay-test"
+    app = Receiver()
+    with serve_in_thread(app) as base:
+        notifier = WebhookNotifier(
+            WebhookSettings(url=SecretStr(f"{base}/hook"), secret=SecretStr(secret))
+        )
+        try:
+            await notifier.send_alert(sample_alert(), "default")
+            await notifier.send_digest(sample_digest(), "default")
+            await notifier.send_text("점검 안내", "default")
+            await notifier.send_text("다른 공지", "default")
+            await notifier.send_text("점검 안내", "default")  # a retry of the first text
+        finally:
+            await notifier.close()
+    seen: dict[str, int] = {}
+    accepted = []
+    for req in app.requests:
+        ts, sig = req.headers["x-dartwatch-timestamp"], req.headers["x-dartwatch-signature"]
+        assert verify_signature(secret, req.body, ts, sig)
+        ident = json.loads(req.body)["id"]
+        assert ident and ident == req.headers["x-dartwatch-id"]
+        if ident not in seen:  # the receiver's de-duplication, as the docs describe it
+            seen[ident] = int(ts)
+            accepted.append(json.loads(req.body)["type"])
+    assert accepted == ["alert", "digest", "text", "text"]
+    assert len(seen) == 4, "distinct messages have distinct ids"
+    # The id cannot be changed without breaking the signature.
+    first = app.requests[2]
+    forged = first.body.replace(b'"id":"text:', b'"id":"text:0')
+    ts, sig = first.headers["x-dartwatch-timestamp"], first.headers["x-dartwatch-signature"]
+    assert forged != first.body and not verify_signature(secret, forged, ts, sig)
+
+
+async def test_alerts_are_not_held_up_by_a_flooding_chat(sqlite_db: Database) -> None:
+    """While one chat floods the bot, an alert to another chat (the notifier's own client
+    and pacing) goes out at once: it is accepted before the flooder's paced replies are
+    through, and meets no 429."""
+    from notifiers.telegram import TelegramNotifier, TelegramSettings
+    from tests.fakes.telegram_api import Limits
+    from tests.notifier_support import sample_alert
+
+    async with running_bot(sqlite_db, limits=Limits(), command_budget=(5.0, 1.0)) as env:
+        env.api.add_chat(OTHER)
+        notifier = TelegramNotifier(
+            TelegramSettings(bot_token=TOKEN, base_url=f"{env.url}/bot")  # type: ignore[arg-type]
+        )
+        try:
+            await notifier.start()
+            for _ in range(20):
+                env.api.private_text(FLOODER, "/help")
+            await env.api.wait_sent(FLOODER, 1, timeout=30)  # the flood is being answered
+            await notifier.send_alert(sample_alert(), str(OTHER))
+            [alert] = env.api.sent_messages(OTHER)
+            replies = await env.api.wait_sent(FLOODER, 5, timeout=30)
+        finally:
+            await notifier.close()
+        assert alert.at < replies[-1].at, "the alert waited for the flood"
+        assert OTHER not in env.api.throttled_chats()
+
+
+async def test_a_429_for_one_chat_pauses_that_chat_only(sqlite_db: Database) -> None:
+    """Telegram answers 429 (retry after 2 s) to a reply for one chat: another chat's
+    reply is sent meanwhile, and the first is retried after the wait. Before: the stock
+    limiter paused every request, so the other chat's reply came after it."""
+    from tests.fakes.telegram_api import Fault
+
+    async with running_bot(sqlite_db) as env:
+        env.api.inject(
+            Fault(
+                429,
+                "Too Many Requests: retry after 2",
+                {"retry_after": 2},
+                method="sendMessage",
+                chat_id=FLOODER,
+            )
+        )
+        env.api.private_text(FLOODER, "/help")
+        await asyncio.sleep(0.3)  # the first reply has met its 429
+        env.api.private_text(OTHER, "/help")
+        [other] = await env.api.wait_sent(OTHER, 1, timeout=10)
+        [late] = await env.api.wait_sent(FLOODER, 1, timeout=10)
+        assert other.at < late.at
