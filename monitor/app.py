@@ -241,6 +241,12 @@ class App:
     async def write_meta(self, key: str, value: str) -> None:
         await meta.set_value(self.db, key, value)
 
+    def _use_timeline(self, timeline: Timeline) -> None:
+        """A record from Telegram changed TIMELINE_FILE: match new filings with it."""
+        self.timeline = timeline
+        if getattr(self, "pipeline", None) is not None:
+            self.pipeline.timeline = timeline
+
     # -- digests --------------------------------------------------------------------------
     async def render_digest(self, day: date, lang: str) -> DigestMessage:
         from monitor.digest.service import render_digest_message
@@ -289,7 +295,13 @@ class App:
                     webhook_secret=secret.get_secret_value() if secret is not None else None,
                 ),
                 self.db,
-                MonitorBotServices(self.db, self.timeline, on_queued=self.dispatcher.wake),
+                MonitorBotServices(
+                    self.db,
+                    self.timeline,
+                    on_queued=self.dispatcher.wake,
+                    timeline_file=self.settings.timeline_file,
+                    on_timeline=self._use_timeline,
+                ),
             )
             if self.bot.webhook_app is not None:
                 host = str(getattr(tg_settings, "webhook_listen", "127.0.0.1"))

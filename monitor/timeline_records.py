@@ -121,9 +121,9 @@ def without_record(text: str, milestone: str) -> tuple[str, bool]:
     return "".join(kept), found
 
 
-def _validated_write(path: Path, text: str) -> Timeline:
+def _validated_write(path: Path, text: str, *, write: bool = True) -> Timeline:
     """Validate *text* as the user file (merged over the bundled timeline), then
-    replace *path* with it atomically."""
+    (with *write*) replace *path* with it atomically."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=".timeline-", suffix=".toml", dir=path.parent)
     tmp = Path(tmp_name)
@@ -134,7 +134,8 @@ def _validated_write(path: Path, text: str) -> Timeline:
             timeline = load_timeline(tmp)
         except TimelineError as exc:
             raise RecordError(f"{path}: the record is not valid", exc.errors) from None
-        os.replace(tmp, path)
+        if write:
+            os.replace(tmp, path)
         return timeline
     finally:
         tmp.unlink(missing_ok=True)
@@ -149,14 +150,15 @@ def _read(path: Path) -> str:
         raise RecordError(f"{path}: cannot read ({type(exc).__name__})") from None
 
 
-def add_record(path: Path, record: NewRecord, recorded_at: str) -> Timeline:
+def add_record(path: Path, record: NewRecord, recorded_at: str, *, write: bool = True) -> Timeline:
     """Write *record* (replacing an earlier one for the same milestone); the merged
-    timeline it yields. Creates the file when missing."""
+    timeline it yields. Creates the file when missing; with ``write=False`` only
+    validates."""
     text, _ = without_record(_read(path), record.milestone)
     if not text.endswith("\n"):
         text += "\n"
     text += "\n" + record_block(record, recorded_at)
-    return _validated_write(path, text)
+    return _validated_write(path, text, write=write)
 
 
 def remove_record(path: Path, milestone: str) -> Timeline:
