@@ -223,6 +223,16 @@ class App:
         self.dispatcher.wake()
         return queued
 
+    async def timeline_reminder(self, day: date) -> int:
+        """Tell the admins, once per ISO week, that the timeline's data is stale."""
+        from monitor.timeline import stale_notice
+
+        text = stale_notice(self.timeline, day)
+        if text is None:
+            return 0
+        year, week, _ = day.isocalendar()
+        return await self.notify_admins(f"🗓 {text}", ref=f"timeline-stale:{year}-W{week:02d}")
+
     async def refresh_corp_codes(self) -> None:
         if self.client is None:
             return

@@ -135,6 +135,14 @@ class Daemon:
             self.metrics.errors.labels("corpcode").inc()
             log.warning("corpCode refresh failed (will retry tomorrow): %s", redact(str(exc)))
 
+    async def timeline_tick(self) -> None:
+        if not self.leadership.is_leader:
+            return
+        try:
+            await self.app.timeline_reminder(kcalendar.today_kst())
+        except Exception as exc:
+            log.warning("timeline reminder failed: %s", redact(str(exc)))
+
     async def housekeeping_tick(self) -> None:
         try:
             await self.app.housekeeping()
@@ -200,6 +208,12 @@ class Daemon:
             CronTrigger(hour=6, minute=5),
             id="corpcode",
             misfire_grace_time=6 * 3600,
+        )
+        scheduler.add_job(
+            self._job(self.timeline_tick),
+            CronTrigger(day_of_week="mon", hour=9, minute=30),
+            id="timeline",
+            misfire_grace_time=24 * 3600,
         )
         scheduler.add_job(
             self._job(self.housekeeping_tick),

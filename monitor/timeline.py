@@ -560,6 +560,20 @@ def past_sources(timeline: Timeline, day: date) -> bool:
     return end is not None and day > end.last
 
 
+def stale_notice(timeline: Timeline, day: date) -> str | None:
+    """The admins' weekly reminder while the data is stale, e.g. "timeline: no source
+    after 2026-04; 2차 평가 result overdue by 91 days"; None when it is not stale."""
+    if not stale(timeline, day):
+        return None
+    parts = [ui_text("stale_sources", "en").format(end=sources_end(timeline) or "?")]
+    for m in timeline.milestones:
+        if m.key and status_at(m, day) == "overdue":
+            days = (day - m.last_day).days
+            parts.append(ui_text("stale_overdue", "en").format(milestone=m.short("ko"), days=days))
+    parts.append(ui_text("stale_hint", "en"))
+    return "; ".join(parts)
+
+
 # --- the timeline box (digest, Telegram /timeline, CLI) ----------------------------
 
 

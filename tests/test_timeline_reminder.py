@@ -1,0 +1,35 @@
+"""The daemon's weekly reminder to admins while the timeline's data is stale: the text
+(pure) and the outbox rows it queues (once per ISO week, only when stale)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from monitor.timeline import bundled_timeline, stale_notice
+from tests.faults.test_telegram_faults import tg_rig
+
+
+def test_notice_names_where_sources_end_and_what_is_overdue() -> None:
+    text = stale_notice(bundled_timeline(), date(2026, 11, 30))
+    assert text is not None
+    assert text.startswith("timeline: no source after 2026-04; 2차 평가 result overdue by 91 days")
+    assert "final" not in text  # the final selection is not due yet
+    later = stale_notice(bundled_timeline(), date(2027, 3, 1))
+    assert later is not None and "최종 2개 팀 선정 result overdue by 1 days" in later
+    assert stale_notice(bundled_timeline(), date(2026, 3, 30)) is None
+
+
+async def test_reminder_reaches_every_admin_once_a_week(sqlite_url: str) -> None:
+    async with tg_rig(sqlite_url, ADMIN_CHAT_IDS="111,222") as rig:
+        app = rig.app
+        for chat in (111, 222):
+            rig.api.add_chat(chat)
+        assert await app.timeline_reminder(date(2026, 3, 30)) == 0  # not stale yet
+        assert await app.timeline_reminder(date(2026, 11, 30)) == 2
+        assert await app.timeline_reminder(date(2026, 12, 2)) == 0  # same ISO week
+        await rig.settle(10)
+        for chat in (111, 222):
+            [message] = rig.api.sent_messages(chat)
+            assert "no source after 2026-04" in message.text
+            assert "2차 평가 result overdue by 91 days" in message.text
+        assert await app.timeline_reminder(date(2026, 12, 7)) == 2  # the next week
