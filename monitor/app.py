@@ -9,7 +9,7 @@ import os
 import socket
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from monitor import kcalendar
 from monitor.dispatcher import Dispatcher
@@ -27,6 +27,9 @@ from storage import subscribers as subs
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import Delivery, utcnow
+
+if TYPE_CHECKING:
+    from monitor.botservices import MonitorBotServices
 
 log = logging.getLogger("dartwatch.app")
 
@@ -63,6 +66,7 @@ class App:
         self.dispatcher: Dispatcher
         self.bot: Any = None
         self._fatal_reported: str | None = None
+        self._bot_services: MonitorBotServices | None = None
         self._webhook_stack = contextlib.AsyncExitStack()
 
     @property
@@ -251,11 +255,54 @@ class App:
     async def write_meta(self, key: str, value: str) -> None:
         await meta.set_value(self.db, key, value)
 
+    def _make_bot_services(self) -> MonitorBotServices:
+        from monitor.botservices import MonitorBotServices
+
+        self._bot_services = MonitorBotServices(
+            self.db,
+            self.timeline,
+            on_queued=self.dispatcher.wake,
+            timeline_file=self.settings.timeline_file,
+            on_timeline=self._use_timeline,
+            remote_file=self.settings.timeline_cache_file if self.settings.timeline_url else None,
+        )
+        return self._bot_services
+
     def _use_timeline(self, timeline: Timeline) -> None:
-        """A record from Telegram changed TIMELINE_FILE: match new filings with it."""
+        """A record from Telegram or a new TIMELINE_URL copy changed the timeline: match
+        new filings with it and show it in /timeline."""
         self.timeline = timeline
         if getattr(self, "pipeline", None) is not None:
             self.pipeline.timeline = timeline
+        if self._bot_services is not None:
+            self._bot_services.timeline = timeline
+
+    async def refresh_timeline_url(self) -> bool:
+        """Fetch TIMELINE_URL (conditional GET) and use the new copy if it is valid;
+        whether the timeline changed. Never raises: the last good copy stays in use."""
+        from monitor.timeline_remote import refresh
+
+        url = self.settings.timeline_url
+        if not url:
+            return False
+        result = await refresh(url, self.settings.timeline_cache_file, self.settings.timeline_file)
+        (log.info if result.ok else log.warning)("%s", result.message)
+        if not result.changed:
+            return False
+        try:
+            timeline = timeline_for(self.settings)
+        except TimelineError as exc:
+            log.warning("timeline not reloaded: %s", exc)
+            return False
+        self._use_timeline(timeline)
+        log.info("timeline now %s", timeline.version)
+        return True
+
+    async def rematch(self) -> None:
+        from monitor.rematch import rematch_all
+
+        stats = await rematch_all(self.db, self.timeline)
+        log.info("re-matched %s filings: %s changed", stats.total, stats.changed)
 
     # -- digests --------------------------------------------------------------------------
     async def render_digest(self, day: date, lang: str) -> DigestMessage:
@@ -292,7 +339,6 @@ class App:
             return
         if not leader and not self.webhook_mode:
             return
-        from monitor.botservices import MonitorBotServices
         from monitor.loopback import serve_on_loop
         from notifiers.telegram_bot.app import BotConfig, BotStartError, start_bot
 
@@ -305,13 +351,7 @@ class App:
                     webhook_secret=secret.get_secret_value() if secret is not None else None,
                 ),
                 self.db,
-                MonitorBotServices(
-                    self.db,
-                    self.timeline,
-                    on_queued=self.dispatcher.wake,
-                    timeline_file=self.settings.timeline_file,
-                    on_timeline=self._use_timeline,
-                ),
+                self._make_bot_services(),
             )
             if self.bot.webhook_app is not None:
                 host = str(getattr(tg_settings, "webhook_listen", "127.0.0.1"))

@@ -61,16 +61,19 @@ class MonitorBotServices:
         today: Callable[[], date] = kcalendar.today_kst,
         timeline_file: Path | None = None,
         on_timeline: Callable[[Timeline], None] | None = None,
+        remote_file: Path | None = None,
     ) -> None:
         """*watchlist*: the watched companies (default: the ``companies`` table rows
         marked watched); *resolver*: wider name lookup (default: the corpCode table);
         *on_queued*: called after a broadcast is queued (``dispatcher.wake``);
         *timeline_file*: where ``/record`` writes (TIMELINE_FILE); *on_timeline*: told
-        the new timeline after a record, so the pipeline matches with it."""
+        the new timeline after a record, so the pipeline matches with it; *remote_file*:
+        the cached TIMELINE_URL copy, layered under the operator's file."""
         self.db = db
         self.timeline = timeline
         self.timeline_file = timeline_file
         self.on_timeline = on_timeline
+        self.remote_file = remote_file
         self.watchlist = watchlist
         self.resolver = resolver
         self.on_queued = on_queued
@@ -221,6 +224,9 @@ class MonitorBotServices:
 
     # --- /record ------------------------------------------------------------------------
 
+    def _remote(self) -> Path | None:
+        return self.remote_file if self.remote_file and self.remote_file.is_file() else None
+
     def _new_record(self, request: RecordRequest) -> NewRecord:
         return NewRecord(
             milestone=request.milestone,
@@ -249,7 +255,7 @@ class MonitorBotServices:
         record = self._new_record(request)
         try:
             timeline = await asyncio.to_thread(
-                add_record, self.timeline_file, record, "", write=False
+                add_record, self.timeline_file, record, "", write=False, remote=self._remote()
             )
         except RecordError as exc:
             return RecordCheck(errors=tuple(exc.errors) or (str(exc),))
@@ -260,7 +266,9 @@ class MonitorBotServices:
             raise RecordError("record no longer valid")
         record = self._new_record(request)
         stamp = datetime.now(UTC).isoformat(timespec="seconds")
-        timeline = await asyncio.to_thread(add_record, self.timeline_file, record, stamp)
+        timeline = await asyncio.to_thread(
+            add_record, self.timeline_file, record, stamp, remote=self._remote()
+        )
         self.timeline = timeline
         if self.on_timeline is not None:
             self.on_timeline(timeline)

@@ -135,6 +135,14 @@ class Daemon:
             self.metrics.errors.labels("corpcode").inc()
             log.warning("corpCode refresh failed (will retry tomorrow): %s", redact(str(exc)))
 
+    async def timeline_url_tick(self) -> None:
+        try:
+            changed = await self.app.refresh_timeline_url()
+            if changed and self.leadership.is_leader:
+                await self.app.rematch()
+        except Exception as exc:
+            log.warning("TIMELINE_URL refresh failed: %s", redact(str(exc)))
+
     async def timeline_tick(self) -> None:
         if not self.leadership.is_leader:
             return
@@ -209,6 +217,14 @@ class Daemon:
             id="corpcode",
             misfire_grace_time=6 * 3600,
         )
+        if self.settings.timeline_url:
+            scheduler.add_job(
+                self._job(self.timeline_url_tick),
+                IntervalTrigger(hours=self.settings.timeline_refresh_hours),
+                id="timeline_url",
+                misfire_grace_time=3600,
+                next_run_time=datetime.now(kcalendar.KST),
+            )
         scheduler.add_job(
             self._job(self.timeline_tick),
             CronTrigger(day_of_week="mon", hour=9, minute=30),

@@ -1473,13 +1473,25 @@ def bundled_timeline() -> Timeline:
     return _build([("bundled", _read_toml(BUNDLED_FILE))], "bundled")
 
 
-def load_timeline(path: Path | str | None = None) -> Timeline:
-    """The bundled timeline, overridden/extended by the file at *path* when given."""
-    if path is None:
+def load_timeline(path: Path | str | None = None, *, remote: Path | None = None) -> Timeline:
+    """The bundled timeline, overridden/extended by the curated copy of TIMELINE_URL
+    (*remote*) and then by the operator's file at *path*: local entries win."""
+    if path is None and remote is None:
         return bundled_timeline()
-    path = Path(path)
-    raw = _read_toml(path)
-    return _build([("bundled", _read_toml(BUNDLED_FILE)), ("user", raw)], str(path))
+    parts: list[tuple[str, dict[str, Any]]] = [("bundled", _read_toml(BUNDLED_FILE))]
+    if remote is not None:
+        parts.append(("user", _read_toml(remote)))
+    if path is not None:
+        parts.append(("user", _read_toml(Path(path))))
+    return _build(parts, str(path if path is not None else remote))
+
+
+def remote_layer(settings: Any) -> Path | None:
+    """The last good copy of TIMELINE_URL, when that setting is on and a copy exists."""
+    cache = getattr(settings, "timeline_cache_file", None)
+    if getattr(settings, "timeline_url", None) and cache is not None and Path(cache).is_file():
+        return Path(cache)
+    return None
 
 
 def validate_file(path: Path | str) -> Timeline:
@@ -1492,7 +1504,7 @@ def timeline_for(
 ) -> Timeline:
     """The timeline ``TIMELINE_FILE`` selects; a bad file becomes the caller's error type."""
     try:
-        return load_timeline(settings.timeline_file)
+        return load_timeline(settings.timeline_file, remote=remote_layer(settings))
     except TimelineError as exc:
         if on_error is None:
             raise

@@ -141,6 +141,7 @@ def _record_file(settings: Any) -> Path:
 async def record(args: argparse.Namespace, settings: Any) -> int:
     from monitor.errors import UsageError
     from monitor.kcalendar import today_kst
+    from monitor.timeline import remote_layer
     from monitor.timeline_records import NewRecord, RecordError, add_record, parse_team_results
 
     if args.undo:
@@ -163,7 +164,12 @@ async def record(args: argparse.Namespace, settings: Any) -> int:
             teams=parse_team_results(args.team),
             sources=tuple(s.strip() for s in args.source),
         )
-        timeline = add_record(path, entry, datetime.now(UTC).isoformat(timespec="seconds"))
+        timeline = add_record(
+            path,
+            entry,
+            datetime.now(UTC).isoformat(timespec="seconds"),
+            remote=remote_layer(settings),
+        )
     except RecordError as exc:
         return _record_failed(exc)
     print(f"recorded {entry.milestone} ({day.isoformat()}) in {path}; version {timeline.version}")
@@ -171,12 +177,13 @@ async def record(args: argparse.Namespace, settings: Any) -> int:
 
 
 async def unrecord(args: argparse.Namespace, settings: Any) -> int:
+    from monitor.timeline import remote_layer
     from monitor.timeline_records import RecordError, remove_record
 
     path = _record_file(settings)
     milestone = args.milestone.strip()
     try:
-        timeline = remove_record(path, milestone)
+        timeline = remove_record(path, milestone, remote=remote_layer(settings))
     except RecordError as exc:
         return _record_failed(exc)
     print(f"removed the record of {milestone} from {path}; version {timeline.version}")
