@@ -190,7 +190,9 @@ class App:
                 log.warning("%s (the next poll repairs it)", result.summary())
             elif result.new or result.events:
                 log.info("%s", result.summary())
-        await self.pipeline.run()
+        ran = await self.pipeline.run()
+        for filing, found in ran.suggestions:
+            await self.suggest_milestone(filing, found)
         return result
 
     async def _requests_today(self) -> int:
@@ -226,6 +228,14 @@ class App:
             queued = await outbox.enqueue(session, rows)
         self.dispatcher.wake()
         return queued
+
+    async def suggest_milestone(self, filing: Any, found: Any) -> int:
+        """Flag a filing that may be an unrecorded milestone to the admins (once per
+        filing), with a /record line to copy; nothing is recorded without them."""
+        from monitor.suggestions import suggestion_text
+
+        text = suggestion_text(filing, found, self.timeline, kcalendar.today_kst())
+        return await self.notify_admins(text, ref=f"suggestion:{filing.rcept_no}")
 
     async def timeline_reminder(self, day: date) -> int:
         """Tell the admins, once per ISO week, that the timeline's data is stale."""

@@ -284,3 +284,32 @@ def test_record_needs_a_timeline_file_an_outcome_and_a_source(tmp_path: Path) ->
         assert out.returncode == 2 and message in out.stderr, (args, out.stderr)
         assert "Traceback" not in out.stderr
     assert not (tmp_path / "t.toml").exists()
+
+
+async def test_suggestions_list_possible_milestones(stored: str, tmp_path: Path) -> None:
+    hit = Filing(
+        rcept_no="20260807000555",
+        corp_code="00159023",
+        corp_name="SK텔레콤",
+        stock_code="017670",
+        report_nm="기타경영사항(자율공시)(독자 AI 파운데이션 모델 2차 평가 결과)",
+        flr_nm="SK텔레콤",
+        rcept_dt="20260807",
+        rm="유",
+    )
+    db = Database(stored)
+    try:
+        async with db.session() as s:
+            s.add(Filing(**hit.model_dump()))
+    finally:
+        await db.dispose()
+    env = {"DATABASE_URL": stored}
+    out = dartwatch("timeline", "suggestions", env=env, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    [line] = out.stdout.strip().splitlines()
+    assert line.startswith("2026-08-07 20260807000555 SK텔레콤: 기타경영사항")
+    assert "rcpNo=20260807000555" in line
+    none = dartwatch("timeline", "suggestions", "--since", "2026-09-01", env=env, cwd=tmp_path)
+    assert none.stdout.strip() == "no suggested milestones"
+    bad = dartwatch("timeline", "suggestions", "--since", "soon", env=env, cwd=tmp_path)
+    assert bad.returncode == 2 and "--since" in bad.stderr

@@ -33,3 +33,20 @@ async def test_reminder_reaches_every_admin_once_a_week(sqlite_url: str) -> None
             assert "no source after 2026-04" in message.text
             assert "2차 평가 result overdue by 91 days" in message.text
         assert await app.timeline_reminder(date(2026, 12, 7)) == 2  # the next week
+
+
+async def test_a_suggested_milestone_reaches_admins_once_per_filing(sqlite_url: str) -> None:
+    from monitor.matcher import FilingInput
+    from monitor.suggestions import suggest
+
+    title = "기타경영사항(자율공시)(독자 AI 파운데이션 모델 2차 평가 결과)"
+    filing = FilingInput("20260807000555", "00159023", "SK텔레콤", title, "20260807")
+    found = suggest(title)
+    assert found is not None
+    async with tg_rig(sqlite_url, ADMIN_CHAT_IDS="111") as rig:
+        rig.api.add_chat(111)
+        assert await rig.app.suggest_milestone(filing, found) == 1
+        assert await rig.app.suggest_milestone(filing, found) == 0  # once per filing
+        await rig.settle(10)
+        [message] = rig.api.sent_messages(111)
+        assert "possible K-AI milestone" in message.text and "/record " in message.text
