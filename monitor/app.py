@@ -19,7 +19,7 @@ from monitor.metrics import Metrics
 from monitor.payloads import PayloadResolver
 from monitor.pipeline import BodyPolicy, Pipeline
 from monitor.settings import ConfigError, Settings
-from monitor.timeline import Timeline, TimelineError, timeline_for
+from monitor.timeline import Timeline, TimelineError, remote_layer, timeline_for
 from notifiers.base import DigestMessage, Notifier, NotifierConfigError
 from storage import deliveries as outbox
 from storage import meta
@@ -67,6 +67,7 @@ class App:
         self.bot: Any = None
         self._fatal_reported: str | None = None
         self._bot_services: MonitorBotServices | None = None
+        self._timeline_stamp: tuple[float, ...] = ()
         self._webhook_stack = contextlib.AsyncExitStack()
 
     @property
@@ -78,6 +79,7 @@ class App:
         """Check every setting and build the parts; fail fast with one clear line."""
         settings = self.settings
         self.timeline = timeline_for(settings, on_error=_timeline_error)
+        self._timeline_stamp = self._layer_stamp()
         if self._given_notifiers is not None:
             self.notifiers = self._given_notifiers
         else:
@@ -306,6 +308,34 @@ class App:
             return False
         self._use_timeline(timeline)
         log.info("timeline now %s", timeline.version)
+        return True
+
+    def _layer_stamp(self) -> tuple[float, ...]:
+        stamps = []
+        for path in (self.settings.timeline_file, remote_layer(self.settings)):
+            try:
+                stamps.append(path.stat().st_mtime if path is not None else 0.0)
+            except OSError:
+                stamps.append(-1.0)
+        return tuple(stamps)
+
+    def reload_timeline_if_changed(self) -> bool:
+        """Pick up a TIMELINE_FILE changed behind the daemon's back (e.g. by
+        `dartwatch timeline record`); a file that no longer loads keeps the current
+        timeline and logs why. Whether the timeline changed."""
+        stamp = self._layer_stamp()
+        if stamp == self._timeline_stamp:
+            return False
+        self._timeline_stamp = stamp
+        try:
+            timeline = timeline_for(self.settings)
+        except TimelineError as exc:
+            log.warning("timeline not reloaded (keeping %s): %s", self.timeline.version, exc)
+            return False
+        if timeline.version == self.timeline.version:
+            return False
+        self._use_timeline(timeline)
+        log.info("timeline reloaded: now %s", timeline.version)
         return True
 
     async def rematch(self) -> None:

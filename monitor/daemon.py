@@ -143,6 +143,14 @@ class Daemon:
         except Exception as exc:
             log.warning("TIMELINE_URL refresh failed: %s", redact(str(exc)))
 
+    async def timeline_file_tick(self) -> None:
+        """A record written by the CLI reaches the running daemon within a minute (the
+        CLI already re-matched the stored filings)."""
+        try:
+            self.app.reload_timeline_if_changed()
+        except Exception as exc:
+            log.warning("timeline reload failed: %s", redact(str(exc)))
+
     async def timeline_tick(self) -> None:
         if not self.leadership.is_leader:
             return
@@ -225,6 +233,12 @@ class Daemon:
                 misfire_grace_time=3600,
                 next_run_time=datetime.now(kcalendar.KST),
             )
+        scheduler.add_job(
+            self._job(self.timeline_file_tick),
+            IntervalTrigger(seconds=60),
+            id="timeline_file",
+            misfire_grace_time=60,
+        )
         scheduler.add_job(
             self._job(self.timeline_tick),
             CronTrigger(day_of_week="mon", hour=9, minute=30),

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 from monitor.timeline import bundled_timeline, stale_notice
 from tests.faults.test_telegram_faults import tg_rig
@@ -50,3 +51,26 @@ async def test_a_suggested_milestone_reaches_admins_once_per_filing(sqlite_url: 
         await rig.settle(10)
         [message] = rig.api.sent_messages(111)
         assert "possible K-AI milestone" in message.text and "/record " in message.text
+
+
+async def test_the_running_app_picks_up_a_record_written_by_the_cli(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    from monitor.timeline_records import NewRecord, add_record
+
+    mine = tmp_path / "mine.toml"
+    mine.write_text("schema = 1\n", encoding="utf-8")
+    async with tg_rig(sqlite_url, TIMELINE_FILE=str(mine)) as rig:
+        app = rig.app
+        before = app.timeline.version
+        assert not app.reload_timeline_if_changed()  # nothing changed yet
+        record = NewRecord(
+            "stage2-result", date(2026, 8, 7), "PLACEHOLDER", "PLACEHOLDER",
+            (("motif", "eliminated"),), ("https://example.com/placeholder",),
+        )  # fmt: skip
+        add_record(mine, record, "2026-11-30T00:00:00+00:00")
+        assert app.reload_timeline_if_changed()
+        assert app.timeline.version != before and app.pipeline.timeline is app.timeline
+        mine.write_text("[[records]\n", encoding="utf-8")  # broken by hand
+        kept = app.timeline.version
+        assert not app.reload_timeline_if_changed() and app.timeline.version == kept
