@@ -224,6 +224,14 @@ async def test_record_rematches_affected_filings_and_undo_restores(
     before = await _stored_match(stored, LATE_FILING.rcept_no)
     assert before[1] == "unverified"
     early_before = await _stored_match(stored, "20251231800456")
+    explained = dartwatch(
+        "explain", LATE_FILING.rcept_no, env={"DATABASE_URL": stored}, cwd=tmp_path
+    )
+    assert "미확인 (2차 평가 결과 미기록) / unverified (no stage-2 evaluation result recorded)" in (
+        explained.stdout
+    )
+    assert "overdue: 결과 미기록 (예정일 경과) / overdue — no result recorded" in explained.stdout
+    assert "the timeline's sources end in 2026-04" in explained.stdout
     mine = tmp_path / "records" / "mine.toml"  # does not exist yet
     env = {"DATABASE_URL": stored, "TIMELINE_FILE": str(mine)}
     out = dartwatch(
