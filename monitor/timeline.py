@@ -186,11 +186,6 @@ class Milestone:
     readings: tuple[Reading, ...] = ()
     outcome: Outcome | None = None
 
-    @property
-    def conflicting(self) -> bool:
-        """Sources disagree (two or more readings) and no outcome settles it."""
-        return len(self.readings) > 1 and self.outcome is None
-
     def short(self, lang: str) -> str:
         short = self.short_ko if lang == "ko" else self.short_en
         return short or self.title(lang)
