@@ -9,7 +9,7 @@ import os
 import socket
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from monitor import kcalendar
 from monitor.dispatcher import Dispatcher
@@ -19,7 +19,7 @@ from monitor.metrics import Metrics
 from monitor.payloads import PayloadResolver
 from monitor.pipeline import BodyPolicy, Pipeline
 from monitor.settings import ConfigError, Settings
-from monitor.timeline import Timeline, TimelineError, timeline_for
+from monitor.timeline import Timeline, TimelineError, remote_layer, timeline_for
 from notifiers.base import DigestMessage, Notifier, NotifierConfigError
 from storage import deliveries as outbox
 from storage import meta
@@ -27,6 +27,9 @@ from storage import subscribers as subs
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import Delivery, utcnow
+
+if TYPE_CHECKING:
+    from monitor.botservices import MonitorBotServices
 
 log = logging.getLogger("dartwatch.app")
 
@@ -63,6 +66,8 @@ class App:
         self.dispatcher: Dispatcher
         self.bot: Any = None
         self._fatal_reported: str | None = None
+        self._bot_services: MonitorBotServices | None = None
+        self._timeline_stamp: tuple[float, ...] = ()
         self._webhook_stack = contextlib.AsyncExitStack()
 
     @property
@@ -74,6 +79,7 @@ class App:
         """Check every setting and build the parts; fail fast with one clear line."""
         settings = self.settings
         self.timeline = timeline_for(settings, on_error=_timeline_error)
+        self._timeline_stamp = self._layer_stamp()
         if settings.admin_chat_ids:
             log.warning(
                 "ADMIN_CHAT_IDS is deprecated: set ADMIN_USER_IDS (admin rights now follow "
@@ -191,7 +197,9 @@ class App:
                 log.warning("%s (the next poll repairs it)", result.summary())
             elif result.new or result.events:
                 log.info("%s", result.summary())
-        await self.pipeline.run()
+        ran = await self.pipeline.run()
+        for filing, found in ran.suggestions:
+            await self.suggest_milestone(filing, found)
         return result
 
     async def _requests_today(self) -> int:
@@ -229,6 +237,24 @@ class App:
         self.dispatcher.wake()
         return queued
 
+    async def suggest_milestone(self, filing: Any, found: Any) -> int:
+        """Flag a filing that may be an unrecorded milestone to the admins (once per
+        filing), with a /record line to copy; nothing is recorded without them."""
+        from monitor.suggestions import suggestion_text
+
+        text = suggestion_text(filing, found, self.timeline, kcalendar.today_kst())
+        return await self.notify_admins(text, ref=f"suggestion:{filing.rcept_no}")
+
+    async def timeline_reminder(self, day: date) -> int:
+        """Tell the admins, once per ISO week, that the timeline's data is stale."""
+        from monitor.timeline import stale_notice
+
+        text = stale_notice(self.timeline, day)
+        if text is None:
+            return 0
+        year, week, _ = day.isocalendar()
+        return await self.notify_admins(f"🗓 {text}", ref=f"timeline-stale:{year}-W{week:02d}")
+
     async def refresh_corp_codes(self) -> None:
         if self.client is None:
             return
@@ -246,6 +272,83 @@ class App:
 
     async def write_meta(self, key: str, value: str) -> None:
         await meta.set_value(self.db, key, value)
+
+    def _make_bot_services(self) -> MonitorBotServices:
+        from monitor.botservices import MonitorBotServices
+
+        self._bot_services = MonitorBotServices(
+            self.db,
+            self.timeline,
+            on_queued=self.dispatcher.wake,
+            timeline_file=self.settings.timeline_file,
+            on_timeline=self._use_timeline,
+            remote_file=self.settings.timeline_cache_file if self.settings.timeline_url else None,
+        )
+        return self._bot_services
+
+    def _use_timeline(self, timeline: Timeline) -> None:
+        """A record from Telegram or a new TIMELINE_URL copy changed the timeline: match
+        new filings with it and show it in /timeline."""
+        self.timeline = timeline
+        if getattr(self, "pipeline", None) is not None:
+            self.pipeline.timeline = timeline
+        if self._bot_services is not None:
+            self._bot_services.timeline = timeline
+
+    async def refresh_timeline_url(self) -> bool:
+        """Fetch TIMELINE_URL (conditional GET) and use the new copy if it is valid;
+        whether the timeline changed. Never raises: the last good copy stays in use."""
+        from monitor.timeline_remote import refresh
+
+        url = self.settings.timeline_url
+        if not url:
+            return False
+        result = await refresh(url, self.settings.timeline_cache_file, self.settings.timeline_file)
+        (log.info if result.ok else log.warning)("%s", result.message)
+        if not result.changed:
+            return False
+        try:
+            timeline = timeline_for(self.settings)
+        except TimelineError as exc:
+            log.warning("timeline not reloaded: %s", exc)
+            return False
+        self._use_timeline(timeline)
+        log.info("timeline now %s", timeline.version)
+        return True
+
+    def _layer_stamp(self) -> tuple[float, ...]:
+        stamps = []
+        for path in (self.settings.timeline_file, remote_layer(self.settings)):
+            try:
+                stamps.append(path.stat().st_mtime if path is not None else 0.0)
+            except OSError:
+                stamps.append(-1.0)
+        return tuple(stamps)
+
+    def reload_timeline_if_changed(self) -> bool:
+        """Pick up a TIMELINE_FILE changed behind the daemon's back (e.g. by
+        `dartwatch timeline record`); a file that no longer loads keeps the current
+        timeline and logs why. Whether the timeline changed."""
+        stamp = self._layer_stamp()
+        if stamp == self._timeline_stamp:
+            return False
+        self._timeline_stamp = stamp
+        try:
+            timeline = timeline_for(self.settings)
+        except TimelineError as exc:
+            log.warning("timeline not reloaded (keeping %s): %s", self.timeline.version, exc)
+            return False
+        if timeline.version == self.timeline.version:
+            return False
+        self._use_timeline(timeline)
+        log.info("timeline reloaded: now %s", timeline.version)
+        return True
+
+    async def rematch(self) -> None:
+        from monitor.rematch import rematch_all
+
+        stats = await rematch_all(self.db, self.timeline)
+        log.info("re-matched %s filings: %s changed", stats.total, stats.changed)
 
     # -- digests --------------------------------------------------------------------------
     async def render_digest(self, day: date, lang: str) -> DigestMessage:
@@ -282,7 +385,6 @@ class App:
             return
         if not leader and not self.webhook_mode:
             return
-        from monitor.botservices import MonitorBotServices
         from monitor.loopback import serve_on_loop
         from notifiers.telegram_bot.app import BotConfig, BotStartError, start_bot
 
@@ -295,7 +397,7 @@ class App:
                     webhook_secret=secret.get_secret_value() if secret is not None else None,
                 ),
                 self.db,
-                MonitorBotServices(self.db, self.timeline, on_queued=self.dispatcher.wake),
+                self._make_bot_services(),
             )
             if self.bot.webhook_app is not None:
                 host = str(getattr(tg_settings, "webhook_listen", "127.0.0.1"))

@@ -9,9 +9,11 @@ figures, and broadcasts queued through the outbox.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import Protocol
 
 from sqlalchemy import func, or_
@@ -19,9 +21,11 @@ from sqlmodel import col, select
 
 from monitor import kcalendar
 from monitor.matcher import alert_from_rows
-from monitor.timeline import Timeline, render_text, team_of, team_standing
+from monitor.rematch import rematch_all
+from monitor.timeline import RECORD_RESULTS, Timeline, render_text, team_of, team_standing
+from monitor.timeline_records import NewRecord, RecordError, add_record
 from notifiers.base import Alert
-from notifiers.telegram_bot.services import CompanyInfo, Resolution
+from notifiers.telegram_bot.services import CompanyInfo, RecordCheck, RecordRequest, Resolution
 from storage import deliveries as outbox
 from storage import subscribers as subs
 from storage.db import Database
@@ -55,12 +59,21 @@ class MonitorBotServices:
         resolver: Resolver | None = None,
         on_queued: Callable[[], None] | None = None,
         today: Callable[[], date] = kcalendar.today_kst,
+        timeline_file: Path | None = None,
+        on_timeline: Callable[[Timeline], None] | None = None,
+        remote_file: Path | None = None,
     ) -> None:
         """*watchlist*: the watched companies (default: the ``companies`` table rows
         marked watched); *resolver*: wider name lookup (default: the corpCode table);
-        *on_queued*: called after a broadcast is queued (``dispatcher.wake``)."""
+        *on_queued*: called after a broadcast is queued (``dispatcher.wake``);
+        *timeline_file*: where ``/record`` writes (TIMELINE_FILE); *on_timeline*: told
+        the new timeline after a record, so the pipeline matches with it; *remote_file*:
+        the cached TIMELINE_URL copy, layered under the operator's file."""
         self.db = db
         self.timeline = timeline
+        self.timeline_file = timeline_file
+        self.on_timeline = on_timeline
+        self.remote_file = remote_file
         self.watchlist = watchlist
         self.resolver = resolver
         self.on_queued = on_queued
@@ -208,3 +221,74 @@ class MonitorBotServices:
         if self.on_queued is not None:
             self.on_queued()
         return len(rows)
+
+    # --- /record ------------------------------------------------------------------------
+
+    def _remote(self) -> Path | None:
+        return self.remote_file if self.remote_file and self.remote_file.is_file() else None
+
+    def _new_record(self, request: RecordRequest) -> NewRecord:
+        return NewRecord(
+            milestone=request.milestone,
+            day=request.day or self.today(),
+            outcome_ko=request.outcome,
+            outcome_en=request.outcome,
+            teams=request.teams,
+            sources=request.sources,
+        )
+
+    def _problems(self, request: RecordRequest) -> list[str]:
+        problems = []
+        if self.timeline_file is None:
+            problems.append("TIMELINE_FILE is not set on the server")
+        if request.day is not None and request.day > self.today():
+            problems.append(f"{request.day.isoformat()} is in the future")
+        bad = [f"{team}={result}" for team, result in request.teams if result not in RECORD_RESULTS]
+        if bad:
+            problems.append(f"team results must be advanced or eliminated: {', '.join(bad)}")
+        return problems
+
+    async def check_record(self, request: RecordRequest, lang: str) -> RecordCheck:
+        problems = self._problems(request)
+        if problems or self.timeline_file is None:
+            return RecordCheck(errors=tuple(problems))
+        record = self._new_record(request)
+        try:
+            timeline = await asyncio.to_thread(
+                add_record, self.timeline_file, record, "", write=False, remote=self._remote()
+            )
+        except RecordError as exc:
+            return RecordCheck(errors=tuple(exc.errors) or (str(exc),))
+        return RecordCheck(preview=_preview(timeline, record, lang))
+
+    async def write_record(self, request: RecordRequest, lang: str) -> str:
+        if self._problems(request) or self.timeline_file is None:
+            raise RecordError("record no longer valid")
+        record = self._new_record(request)
+        stamp = datetime.now(UTC).isoformat(timespec="seconds")
+        timeline = await asyncio.to_thread(
+            add_record, self.timeline_file, record, stamp, remote=self._remote()
+        )
+        self.timeline = timeline
+        if self.on_timeline is not None:
+            self.on_timeline(timeline)
+        m = timeline.milestone_by_id[record.milestone]
+        since = min(m.first_day - timedelta(days=31), record.day)
+        stats = await rematch_all(self.db, timeline, since=since.strftime("%Y%m%d"))
+        return f"{record.milestone} · {timeline.version} · re-matched {stats.changed} changed"
+
+
+def _preview(timeline: Timeline, record: NewRecord, lang: str) -> str:
+    """The record as the admin will confirm it (plain text)."""
+    m = timeline.milestone_by_id[record.milestone]
+    teams = ", ".join(
+        f"{timeline.team_by_id[team].name(lang)}: {result}" for team, result in record.teams
+    )
+    return "\n".join(
+        [
+            f"{m.date_text} {m.title(lang)}",
+            f"→ {record.outcome_ko}",
+            f"{record.day.isoformat()} · {teams or '-'}",
+            *record.sources,
+        ]
+    )

@@ -135,6 +135,30 @@ class Daemon:
             self.metrics.errors.labels("corpcode").inc()
             log.warning("corpCode refresh failed (will retry tomorrow): %s", redact(str(exc)))
 
+    async def timeline_url_tick(self) -> None:
+        try:
+            changed = await self.app.refresh_timeline_url()
+            if changed and self.leadership.is_leader:
+                await self.app.rematch()
+        except Exception as exc:
+            log.warning("TIMELINE_URL refresh failed: %s", redact(str(exc)))
+
+    async def timeline_file_tick(self) -> None:
+        """A record written by the CLI reaches the running daemon within a minute (the
+        CLI already re-matched the stored filings)."""
+        try:
+            self.app.reload_timeline_if_changed()
+        except Exception as exc:
+            log.warning("timeline reload failed: %s", redact(str(exc)))
+
+    async def timeline_tick(self) -> None:
+        if not self.leadership.is_leader:
+            return
+        try:
+            await self.app.timeline_reminder(kcalendar.today_kst())
+        except Exception as exc:
+            log.warning("timeline reminder failed: %s", redact(str(exc)))
+
     async def housekeeping_tick(self) -> None:
         try:
             await self.app.housekeeping()
@@ -200,6 +224,26 @@ class Daemon:
             CronTrigger(hour=6, minute=5),
             id="corpcode",
             misfire_grace_time=6 * 3600,
+        )
+        if self.settings.timeline_url:
+            scheduler.add_job(
+                self._job(self.timeline_url_tick),
+                IntervalTrigger(hours=self.settings.timeline_refresh_hours),
+                id="timeline_url",
+                misfire_grace_time=3600,
+                next_run_time=datetime.now(kcalendar.KST),
+            )
+        scheduler.add_job(
+            self._job(self.timeline_file_tick),
+            IntervalTrigger(seconds=60),
+            id="timeline_file",
+            misfire_grace_time=60,
+        )
+        scheduler.add_job(
+            self._job(self.timeline_tick),
+            CronTrigger(day_of_week="mon", hour=9, minute=30),
+            id="timeline",
+            misfire_grace_time=24 * 3600,
         )
         scheduler.add_job(
             self._job(self.housekeeping_tick),

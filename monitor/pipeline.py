@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -27,6 +27,7 @@ from sqlmodel import col, select
 from monitor.audience import fan_out
 from monitor.bodies import BodyResult, DocumentSource, fetch_body
 from monitor.matcher import MatchResult, alert_from_rows, match_filing
+from monitor.suggestions import Suggestion, suggest
 from monitor.timeline import Timeline
 from notifiers.base import Alert, Notifier
 from storage import deliveries as outbox
@@ -46,6 +47,8 @@ class PipelineResult:
     matched: int = 0
     deliveries: int = 0
     events: int = 0
+    # New filings that may be unrecorded milestones: (filing, why).
+    suggestions: list[tuple[Filing, Suggestion]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,9 @@ class Pipeline:
                 if written is not None:
                     result.matched += 1
                     result.deliveries += written
+                    found = suggest(filing.report_nm, body.text)
+                    if found is not None:
+                        result.suggestions.append((filing, found))
         result.events, extra = await self._events(now)
         result.deliveries += extra
         if result.matched or result.events:

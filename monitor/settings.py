@@ -67,6 +67,11 @@ class Settings(BaseSettings):
 
     # --- timeline -----------------------------------------------------------------
     timeline_file: Path | None = Field(default=None, alias="TIMELINE_FILE")
+    timeline_url: str | None = Field(default=None, alias="TIMELINE_URL")
+    timeline_refresh_hours: int = Field(default=6, ge=1, le=168, alias="TIMELINE_REFRESH_HOURS")
+    timeline_cache_file: Path = Field(
+        default=Path("timeline-remote.toml"), alias="TIMELINE_CACHE_FILE"
+    )
 
     # --- scheduling ---------------------------------------------------------------
     poll_interval_seconds: int = Field(default=30, ge=1, le=86400, alias="POLL_INTERVAL_SECONDS")
@@ -158,6 +163,17 @@ class Settings(BaseSettings):
         if not value.startswith("https://"):
             raise ValueError("must be an https:// URL (Telegram only calls HTTPS webhooks)")
         return value.strip()
+
+    @field_validator("timeline_url", mode="before")
+    @classmethod
+    def _check_timeline_url(cls, value: Any) -> Any:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        text = str(value).strip()
+        loopback = re.match(r"^http://(127\.0\.0\.1|localhost)(:\d+)?/", text)
+        if not (text.startswith("https://") or loopback):
+            raise ValueError("must be an https:// URL (plain http only on 127.0.0.1, for tests)")
+        return text
 
     @field_validator("database_url")
     @classmethod

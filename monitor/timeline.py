@@ -186,11 +186,6 @@ class Milestone:
     readings: tuple[Reading, ...] = ()
     outcome: Outcome | None = None
 
-    @property
-    def conflicting(self) -> bool:
-        """Sources disagree (two or more readings) and no outcome settles it."""
-        return len(self.readings) > 1 and self.outcome is None
-
     def short(self, lang: str) -> str:
         short = self.short_ko if lang == "ko" else self.short_en
         return short or self.title(lang)
@@ -558,6 +553,20 @@ def past_sources(timeline: Timeline, day: date) -> bool:
     """Whether *day* lies after the last month our sources cover."""
     end = timeline.meta.sources_end
     return end is not None and day > end.last
+
+
+def stale_notice(timeline: Timeline, day: date) -> str | None:
+    """The admins' weekly reminder while the data is stale, e.g. "timeline: no source
+    after 2026-04; 2차 평가 result overdue by 91 days"; None when it is not stale."""
+    if not stale(timeline, day):
+        return None
+    parts = [ui_text("stale_sources", "en").format(end=sources_end(timeline) or "?")]
+    for m in timeline.milestones:
+        if m.key and status_at(m, day) == "overdue":
+            days = (day - m.last_day).days
+            parts.append(ui_text("stale_overdue", "en").format(milestone=m.short("ko"), days=days))
+    parts.append(ui_text("stale_hint", "en"))
+    return "; ".join(parts)
 
 
 # --- the timeline box (digest, Telegram /timeline, CLI) ----------------------------
@@ -1459,13 +1468,25 @@ def bundled_timeline() -> Timeline:
     return _build([("bundled", _read_toml(BUNDLED_FILE))], "bundled")
 
 
-def load_timeline(path: Path | str | None = None) -> Timeline:
-    """The bundled timeline, overridden/extended by the file at *path* when given."""
-    if path is None:
+def load_timeline(path: Path | str | None = None, *, remote: Path | None = None) -> Timeline:
+    """The bundled timeline, overridden/extended by the curated copy of TIMELINE_URL
+    (*remote*) and then by the operator's file at *path*: local entries win."""
+    if path is None and remote is None:
         return bundled_timeline()
-    path = Path(path)
-    raw = _read_toml(path)
-    return _build([("bundled", _read_toml(BUNDLED_FILE)), ("user", raw)], str(path))
+    parts: list[tuple[str, dict[str, Any]]] = [("bundled", _read_toml(BUNDLED_FILE))]
+    if remote is not None:
+        parts.append(("user", _read_toml(remote)))
+    if path is not None:
+        parts.append(("user", _read_toml(Path(path))))
+    return _build(parts, str(path if path is not None else remote))
+
+
+def remote_layer(settings: Any) -> Path | None:
+    """The last good copy of TIMELINE_URL, when that setting is on and a copy exists."""
+    cache = getattr(settings, "timeline_cache_file", None)
+    if getattr(settings, "timeline_url", None) and cache is not None and Path(cache).is_file():
+        return Path(cache)
+    return None
 
 
 def validate_file(path: Path | str) -> Timeline:
@@ -1478,7 +1499,7 @@ def timeline_for(
 ) -> Timeline:
     """The timeline ``TIMELINE_FILE`` selects; a bad file becomes the caller's error type."""
     try:
-        return load_timeline(settings.timeline_file)
+        return load_timeline(settings.timeline_file, remote=remote_layer(settings))
     except TimelineError as exc:
         if on_error is None:
             raise

@@ -3,8 +3,9 @@
 ``dartwatch timeline record`` appends a ``[[records]]`` table; ``timeline unrecord``
 removes it again. The file is edited as text, not re-serialised, so the operator's own
 comments and layout survive; every change is validated by loading the result merged
-over the bundled timeline before it replaces the file (atomically, via a temporary
-file in the same directory). A record for a milestone that already has one replaces it.
+over the bundled timeline (and the cached TIMELINE_URL copy) before it replaces the
+file (atomically, via a temporary file in the same directory). A record for a
+milestone that already has one replaces it.
 """
 
 from __future__ import annotations
@@ -121,9 +122,11 @@ def without_record(text: str, milestone: str) -> tuple[str, bool]:
     return "".join(kept), found
 
 
-def _validated_write(path: Path, text: str) -> Timeline:
+def _validated_write(
+    path: Path, text: str, *, write: bool = True, remote: Path | None = None
+) -> Timeline:
     """Validate *text* as the user file (merged over the bundled timeline), then
-    replace *path* with it atomically."""
+    (with *write*) replace *path* with it atomically."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=".timeline-", suffix=".toml", dir=path.parent)
     tmp = Path(tmp_name)
@@ -131,10 +134,11 @@ def _validated_write(path: Path, text: str) -> Timeline:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
         try:
-            timeline = load_timeline(tmp)
+            timeline = load_timeline(tmp, remote=remote)
         except TimelineError as exc:
             raise RecordError(f"{path}: the record is not valid", exc.errors) from None
-        os.replace(tmp, path)
+        if write:
+            os.replace(tmp, path)
         return timeline
     finally:
         tmp.unlink(missing_ok=True)
@@ -149,21 +153,29 @@ def _read(path: Path) -> str:
         raise RecordError(f"{path}: cannot read ({type(exc).__name__})") from None
 
 
-def add_record(path: Path, record: NewRecord, recorded_at: str) -> Timeline:
+def add_record(
+    path: Path,
+    record: NewRecord,
+    recorded_at: str,
+    *,
+    write: bool = True,
+    remote: Path | None = None,
+) -> Timeline:
     """Write *record* (replacing an earlier one for the same milestone); the merged
-    timeline it yields. Creates the file when missing."""
+    timeline it yields. Creates the file when missing; with ``write=False`` only
+    validates."""
     text, _ = without_record(_read(path), record.milestone)
     if not text.endswith("\n"):
         text += "\n"
     text += "\n" + record_block(record, recorded_at)
-    return _validated_write(path, text)
+    return _validated_write(path, text, write=write, remote=remote)
 
 
-def remove_record(path: Path, milestone: str) -> Timeline:
+def remove_record(path: Path, milestone: str, *, remote: Path | None = None) -> Timeline:
     """Remove the record of *milestone*; raises :class:`RecordError` when there is none."""
     if not path.exists():
         raise RecordError(f"{path}: no such file, so no record of {milestone!r} to undo")
     text, found = without_record(_read(path), milestone)
     if not found:
         raise RecordError(f"{path}: no record of {milestone!r} to undo")
-    return _validated_write(path, text)
+    return _validated_write(path, text, remote=remote)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from monitor.loopback import serve_in_thread
 from notifiers.base import Alert
 from notifiers.telegram_bot import BotConfig, CompanyInfo, Resolution, RunningBot, start_bot
+from notifiers.telegram_bot.services import RecordCheck, RecordRequest
 from storage.db import Database
 from tests.fakes.telegram_api import TOKEN, FakeTelegram, Limits, SentMessage
 
@@ -61,6 +62,7 @@ class FakeServices:
     companies_: tuple[CompanyInfo, ...] = COMPANIES
     alerts: list[Alert] = field(default_factory=list)
     broadcasts: list[str] = field(default_factory=list)
+    records: list[RecordRequest] = field(default_factory=list)
     fail_latest: bool = False
     timeline: str = "현재 단계: 2차 <평가> & 준비\n다음: 2026-07 2차 평가 (D-170)"
 
@@ -87,6 +89,15 @@ class FakeServices:
     async def broadcast(self, text: str) -> int:
         self.broadcasts.append(text)
         return 7
+
+    async def check_record(self, request: RecordRequest, lang: str) -> RecordCheck:
+        if request.milestone != "stage2-result":
+            return RecordCheck(errors=(f"unknown milestone {request.milestone!r}",))
+        return RecordCheck(preview=f"{request.milestone} → {request.outcome}")
+
+    async def write_record(self, request: RecordRequest, lang: str) -> str:
+        self.records.append(request)
+        return f"{request.milestone} · custom-0000 · re-matched 2 changed"
 
 
 @dataclass

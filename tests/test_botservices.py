@@ -4,6 +4,7 @@ bundled timeline — and the real bot answering through it."""
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 from monitor.botservices import MonitorBotServices
 from monitor.matcher import FilingInput, match_filing
@@ -11,7 +12,7 @@ from monitor.timeline import bundled_timeline
 from storage import deliveries as outbox
 from storage import subscribers as subs
 from storage.db import Database
-from storage.models import Company, CorpCode, Filing
+from storage.models import Company, CorpCode, Filing, Match
 from tests.telegram_support import running_bot
 
 NAVER, LG, SK, OLD_SK = "00266961", "00120021", "00181712", "00144155"
@@ -117,3 +118,56 @@ async def test_real_bot_over_real_services(sqlite_db: Database) -> None:
         assert "2026-01-20" in timeline.text
         [sub] = await env.say(5, "/subscribe 삼성전자 엘지")
         assert "구독했습니다: LG" in sub.text and "감시 목록에 없는" in sub.text
+
+
+async def test_record_checks_then_writes_and_hands_over_the_new_timeline(
+    sqlite_db: Database, tmp_path: Path
+) -> None:
+    from monitor.timeline import Timeline, team_standing
+    from notifiers.telegram_bot.services import RecordRequest
+
+    late = FilingInput(
+        "20261120000321", "00159023", "SK텔레콤", "타법인주식및출자증권취득결정(AI 데이터센터)",
+        "20261120", "017670", "SK텔레콤",
+    )  # fmt: skip
+    async with sqlite_db.session() as s:
+        s.add(Filing(**{k: getattr(late, k) for k in late.__dataclass_fields__}))
+        s.add(match_filing(late, bundled_timeline()).to_row())
+    handed: list[Timeline] = []
+    path = tmp_path / "mine.toml"
+    svc = MonitorBotServices(
+        sqlite_db,
+        bundled_timeline(),
+        today=lambda: date(2026, 11, 30),
+        timeline_file=path,
+        on_timeline=handed.append,
+    )
+    good = RecordRequest(
+        "stage2-result", "PLACEHOLDER", (("skt", "advanced"),), ("https://example.com/p",),
+        date(2026, 8, 7),
+    )  # fmt: skip
+    check = await svc.check_record(good, "ko")
+    assert (
+        not check.errors and "2차 평가" in check.preview and "SK텔레콤: advanced" in check.preview
+    )
+    assert not path.exists()  # checking writes nothing
+    for bad, words in (
+        (RecordRequest("stage9", "x", (), ("https://e.com",)), "unknown milestone 'stage9'"),
+        (RecordRequest("stage2-result", "x", (("kt", "advanced"),), ("https://e.com",)), "'kt'"),
+        (RecordRequest("stage2-result", "x", (("lg", "won"),), ("https://e.com",)), "lg=won"),
+        (RecordRequest("stage2-result", "x", (), ("ftp://e.com",)), "http(s) URL"),
+        (RecordRequest("stage2-result", "x", (), ("https://e.com",), date(2027, 1, 1)), "future"),
+    ):
+        errors = (await svc.check_record(bad, "en")).errors
+        assert errors and any(words in e for e in errors), (bad, errors)
+    summary = await svc.write_record(good, "ko")
+    assert "re-matched 1 changed" in summary and path.exists()
+    [new] = handed
+    assert svc.timeline is new and new.version.startswith("custom-")
+    standing = team_standing(new, "skt", date(2026, 11, 30))
+    assert standing is not None and standing.status == "active"
+    async with sqlite_db.session() as s:
+        row = await s.get(Match, "20261120000321")
+    assert row is not None and row.detail["team_status"] == "active"
+    unset = MonitorBotServices(sqlite_db, bundled_timeline())
+    assert "TIMELINE_FILE is not set on the server" in (await unset.check_record(good, "en")).errors

@@ -224,6 +224,14 @@ async def test_record_rematches_affected_filings_and_undo_restores(
     before = await _stored_match(stored, LATE_FILING.rcept_no)
     assert before[1] == "unverified"
     early_before = await _stored_match(stored, "20251231800456")
+    explained = dartwatch(
+        "explain", LATE_FILING.rcept_no, env={"DATABASE_URL": stored}, cwd=tmp_path
+    )
+    assert "미확인 (2차 평가 결과 미기록) / unverified (no stage-2 evaluation result recorded)" in (
+        explained.stdout
+    )
+    assert "overdue: 결과 미기록 (예정일 경과) / overdue — no result recorded" in explained.stdout
+    assert "the timeline's sources end in 2026-04" in explained.stdout
     mine = tmp_path / "records" / "mine.toml"  # does not exist yet
     env = {"DATABASE_URL": stored, "TIMELINE_FILE": str(mine)}
     out = dartwatch(
@@ -284,3 +292,32 @@ def test_record_needs_a_timeline_file_an_outcome_and_a_source(tmp_path: Path) ->
         assert out.returncode == 2 and message in out.stderr, (args, out.stderr)
         assert "Traceback" not in out.stderr
     assert not (tmp_path / "t.toml").exists()
+
+
+async def test_suggestions_list_possible_milestones(stored: str, tmp_path: Path) -> None:
+    hit = Filing(
+        rcept_no="20260807000555",
+        corp_code="00159023",
+        corp_name="SK텔레콤",
+        stock_code="017670",
+        report_nm="기타경영사항(자율공시)(독자 AI 파운데이션 모델 2차 평가 결과)",
+        flr_nm="SK텔레콤",
+        rcept_dt="20260807",
+        rm="유",
+    )
+    db = Database(stored)
+    try:
+        async with db.session() as s:
+            s.add(Filing(**hit.model_dump()))
+    finally:
+        await db.dispose()
+    env = {"DATABASE_URL": stored}
+    out = dartwatch("timeline", "suggestions", env=env, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    [line] = out.stdout.strip().splitlines()
+    assert line.startswith("2026-08-07 20260807000555 SK텔레콤: 기타경영사항")
+    assert "rcpNo=20260807000555" in line
+    none = dartwatch("timeline", "suggestions", "--since", "2026-09-01", env=env, cwd=tmp_path)
+    assert none.stdout.strip() == "no suggested milestones"
+    bad = dartwatch("timeline", "suggestions", "--since", "soon", env=env, cwd=tmp_path)
+    assert bad.returncode == 2 and "--since" in bad.stderr

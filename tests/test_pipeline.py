@@ -98,6 +98,8 @@ async def test_routes_by_company_and_filter_exactly_once(db: Database) -> None:
     p = _pipeline(db)
     first = await p.run(now=NOON)
     assert first.matched == 2
+    # The title names the project with an evaluation word: a possible milestone.
+    assert [(f.rcept_no, why.word) for f, why in first.suggestions] == [("20260115800123", "평가")]
     again = await p.run(now=NOON)  # a second run (restart, other replica) adds nothing
     assert again.matched == 0 and again.deliveries == 0
 

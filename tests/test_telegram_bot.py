@@ -540,3 +540,53 @@ async def test_token_never_logged(sqlite_db: Database, caplog: pytest.LogCapture
     secret = TOKEN.split(":")[1]
     assert "getUpdates" in caplog.text  # httpx/PTB logged their requests...
     assert secret not in caplog.text  # ...with the token scrubbed
+
+
+# --- /record -------------------------------------------------------------------------
+
+RECORD = "/record stage2-result | PLACEHOLDER 결과 | lg=advanced motif=eliminated | https://example.com/p"
+
+
+async def test_record_previews_then_writes_only_after_the_admins_confirmation(
+    env: BotEnv,
+) -> None:
+    [preview] = await env.say(ADMIN, RECORD + " | 2026-08-07")
+    assert (
+        "이대로 기록할까요?" in preview.text and "stage2-result → PLACEHOLDER 결과" in preview.text
+    )
+    assert env.services.records == []  # nothing written yet
+    ok, cancel = preview.buttons()
+    assert (ok["text"], cancel["text"]) == ("기록", "취소")
+    qid = env.api.callback(ADMIN, str(ok["callback_data"]), message=preview)
+    assert (await env.api.wait_answered(qid))["text"] == "기록했습니다."
+    [request] = env.services.records
+    assert request.teams == (("lg", "advanced"), ("motif", "eliminated"))
+    assert request.day is not None and request.day.isoformat() == "2026-08-07"
+    # The same button again does nothing.
+    qid = env.api.callback(ADMIN, str(ok["callback_data"]), message=preview)
+    assert (await env.api.wait_answered(qid))["text"] == "이 버튼은 더 이상 쓸 수 없습니다."
+    assert len(env.services.records) == 1
+
+
+async def test_record_cancel_invalid_usage_and_refusals(env: BotEnv) -> None:
+    [preview] = await env.say(ADMIN, RECORD)
+    _, cancel = preview.buttons()
+    qid = env.api.callback(ADMIN, str(cancel["callback_data"]), message=preview)
+    assert (await env.api.wait_answered(qid))["text"] == "기록하지 않았습니다."
+    [no_teams] = await env.say(ADMIN, "/record stage2-result | 연기됨 | - | https://example.com/p")
+    assert "이대로 기록할까요?" in no_teams.text
+    [usage] = await env.say(ADMIN, "/record stage2-result")
+    assert usage.text.startswith("사용법: /record")
+    [bad_date] = await env.say(ADMIN, RECORD + " | 2026-8-7")
+    assert bad_date.text.startswith("사용법: /record")
+    [invalid] = await env.say(ADMIN, RECORD.replace("stage2-result", "stage9"))
+    assert "기록할 수 없습니다" in invalid.text and "unknown milestone 'stage9'" in invalid.text
+    [refused] = await env.say(70, RECORD, language_code="en")
+    assert refused.text == "That command is for admins only."
+    # The confirm button of a cancelled preview, or a token never issued, changes nothing.
+    ok, _ = preview.buttons()
+    qid = env.api.callback(ADMIN, str(ok["callback_data"]), message=preview)
+    assert (await env.api.wait_answered(qid))["text"] == "이 버튼은 더 이상 쓸 수 없습니다."
+    qid = env.api.callback(ADMIN, "rec:ok:000000000000", message=preview)
+    assert (await env.api.wait_answered(qid))["text"] == "이 버튼은 더 이상 쓸 수 없습니다."
+    assert env.services.records == []

@@ -270,3 +270,31 @@ def test_golden_digest_on_2026_11_30(fmt: str, lang: str) -> None:
         assert box["phase"]["unknown"] and box["stale"] and box["sources_end"] == "2026-04"
     else:
         assert out.count("2026-04") == 1
+
+
+def test_suggestions_need_the_project_and_an_evaluation_word_together() -> None:
+    from monitor.suggestions import suggest, suggestion_text
+
+    title = "기타경영사항(자율공시)(독자 AI 파운데이션 모델 2차 평가 통과)"
+    found = suggest(title)
+    assert (
+        found is not None
+        and found.in_title
+        and (found.project, found.word)
+        == (
+            "독자 AI 파운데이션 모델",
+            "평가",
+        )
+    )
+    body = "당사는 독자AI 파운데이션 모델 프로젝트에서 최종 2개 팀으로 선정되었습니다."
+    in_body = suggest("주요사항보고서", body)
+    assert in_body is not None and not in_body.in_title
+    assert suggest("독자 AI 파운데이션 모델 컨소시엄 참여") is None  # no evaluation word
+    far = "독자 AI 파운데이션 모델" + " 가" * 200 + " 선정"
+    assert suggest("공시", far) is None  # too far apart
+    assert suggest("MAIN 평가 선정") is None
+    filing = _filing("00159023", "017670", "SK텔레콤", title, "20261130")
+    text = suggestion_text(filing, found, TL, LATE_DAY)
+    assert "possible K-AI milestone" in text
+    assert "/record stage2-result | <outcome> |" in text  # the overdue one first
+    assert text.endswith("rcpNo=20261130000777")

@@ -70,6 +70,13 @@ def register(sub: Any) -> None:
     r.add_argument("--undo", action="store_true", help="remove the record of MILESTONE instead")
     r.add_argument("--no-rematch", action="store_true", help="write the record only")
     r.set_defaults(handler="monitor.commands.timeline:record")
+    sg = verbs.add_parser(
+        "suggestions",
+        help="stored filings that name the project with an evaluation word (possible milestones)",
+    )
+    sg.add_argument("--since", metavar="YYYY-MM-DD", help="received on or after (default: all)")
+    sg.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
+    sg.set_defaults(handler="monitor.commands.timeline:suggestions")
     u = verbs.add_parser("unrecord", help="remove a milestone's record from TIMELINE_FILE")
     u.add_argument("milestone", metavar="MILESTONE")
     u.add_argument("--no-rematch", action="store_true", help="remove the record only")
@@ -141,6 +148,7 @@ def _record_file(settings: Any) -> Path:
 async def record(args: argparse.Namespace, settings: Any) -> int:
     from monitor.errors import UsageError
     from monitor.kcalendar import today_kst
+    from monitor.timeline import remote_layer
     from monitor.timeline_records import NewRecord, RecordError, add_record, parse_team_results
 
     if args.undo:
@@ -163,7 +171,12 @@ async def record(args: argparse.Namespace, settings: Any) -> int:
             teams=parse_team_results(args.team),
             sources=tuple(s.strip() for s in args.source),
         )
-        timeline = add_record(path, entry, datetime.now(UTC).isoformat(timespec="seconds"))
+        timeline = add_record(
+            path,
+            entry,
+            datetime.now(UTC).isoformat(timespec="seconds"),
+            remote=remote_layer(settings),
+        )
     except RecordError as exc:
         return _record_failed(exc)
     print(f"recorded {entry.milestone} ({day.isoformat()}) in {path}; version {timeline.version}")
@@ -171,12 +184,13 @@ async def record(args: argparse.Namespace, settings: Any) -> int:
 
 
 async def unrecord(args: argparse.Namespace, settings: Any) -> int:
+    from monitor.timeline import remote_layer
     from monitor.timeline_records import RecordError, remove_record
 
     path = _record_file(settings)
     milestone = args.milestone.strip()
     try:
-        timeline = remove_record(path, milestone)
+        timeline = remove_record(path, milestone, remote=remote_layer(settings))
     except RecordError as exc:
         return _record_failed(exc)
     print(f"removed the record of {milestone} from {path}; version {timeline.version}")
@@ -214,4 +228,42 @@ async def _rematch(args: argparse.Namespace, settings: Any, timeline: Any, miles
         f"re-matched {stats.total} filings from {first.isoformat()}: {stats.changed} changed "
         f"({stats.relevance_changed} relevance, {stats.ai_flag_changed} AI flag)"
     )
+    return 0
+
+
+async def suggestions(args: argparse.Namespace, settings: Any) -> int:
+    """Possible milestones among the stored filings (title, or cached body), newest
+    first; nothing is recorded."""
+    from monitor.commands._dates import parse_day as parse_flag_day
+    from monitor.errors import UsageError
+    from monitor.suggestions import list_lines, suggest
+    from storage.db import Database
+    from storage.documents import get_documents
+    from storage.filings import list_filings
+    from storage.migrate import upgrade
+
+    if not 1 <= args.limit <= 10_000:
+        raise UsageError(f"--limit: expected 1..10000, got {args.limit}")
+    since = parse_flag_day(args.since, "--since")
+    await upgrade(settings.database_url)
+    db = Database(settings.database_url)
+    found = []
+    try:
+        filings = await list_filings(db, since=since.strftime("%Y%m%d") if since else None)
+        for start in range(0, len(filings), 500):
+            batch = filings[start : start + 500]
+            async with db.session() as session:
+                docs = await get_documents(session, [f.rcept_no for f in batch])
+            for filing in batch:
+                doc = docs.get(filing.rcept_no)
+                body = doc.text if doc is not None and doc.status == "ok" else None
+                hit = suggest(filing.report_nm, body)
+                if hit is not None:
+                    found.append((filing, hit))
+            if len(found) >= args.limit:
+                break
+    finally:
+        await db.dispose()
+    lines = list_lines(found[: args.limit])
+    print("\n".join(lines) if lines else "no suggested milestones")
     return 0

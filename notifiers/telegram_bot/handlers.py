@@ -10,14 +10,17 @@ from __future__ import annotations
 import html
 import logging
 import re
+import secrets
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Message
 from telegram.constants import ParseMode
 
 from notifiers.telegram_bot.resolve import MAX_ARGUMENT_CHARS, MAX_NAMES, Found, find, split_names
-from notifiers.telegram_bot.services import BotServices, CompanyInfo
+from notifiers.telegram_bot.services import BotServices, CompanyInfo, RecordRequest
 from notifiers.telegram_bot.texts import raw, t
 from notifiers.telegram_format import split_text, utf16_len
 from storage import subscribers as subs
@@ -31,10 +34,21 @@ CALLBACK_RE = re.compile(r"^(sub|unsub):(\d{8}|all)$")
 
 
 @dataclass(frozen=True)
+class PendingRecord:
+    """A ``/record`` waiting for its admin's confirmation button."""
+
+    chat_id: int
+    request: RecordRequest
+    expires: float  # time.monotonic()
+
+
+@dataclass(frozen=True)
 class BotDeps:
     db: Database
     services: BotServices
     admin_user_ids: frozenset[int] = frozenset()
+    # token -> pending /record; in memory: a restart simply expires the buttons.
+    pending_records: dict[str, PendingRecord] = field(default_factory=dict)
 
 
 @dataclass
@@ -474,6 +488,86 @@ async def cmd_broadcast(req: Request) -> None:
     await req.reply(t(req.lang, "broadcast_queued", count=count))
 
 
+RECORD_TTL_SECONDS = 600
+RECORD_BUTTON_RE = re.compile(r"^rec:(ok|no):([0-9a-f]{12})$")
+
+
+def parse_record(text: str) -> RecordRequest | None:
+    """``MILESTONE | outcome | lg=advanced skt=eliminated | URL [URL…] [| YYYY-MM-DD]``;
+    None when the shape is wrong (the timeline validates the content)."""
+    parts = [p.strip() for p in text.split("|")]
+    if len(parts) not in (4, 5) or not all(parts[:2]) or not parts[3]:
+        return None
+    teams = []
+    for item in [] if parts[2] == "-" else parts[2].split():
+        team, sep, result = item.partition("=")
+        if not sep or not team or not result:
+            return None
+        teams.append((team, result))
+    day = None
+    if len(parts) == 5:
+        try:
+            day = date.fromisoformat(parts[4])
+        except ValueError:
+            return None
+    return RecordRequest(parts[0], parts[1], tuple(teams), tuple(parts[3].split()), day)
+
+
+async def cmd_record(req: Request) -> None:
+    """Admins only, private chats only, and nothing is written before the confirm button."""
+    lang = req.lang
+    if req.chat_type != "private":
+        await req.reply(t(lang, "record_private_only"))
+        return
+    request = parse_record(req.args)
+    if request is None:
+        await req.reply(t(lang, "record_usage"))
+        return
+    check = await req.deps.services.check_record(request, lang)
+    if check.errors:
+        lines = [t(lang, "record_invalid")] + [f"• {html.escape(e)}" for e in check.errors]
+        await req.reply_lines(lines)
+        return
+    pending = req.deps.pending_records
+    now = time.monotonic()
+    for token in [k for k, v in pending.items() if v.expires < now]:
+        del pending[token]
+    token = secrets.token_hex(6)
+    pending[token] = PendingRecord(req.chat_id, request, now + RECORD_TTL_SECONDS)
+    markup = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(raw(lang, "record_confirm"), callback_data=f"rec:ok:{token}"),
+                InlineKeyboardButton(raw(lang, "record_cancel"), callback_data=f"rec:no:{token}"),
+            ]
+        ]
+    )
+    text = t(lang, "record_preview_header") + "\n" + html.escape(check.preview)
+    await req.reply(text, markup)
+
+
+async def on_record_button(req: Request, data: str) -> str:
+    """The confirm/cancel button of a ``/record`` preview: the toast text."""
+    lang = req.lang
+    m = RECORD_BUTTON_RE.match(data)
+    pending = req.deps.pending_records.get(m.group(2)) if m else None
+    if (
+        m is None
+        or pending is None
+        or pending.chat_id != req.chat_id
+        or pending.expires < time.monotonic()
+        or not req.is_admin
+        or req.chat_type != "private"
+    ):
+        return html.unescape(t(lang, "button_expired"))
+    del req.deps.pending_records[m.group(2)]
+    if m.group(1) == "no":
+        return html.unescape(t(lang, "record_cancelled"))
+    summary = await req.deps.services.write_record(pending.request, lang)
+    await req.reply(t(lang, "record_done") + "\n" + html.escape(summary))
+    return html.unescape(t(lang, "record_done"))
+
+
 @dataclass(frozen=True)
 class Command:
     handler: Handler
@@ -498,6 +592,7 @@ COMMANDS: dict[str, Command] = {
     "stop": Command(cmd_stop),
     "stats": Command(cmd_stats, admin=True, public=False),
     "broadcast": Command(cmd_broadcast, admin=True, public=False),
+    "record": Command(cmd_record, admin=True, public=False),
 }
 
 
@@ -511,6 +606,8 @@ async def on_button(req: Request, data: str) -> tuple[str, InlineKeyboardMarkup 
     or from an older version — gets "this button no longer works" and changes nothing.
     """
     lang = req.lang
+    if (data or "").startswith("rec:"):
+        return await on_record_button(req, data), None
     m = CALLBACK_RE.match(data or "")
     companies = list(await req.deps.services.companies())
     by_code = {c.corp_code: c for c in companies}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Protocol
 
 from notifiers.base import Alert
@@ -49,6 +50,25 @@ class Resolution:
     candidates: tuple[tuple[str, str], ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class RecordRequest:
+    """An admin's ``/record``: a milestone's outcome and each team's result."""
+
+    milestone: str
+    outcome: str
+    teams: tuple[tuple[str, str], ...]  # (team id, advanced | eliminated)
+    sources: tuple[str, ...]
+    day: date | None = None  # None: today (KST)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordCheck:
+    """What writing a record would do: ``errors`` (nothing is written) or ``preview``."""
+
+    preview: str = ""
+    errors: tuple[str, ...] = ()
+
+
 class BotServices(Protocol):
     async def companies(self) -> Sequence[CompanyInfo]:
         """The watched companies, in display order."""
@@ -72,4 +92,13 @@ class BotServices(Protocol):
 
     async def broadcast(self, text: str) -> int:
         """Queue *text* for every active chat through the outbox; return how many."""
+        ...
+
+    async def check_record(self, request: RecordRequest, lang: str) -> RecordCheck:
+        """Validate a record against the timeline without writing anything."""
+        ...
+
+    async def write_record(self, request: RecordRequest, lang: str) -> str:
+        """Write the record into the operator's timeline file, re-match the filings it
+        changes and use the new timeline; a plain-text summary."""
         ...
