@@ -24,6 +24,7 @@ from monitor import __version__
 COMMAND_MODULES = [
     "demo",
     "check",
+    "notify",
     "run",
     "poll",
     "backfill",

@@ -23,7 +23,7 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -170,6 +170,14 @@ class Dispatcher:
                 await self._handle(row)
 
         await asyncio.gather(*(one(r) for r in batch))
+        return len(batch)
+
+    async def send_rows(self, ids: Sequence[int]) -> int:
+        """Claim exactly the rows *ids* and send each once (``dartwatch notify test``):
+        other rows stay for the dispatchers whose notifiers they need."""
+        batch = await outbox.claim_ids(self.db, self.claimer, ids)
+        for row in batch:
+            await self._handle(row)
         return len(batch)
 
     async def drain(self, *, timeout: float = 60.0) -> None:
