@@ -34,7 +34,7 @@ def _examples(parser: argparse.ArgumentParser) -> list[str]:
 
 def test_the_walk_finds_every_verb() -> None:
     names = {path[0] for path, _ in ALL}
-    assert {"demo", "check", "notify", "run", "db", "status"} <= names
+    assert {"demo", "init", "check", "notify", "run", "db", "status"} <= names
 
 
 @pytest.mark.parametrize(("path", "parser"), ALL, ids=[" ".join(p) for p, _ in ALL])
