@@ -116,6 +116,7 @@ def _missing_sqlite_file(url: str) -> str | None:
 
 
 async def check_database(ctx: CheckContext) -> list[CheckResult]:
+    from storage.copy import copy_marker
     from storage.migrate import head_revision
 
     url = ctx.settings.database_url
@@ -160,6 +161,16 @@ async def check_database(ctx: CheckContext) -> list[CheckResult]:
             )
         ]
     ctx.db = Database(url)
+    source = await copy_marker(ctx.db)
+    if source is not None:
+        return [
+            CheckResult(
+                "database",
+                "FAIL",
+                f"holds an unfinished `dartwatch db copy` from {source}",
+                "run that `dartwatch db copy --to ...` again to finish it",
+            )
+        ]
     return [CheckResult("database", "OK", f"reachable, migrated (revision {current})")]
 
 
