@@ -66,15 +66,25 @@ def rows_for(table: Table, count: int, parents: int) -> list[dict[str, Any]]:
     return [{c.name: value_for(c, i, parents) for c in table.columns} for i in range(count)]
 
 
-def fill(url: str, *, big: int = 1200, small: int = 40, batch: int = 10_000) -> dict[str, int]:
-    """Migrate *url* and fill it: *big* filings, matches and deliveries, *small* rows in
+BIG_TABLES = ("filings", "matches", "deliveries")
+
+
+def fill(
+    url: str,
+    *,
+    big: int = 1200,
+    small: int = 40,
+    batch: int = 10_000,
+    big_tables: tuple[str, ...] = BIG_TABLES,
+) -> dict[str, int]:
+    """Migrate *url* and fill it: *big* rows in each of *big_tables*, *small* rows in
     every other table. Returns the row count by table."""
     upgrade_sync(url)
     engine = create_engine(sync_url(url), poolclass=pool.NullPool)
     counts = {}
     try:
         for table in tables():
-            n = big if table.name in ("filings", "matches", "deliveries") else small
+            n = big if table.name in big_tables else small
             rows = rows_for(table, n, small)
             with engine.begin() as conn:
                 for start in range(0, n, batch):
