@@ -488,7 +488,8 @@ async def check_timeline(ctx: CheckContext) -> list[CheckResult]:
                 "WARN",
                 f"{origin}: sources end {label} ({age.days} days ago); later milestones "
                 "are planned dates, not known outcomes",
-                "record what happened since in TIMELINE_FILE (docs: `dartwatch timeline --help`)",
+                "record what happened since in your TIMELINE_FILE (check it with `dartwatch "
+                "timeline validate FILE`)",
             )
         ]
     return [CheckResult("timeline", "OK", f"{origin}: sources end {label}")]
