@@ -99,7 +99,9 @@ def copy(args: argparse.Namespace, settings: Any) -> int:
         if tty:
             end = "\n" if done >= total else ""
             print(f"\r{line}", end=end, file=sys.stderr, flush=True)
-        elif done >= total or time.monotonic() - shown.get(table, 0.0) >= 5:
+        elif (done >= total or time.monotonic() - shown.get(table, 0.0) >= 5) and (
+            done or not total
+        ):
             shown[table] = time.monotonic()
             print(line, file=sys.stderr, flush=True)
 
