@@ -49,5 +49,6 @@ async def run(args: argparse.Namespace, settings: Any) -> int:
             print(f"      {'':<{width}}  → {r.fix}")
     fails = sum(r.verdict == "FAIL" for r in results)
     warns = sum(r.verdict == "WARN" for r in results)
-    print(f"\n{fails} failed, {warns} warnings, {len(results) - fails - warns} ok")
+    plural = "" if warns == 1 else "s"
+    print(f"\n{fails} failed, {warns} warning{plural}, {len(results) - fails - warns} ok")
     return code
