@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import shlex
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -59,3 +60,24 @@ def test_every_example_parses(path: tuple[str, ...], parser: argparse.ArgumentPa
             assert words[0] == "dartwatch", example
             args = build_parser().parse_args(words[1:])
             assert getattr(args, "handler", None), example
+
+
+OPERATIONS = Path(__file__).resolve().parents[1] / "docs" / "operations.md"
+
+
+def test_every_command_in_the_operations_guide_parses() -> None:
+    """docs/operations.md shows commands with their output; each dartwatch command
+    there must still be one the CLI accepts."""
+    found = 0
+    for line in OPERATIONS.read_text(encoding="utf-8").splitlines():
+        if not line.startswith("$ ") or "dartwatch " not in line or "|" in line:
+            continue
+        words = shlex.split(line[2:])
+        start = next(i for i, w in enumerate(words) if "=" not in w)  # after VAR=value
+        program = words[start]
+        if program != "dartwatch" and not program.endswith("/dartwatch"):
+            continue  # another program (git, psql, sed)
+        args = build_parser().parse_args(words[start + 1 :])
+        assert getattr(args, "handler", None), line
+        found += 1
+    assert found >= 8
