@@ -28,9 +28,9 @@ MODULES = [
     "dispatch",
     "telegram_fanout",
     "digest",
+    "dbcopy",
     "latency",
     "startup",
-    "dbcopy",
 ]
 
 

@@ -23,7 +23,7 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -172,7 +172,7 @@ class Dispatcher:
         await asyncio.gather(*(one(r) for r in batch))
         return len(batch)
 
-    async def send_rows(self, ids: Sequence[int]) -> int:
+    async def send_rows(self, ids: list[int]) -> int:
         """Claim exactly the rows *ids* and send each once (``dartwatch notify test``):
         other rows stay for the dispatchers whose notifiers they need."""
         batch = await outbox.claim_ids(self.db, self.claimer, ids)

@@ -79,10 +79,8 @@ def render_env(values: EnvValues) -> str:
         uid = values.admin_user_id
         lines += [
             "# You, the operator: your Telegram user id (found from your /start). Admins",
-            "# use /stats and /broadcast and get operational alerts. In a private chat",
-            "# the chat id is the user id, so the same number serves both settings.",
+            "# use /stats and /broadcast (in a private chat with the bot) and get notices.",
             f"ADMIN_USER_IDS={uid}",
-            f"ADMIN_CHAT_IDS={uid}",
         ]
     if values.database_url:
         lines += ["# The database", f"DATABASE_URL={values.database_url}"]

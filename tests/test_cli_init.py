@@ -101,7 +101,6 @@ def test_non_interactive_writes_a_checked_env_that_check_accepts(
         "NOTIFIERS": "telegram",
         "TELEGRAM_BOT_TOKEN": TOKEN,
         "ADMIN_USER_IDS": str(OPERATOR),
-        "ADMIN_CHAT_IDS": str(OPERATOR),
     }
     assert f"your Telegram user id: {OPERATOR}" in result.stdout
     assert local.dart.count("list.json") == 1
