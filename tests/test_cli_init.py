@@ -12,7 +12,6 @@ import select
 import stat
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -64,10 +63,28 @@ def dartwatch(local: Local, cwd: Path, *args: str, **env: str) -> subprocess.Com
     )
 
 
-def start_later(telegram: FakeTelegram, user_id: int, after: float = 1.5) -> threading.Timer:
-    timer = threading.Timer(after, telegram.private_text, args=(user_id, "/start"))
-    timer.start()
-    return timer
+def run_answering_start(
+    local: Local, cwd: Path, args: list[str], **env: str
+) -> subprocess.CompletedProcess[str]:
+    """Run dartwatch; when it asks for /start, the operator sends it (as a person
+    would: after reading the prompt)."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "monitor", *args],
+        env={**local.env, **env},
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    lines = []
+    for line in process.stdout:
+        lines.append(line)
+        if "send /start" in line:
+            local.telegram.private_text(OPERATOR, "/start")
+    _, err = process.communicate(timeout=120)
+    return subprocess.CompletedProcess(process.args, process.returncode, "".join(lines), err)
 
 
 def read_env(path: Path) -> dict[str, str]:
@@ -81,18 +98,13 @@ def test_non_interactive_writes_a_checked_env_that_check_accepts(
     # A stranger's /start from a minute ago is pending: it must not become the admin.
     local.telegram.private_text(STRANGER, "/start")
     local.telegram._s.updates[-1]["message"]["date"] -= 60
-    timer = start_later(local.telegram, OPERATOR)
-    result = dartwatch(
+    result = run_answering_start(
         local,
         tmp_path,
-        "init",
-        "--non-interactive",
-        "--wait",
-        "20",
+        ["init", "--non-interactive", "--wait", "20"],
         DART_API_KEY=TEST_KEY,
         TELEGRAM_BOT_TOKEN=TOKEN,
     )
-    timer.join()
     assert result.returncode == 0, result.stderr
     env_file = tmp_path / ".env"
     assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
@@ -181,7 +193,7 @@ def test_no_start_within_the_wait_still_writes_without_admins(local: Local, tmp_
         TELEGRAM_BOT_TOKEN=TOKEN,
     )
     assert result.returncode == 0, result.stderr
-    assert time.monotonic() - began < 30  # bounded
+    assert time.monotonic() - began < 45  # bounded: a 2 s wait, not the default 120 s
     assert "no /start arrived" in result.stderr
     assert "ADMIN_USER_IDS" not in read_env(tmp_path / ".env")
 
