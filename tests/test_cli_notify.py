@@ -147,3 +147,16 @@ def test_unknown_notifier_is_one_line(
         monkeypatch, capsys, services.env, "notify", "test", "--notifier", "pigeon"
     )
     assert code == 2 and "pigeon" in err and len(err.strip().splitlines()) == 1
+
+
+def test_telegram_defaults_to_the_admin_users(
+    services: Services, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from monitor.settings import Settings
+
+    if "admin_user_ids" not in Settings.model_fields:
+        pytest.skip("ADMIN_USER_IDS (admins by user id) is not in these settings yet")
+    env = {**services.env, "NOTIFIERS": "telegram", "ADMIN_USER_IDS": str(ADMIN)}
+    code, out, _ = run_cli(monkeypatch, capsys, env, "notify", "test")
+    assert code == 0 and out.strip() == f"sent    telegram → {ADMIN}"
+    assert len(services.telegram.sent_messages(ADMIN)) == 1
