@@ -29,6 +29,7 @@ MODULES = [
     "telegram_fanout",
     "bot_flood",
     "digest",
+    "dbcopy",
     "latency",
     "startup",
     "hostile",

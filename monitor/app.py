@@ -102,6 +102,7 @@ class App:
             settings.require_dart_key()
         await upgrade(settings.database_url)
         self.db = Database(settings.database_url)
+        await self._refuse_half_copy()
         for notifier in self.notifiers.values():
             await notifier.start()
         if self._with_dart:
@@ -135,6 +136,19 @@ class App:
             on_moved=self._destination_moved,
             on_sent=self._sent,
         )
+
+    async def _refuse_half_copy(self) -> None:
+        """A database an unfinished ``dartwatch db copy`` is filling lacks rows: running
+        on it would re-alert filings and lose subscribers, so refuse to start."""
+        from storage.copy import copy_marker
+
+        source = await copy_marker(self.db)
+        if source is not None:
+            await self.db.dispose()
+            raise ConfigError(
+                f"DATABASE_URL: holds an unfinished `dartwatch db copy` from {source}; "
+                "run that copy again to finish it before starting on this database"
+            )
 
     async def _store_watchlist(self) -> None:
         """Store the watched companies before the bot answers anyone: `/subscribe NAVER`

@@ -23,6 +23,9 @@ from monitor import __version__
 # The order here is the order of --help.
 COMMAND_MODULES = [
     "demo",
+    "init",
+    "check",
+    "notify",
     "run",
     "poll",
     "backfill",

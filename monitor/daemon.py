@@ -19,7 +19,7 @@ import signal
 import socket
 import time
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -27,12 +27,14 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor import early_signals, kcalendar
+from monitor.health import HealthApp, Readiness, bounded, poll_is_recent
 from monitor.leader import Leadership
 from monitor.logs import add_secrets, redact
 from monitor.metrics import Metrics
 from monitor.settings import Settings
+from storage import pollruns
 from storage.db import Database
-from storage.migrate import upgrade
+from storage.migrate import head_revision, schema_revision, upgrade
 from storage.models import utcnow
 
 log = logging.getLogger("dartwatch.daemon")
@@ -81,6 +83,7 @@ class Daemon:
         self._running_jobs: set[asyncio.Task[Any]] = set()
         self.polling_stopped_reason: str | None = None
         self._first_poll: asyncio.Task[None] | None = None
+        self._head: str | None = None
 
     # -- leader-only work -----------------------------------------------------------------
     async def _on_elected(self) -> None:
@@ -253,13 +256,53 @@ class Daemon:
         )
         return scheduler
 
+    # -- health ---------------------------------------------------------------------------
+    async def readiness(self) -> Readiness:
+        """What ``/readyz`` reports (see :mod:`monitor.health`)."""
+        result = Readiness()
+        db: Database | None = getattr(self.app, "db", None)
+        if db is None:
+            result.add("database", False, error="starting")
+            return result
+        try:
+            current = await bounded(schema_revision(db))
+        except Exception as exc:
+            result.add("database", False, error=redact(f"{type(exc).__name__}: {exc}")[:200])
+            return result
+        result.add("database", True)
+        result.add("migrations", current == self._head, current=current, head=self._head)
+        running = self.scheduler is not None and self.scheduler.running and not self.stop.is_set()
+        result.add("scheduler", running)
+        last = await bounded(pollruns.last(db, "poll"))
+        started = last.started_at if last is not None else None
+        if started is not None and started.tzinfo is None:
+            started = started.replace(tzinfo=UTC)  # stored naive, always UTC
+        result.add(
+            "last_poll",
+            poll_is_recent(started, utcnow(), self.settings.poll_idle_interval_seconds),
+            started_at=started.isoformat() if started else None,
+            status=last.status if last is not None else None,
+        )
+        return result
+
     async def run(self) -> int:
+        async with contextlib.AsyncExitStack() as listener:
+            if self.settings.metrics_port:
+                from monitor.loopback import serve_on_loop
+
+                self._head = head_revision()
+                app = HealthApp(self.metrics.asgi_app(), self.readiness)
+                url = await listener.enter_async_context(
+                    serve_on_loop(app, self.settings.metrics_port)
+                )
+                log.info("metrics on %s/metrics, probes on /healthz and /readyz", url)
+            return await self._run()
+
+    async def _run(self) -> int:
         add_secrets(*self.settings.secrets())
         self._install_signals()
         if early_signals.received():  # SIGTERM while the process was still starting
             self._signalled(signal.SIGTERM)
-        if self.settings.metrics_port:
-            self.metrics.serve(self.settings.metrics_port)
         await self.app.start()
         if self.app.webhook_mode:
             await self.app.start_bot(leader=False)

@@ -172,6 +172,14 @@ class Dispatcher:
         await asyncio.gather(*(one(r) for r in batch))
         return len(batch)
 
+    async def send_rows(self, ids: list[int]) -> int:
+        """Claim exactly the rows *ids* and send each once (``dartwatch notify test``):
+        other rows stay for the dispatchers whose notifiers they need."""
+        batch = await outbox.claim_ids(self.db, self.claimer, ids)
+        for row in batch:
+            await self._handle(row)
+        return len(batch)
+
     async def drain(self, *, timeout: float = 60.0) -> None:
         """Send until nothing is due (tests, the demo). Bounded by *timeout*."""
         deadline = time.monotonic() + timeout

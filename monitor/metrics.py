@@ -6,11 +6,15 @@ don't collide, and so nothing is exported unless the port is set.
 
 from __future__ import annotations
 
-import logging
+from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
-
-log = logging.getLogger("dartwatch.metrics")
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    make_asgi_app,
+)
 
 
 class Metrics:
@@ -46,6 +50,7 @@ class Metrics:
             "dartwatch_is_leader", "1 when this replica is the leader", registry=self.registry
         )
 
-    def serve(self, port: int) -> None:
-        start_http_server(port, addr="127.0.0.1", registry=self.registry)
-        log.info("metrics on http://127.0.0.1:%d/metrics", port)
+    def asgi_app(self) -> Any:
+        """The exposition as an ASGI app, for the daemon's listener (which also
+        answers the health probes, see :mod:`monitor.health`)."""
+        return make_asgi_app(self.registry)

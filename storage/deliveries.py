@@ -113,6 +113,35 @@ async def claim_due(
         return list(rows.all())
 
 
+async def claim_ids(db: Database, worker: str, ids: Sequence[int]) -> list[Delivery]:
+    """Take exactly the pending rows *ids* for *worker*, whatever their due time (a
+    command sending rows it just wrote, which no other dispatcher should take first)."""
+    if not ids:
+        return []
+    token = f"{worker}:{uuid.uuid4().hex[:12]}"
+    async with db.session() as session:
+        await session.exec(
+            update(Delivery)
+            .where(_COLUMNS.id.in_(list(ids)), _COLUMNS.status == PENDING)
+            .values(status=SENDING, claimed_by=token, claimed_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+    async with db.session() as session:
+        rows = await session.exec(
+            select(Delivery).where(_COLUMNS.claimed_by == token).order_by(_COLUMNS.id)
+        )
+        return list(rows.all())
+
+
+async def by_ref(db: Database, kind: str, ref: str) -> list[Delivery]:
+    """Every row of one message (*kind*, *ref*), by id."""
+    async with db.session() as session:
+        rows = await session.exec(
+            select(Delivery).where(_COLUMNS.kind == kind, _COLUMNS.ref == ref).order_by(_COLUMNS.id)
+        )
+        return list(rows.all())
+
+
 async def mark_sent(db: Database, delivery_id: int, *, now: datetime | None = None) -> None:
     async with db.session() as session:
         await session.exec(

@@ -22,8 +22,9 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, pool, text
+from sqlalchemy.exc import DBAPIError
 
-from storage.db import sync_url
+from storage.db import Database, sync_url
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 _LOCK_KEY = 0x64617274  # "dart"
@@ -81,6 +82,19 @@ def current_revision_sync(url: str) -> str | None:
             return MigrationContext.configure(conn).get_current_revision()
     finally:
         engine.dispose()
+
+
+async def schema_revision(db: Database) -> str | None:
+    """The applied revision, read over *db*'s own pool (cheap enough for a probe)."""
+    async with db.session() as session:
+        try:
+            found = await session.exec(text("SELECT version_num FROM alembic_version"))  # type: ignore[call-overload]
+            row = found.first()
+        except DBAPIError as exc:
+            if "alembic_version" in str(exc):
+                return None  # no schema yet
+            raise
+    return str(row[0]) if row is not None else None
 
 
 def head_revision() -> str | None:

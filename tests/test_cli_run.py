@@ -70,6 +70,9 @@ def test_demo_runs_with_no_key_and_no_network(tmp_path: Path) -> None:
     md = sorted((tmp_path / "demo").glob("digest-*.md"))
     assert html and md and "<svg" in html[0].read_text()
     assert "filings published" in result.stderr  # the progress line
+    # The demo ends by telling the next three steps, in order.
+    last = [line.split()[1:3] for line in out.strip().splitlines()[-3:]]
+    assert last == [["dartwatch", "init"], ["dartwatch", "check"], ["dartwatch", "run"]], out
 
 
 def _catches_sigterm(pid: int) -> bool:

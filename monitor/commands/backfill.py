@@ -6,10 +6,20 @@ import argparse
 import sys
 from typing import Any
 
+from monitor.commands._help import command_help
+
 
 def register(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
-        "backfill", help="store past filings of the watched companies (no alerts)"
+        "backfill",
+        help="store past filings of the watched companies (no alerts)",
+        **command_help(
+            "Store the filings of the watched companies received between two dates, "
+            "without alerting (history for the digest trend and `filings`). Each request "
+            "counts against DART_DAILY_BUDGET.",
+            "dartwatch backfill --since 2026-01-01",
+            "dartwatch backfill --since 2026-03-01 --until 2026-03-31",
+        ),
     )
     p.add_argument("--since", required=True, metavar="YYYY-MM-DD", help="first receipt date")
     p.add_argument("--until", metavar="YYYY-MM-DD", help="last receipt date (default: today KST)")

@@ -6,10 +6,20 @@ import argparse
 import sys
 from typing import Any
 
+from monitor.commands._help import command_help
+
 
 def register(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
-        "companies", help="list the watchlist, or resolve a company name (--resolve)"
+        "companies",
+        help="list the watchlist, or resolve a company name (--resolve)",
+        **command_help(
+            "List the watched companies (the bundled K-AI watchlist or WATCHLIST_FILE), "
+            "or show which companies a name, alias, stock code or corp code stands for.",
+            "dartwatch companies",
+            "dartwatch companies --resolve 네이버",
+            "dartwatch companies --refresh --format json",
+        ),
     )
     p.add_argument(
         "--resolve", metavar="NAME", help="show the companies a name/alias/code stands for"

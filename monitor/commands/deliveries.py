@@ -5,10 +5,21 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from monitor.commands._help import command_help
+
 
 def register(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
-        "deliveries", help="the delivery outbox: counts, --failed dead letters, --retry"
+        "deliveries",
+        help="the delivery outbox: counts, --failed dead letters, --retry",
+        **command_help(
+            "Every alert and digest goes through the delivery outbox. Without options: "
+            "counts by state. --failed lists dead letters (with the last error), --retry "
+            "requeues them.",
+            "dartwatch deliveries",
+            "dartwatch deliveries --failed --limit 20",
+            "dartwatch deliveries --retry --id 42",
+        ),
     )
     group = p.add_mutually_exclusive_group()
     group.add_argument("--failed", action="store_true", help="list dead-lettered deliveries")

@@ -12,10 +12,29 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from monitor.commands._help import command_help
+
+# What a new operator does after the demo: the last lines it prints.
+NEXT_STEPS = (
+    "next steps:",
+    "  1. dartwatch init    your OpenDART key and Telegram bot token into .env, each checked live",
+    "  2. dartwatch check   every part of the configuration, one line each (OK / WARN / FAIL)",
+    "  3. dartwatch run     the daemon: polls, alerts, the bot and the daily digest",
+)
+
 
 def register(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
-        "demo", help="watch a replayed day of filings on a bundled local OpenDART (no key)"
+        "demo",
+        help="watch a replayed day of filings on a bundled local OpenDART (no key)",
+        **command_help(
+            "The whole pipeline on a replayed day, with no key and no network: a bundled "
+            "local OpenDART publishes a day of filings for the five K-AI companies over "
+            "about a minute; the real daemon polls it, matches each filing to the K-AI "
+            "timeline and prints alerts, then writes the day's digest (HTML and Markdown).",
+            "dartwatch demo",
+            "dartwatch demo --lang en --seconds 20 --dir ./demo",
+        ),
     )
     p.add_argument("--lang", choices=["ko", "en"], default="ko", help="alert and digest language")
     p.add_argument(
@@ -158,5 +177,7 @@ async def run(args: argparse.Namespace, settings: Any) -> int:
     say(f"digest for {day.isoformat()} ({'covers the weekend' if day != today else 'today'}):")
     say(f"  {html}")
     say(f"  {md}")
-    say("next: put your OpenDART key in .env (see .env.example) and run `dartwatch run`.")
+    say("")
+    for line in NEXT_STEPS:
+        say(line)
     return 0

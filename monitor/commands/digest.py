@@ -9,6 +9,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from monitor.commands._help import command_help
+
 FORMATS = ("html", "md", "text", "json", "csv")
 
 
@@ -16,10 +18,13 @@ def register(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "digest",
         help="the daily digest of a business day (html, md, text, json, csv); --send queues it",
-        description=(
+        **command_help(
             "Build the digest of one Korean business day: the filings received since the "
             "previous business day (weekends and holidays roll into the next digest), "
-            "AI-relevant ones first, the K-AI timeline box and a 30-day trend."
+            "AI-relevant ones first, the K-AI timeline box and a 30-day trend.",
+            "dartwatch digest",
+            "dartwatch digest --date 2026-03-10 --format html --out digest.html",
+            "dartwatch digest --send",
         ),
     )
     p.add_argument(

@@ -10,10 +10,20 @@ import signal
 from datetime import timedelta
 from typing import Any
 
+from monitor.commands._help import command_help
+
 
 def register(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
-        "dispatch", help="send queued deliveries (until empty with --until-empty)"
+        "dispatch",
+        help="send queued deliveries (until empty with --until-empty)",
+        **command_help(
+            "Send what the outbox holds through the configured notifiers, without "
+            "polling. `dartwatch run` already dispatches; use this to drain the outbox "
+            "after an outage, or as an extra sender beside the daemon.",
+            "dartwatch dispatch --until-empty",
+            "dartwatch dispatch",
+        ),
     )
     p.add_argument(
         "--until-empty", action="store_true", help="exit once nothing is due (default: run on)"

@@ -8,10 +8,19 @@ import json
 import re
 from typing import Any
 
+from monitor.commands._help import command_help
+
 
 def register(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
-        "explain", help="show a stored filing and why it scored what it did (ko + en)"
+        "explain",
+        help="show a stored filing and why it scored what it did (ko + en)",
+        **command_help(
+            "Show a stored filing, its place on the K-AI timeline and every reason that "
+            "added to (or took from) its relevance score, in Korean and English.",
+            "dartwatch explain 20260310000123",
+            "dartwatch explain 20260310000123 --format json",
+        ),
     )
     p.add_argument("rcept_no", metavar="RCEPT_NO", help="the 14-digit receipt number")
     p.add_argument("--format", choices=["text", "json"], default="text")

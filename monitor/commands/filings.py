@@ -5,9 +5,20 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from monitor.commands._help import command_help
+
 
 def register(sub: Any) -> None:
-    p: argparse.ArgumentParser = sub.add_parser("filings", help="list stored filings")
+    p: argparse.ArgumentParser = sub.add_parser(
+        "filings",
+        help="list stored filings",
+        **command_help(
+            "List the filings stored in the database, newest first, optionally of one "
+            "company and a date range.",
+            "dartwatch filings --limit 20",
+            "dartwatch filings --company NAVER --since 2026-03-01 --format json",
+        ),
+    )
     p.add_argument(
         "--company", metavar="X", help="corp code, stock code, name or alias (see `companies`)"
     )

@@ -5,10 +5,19 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from monitor.commands._help import command_help
+
 
 def register(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
-        "poll", help="poll OpenDART once for the watched companies and store new filings"
+        "poll",
+        help="poll OpenDART once for the watched companies and store new filings",
+        **command_help(
+            "Ask OpenDART once for the watched companies' recent filings, store the new "
+            "ones and queue their alerts (sent by `run` or `dispatch`). Needs DART_API_KEY.",
+            "dartwatch poll",
+            "dartwatch poll --force --format json",
+        ),
     )
     p.add_argument(
         "--force",

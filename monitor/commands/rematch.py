@@ -5,11 +5,19 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from monitor.commands._help import command_help
+
 
 def register(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "rematch",
         help="recompute all stored matches with the current timeline (after TIMELINE_FILE changed)",
+        **command_help(
+            "Recompute every stored filing's timeline match and relevance with the "
+            "current timeline and scoring (after TIMELINE_FILE changed). Sends nothing.",
+            "dartwatch rematch --dry-run",
+            "dartwatch rematch",
+        ),
     )
     p.add_argument("--dry-run", action="store_true", help="count the changes, write nothing")
     p.set_defaults(handler="monitor.commands.rematch:run")

@@ -12,6 +12,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from monitor.commands._help import command_help
+
 
 @dataclass(slots=True)
 class StatusContext:
@@ -186,7 +188,15 @@ SECTIONS: list[SectionFn] = [
 
 def register(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
-        "status", help="last poll, requests used today, quota pause, key state"
+        "status",
+        help="last poll, requests used today, quota pause, key state",
+        **command_help(
+            "How ingestion stands, from the database alone (no network): last poll, "
+            "OpenDART requests used today, quota pause, key state, stored filings, "
+            "deliveries, subscribers.",
+            "dartwatch status",
+            "dartwatch status --format json",
+        ),
     )
     p.add_argument("--format", choices=["text", "json"], default="text")
     p.set_defaults(handler="monitor.commands.status:run")

@@ -11,15 +11,20 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from monitor.commands._help import command_help
+
 
 def register(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "timeline",
         help="the K-AI project timeline with today's position; `timeline validate FILE`",
-        description=(
+        **command_help(
             "Print the K-AI timeline: current phase, last and next milestones with day "
             "counts, each team's status. `dartwatch timeline validate FILE` checks a "
-            "TIMELINE_FILE before use."
+            "TIMELINE_FILE before use.",
+            "dartwatch timeline --short",
+            "dartwatch timeline --date 2026-06-30 --lang en --format json",
+            "dartwatch timeline validate my-timeline.toml",
         ),
     )
     p.add_argument(
@@ -35,6 +40,11 @@ def register(sub: Any) -> None:
     v = verbs.add_parser(
         "validate",
         help="check a timeline file (as merged over the bundled one); exit 2 on errors",
+        **command_help(
+            "Check a timeline file as it would be merged over the bundled one: dates, "
+            "references, both languages. Exit 0 when valid, 2 with one line per error.",
+            "dartwatch timeline validate my-timeline.toml",
+        ),
     )
     v.add_argument("file", help="the TOML file to check")
     v.set_defaults(handler="monitor.commands.timeline:validate")
