@@ -14,6 +14,7 @@ from typing import Any
 from monitor import kcalendar
 from monitor.dispatcher import Dispatcher
 from monitor.errors import UserError
+from monitor.facts.service import FactsPolicy, FactsService
 from monitor.logs import add_secrets, redact
 from monitor.metrics import Metrics
 from monitor.payloads import PayloadResolver
@@ -110,6 +111,11 @@ class App:
                 timeout=settings.document_timeout_seconds,
             ),
             default_lang=settings.digest_lang,
+            facts=FactsService(
+                self.db,
+                self.client,
+                FactsPolicy(enabled=settings.facts_fetch, max_attempts=settings.facts_max_attempts),
+            ),
         )
         self.dispatcher = Dispatcher(
             self.db,

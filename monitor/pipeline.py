@@ -26,6 +26,9 @@ from sqlmodel import col, select
 
 from monitor.audience import fan_out
 from monitor.bodies import BodyResult, DocumentSource, fetch_body
+from monitor.facts.alerts import with_facts
+from monitor.facts.model import FactSet
+from monitor.facts.service import FactsService, facts_and_changes
 from monitor.matcher import MatchResult, alert_from_rows, match_filing
 from monitor.timeline import Timeline
 from notifiers.base import Alert, Notifier
@@ -66,8 +69,10 @@ class Pipeline:
         documents: DocumentSource | None = None,
         body_policy: BodyPolicy | None = None,
         default_lang: str = "ko",
+        facts: FactsService | None = None,
     ) -> None:
         self.db = db
+        self.facts = facts
         self.timeline = timeline
         self.notifiers = dict(notifiers)
         self.documents = documents
@@ -90,13 +95,16 @@ class Pipeline:
         if pending:
             bodies = await self._bodies(pending)
             for filing, body in zip(pending, bodies, strict=True):
-                match = match_filing(filing, self.timeline, body.text, body.status)
+                facts = await self._facts(filing, body)
+                match = match_filing(filing, self.timeline, body.text, body.status, facts)
                 written = await self._commit_filing(filing, match, now)
                 if written is not None:
                     result.matched += 1
                     result.deliveries += written
         result.events, extra = await self._events(now)
         result.deliveries += extra
+        if self.facts is not None:
+            await self.facts.retry_due(now)
         if result.matched or result.events:
             log.info(
                 "matched %d filing(s), %d event(s); %d deliveries queued",
@@ -105,6 +113,18 @@ class Pipeline:
                 result.deliveries,
             )
         return result
+
+    async def _facts(self, filing: Filing, body: BodyResult) -> FactSet | None:
+        """What the filing says (stored once); never stops the alert."""
+        if self.facts is None:
+            return None
+        try:
+            return await self.facts.for_filing(filing, body)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("facts of %s: %s", filing.rcept_no, type(exc).__name__)
+            return None
 
     async def _bodies(self, filings: list[Filing]) -> list[BodyResult]:
         policy = self.body_policy
@@ -218,4 +238,5 @@ async def alert_for_ref(db: Database, ref: str) -> Alert:
         match = await session.get(Match, rcept_no)
     if filing is None or match is None:
         raise LookupError(f"filing {rcept_no} or its match is no longer stored")
-    return alert_from_rows(filing, match, event=event or "new")
+    facts, changes, _ = await facts_and_changes(db, rcept_no)
+    return with_facts(alert_from_rows(filing, match, event=event or "new"), facts, changes)
