@@ -264,3 +264,21 @@ async def facts_and_changes(
         original_row = await store.get_facts(session, current.corrects)
     original = record_to_set(original_row) if original_row is not None else None
     return current, changes(original, current), original
+
+
+async def stored_facts(
+    db: Database, rcept_nos: list[str]
+) -> dict[str, tuple[FactSet, list[Change]]]:
+    """Stored facts of many filings at once, each with what it changed (corrections)."""
+    async with db.session() as session:
+        rows = await store.get_many(session, rcept_nos)
+        wanted = [r.corrects for r in rows.values() if r.corrects and r.corrects not in rows]
+        originals = dict(rows)
+        originals.update(await store.get_many(session, wanted))
+    out: dict[str, tuple[FactSet, list[Change]]] = {}
+    for rcept_no, row in rows.items():
+        current = record_to_set(row)
+        original = originals.get(row.corrects) if row.corrects else None
+        before = record_to_set(original) if original is not None else None
+        out[rcept_no] = (current, changes(before, current) if row.corrects else [])
+    return out
