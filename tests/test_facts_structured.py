@@ -3,7 +3,7 @@ per row; docs/facts.md lists them)."""
 
 from __future__ import annotations
 
-from monitor.facts.structured import ds004_facts, ds005_facts, ds005_endpoints, pick_row
+from monitor.facts.structured import ds004_facts, ds005_endpoints, ds005_facts, pick_row
 from monitor.facts.summary import summarize
 
 # 현대자동차 tsstkAqDecsn, 2019-10-25 (field-by-field values quoted in a developer note).
