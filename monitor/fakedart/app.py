@@ -227,6 +227,9 @@ class FakeDart:
         self.keys: frozenset[str] | None = frozenset(keys) if keys is not None else None
         self.corp_eng_name = corp_eng_name
         self.slow_seconds = slow_seconds
+        # How long after a filing shows in list.json its DS005/DS004 row appears
+        # (the real latency is unknown; tests set it to exercise the retries).
+        self.structured_lag = timedelta(0)
         self.daily_limit = daily_limit
         self.seed = seed
         self._lock = threading.RLock()
@@ -878,6 +881,9 @@ class FakeDart:
         ]
         return max(earlier, key=lambda r: r.rcept_no) if earlier else None
 
+    def _structured(self, row: DartRow, now: datetime) -> bool:
+        return row.visible(now) and row.visible_at + self.structured_lag <= now
+
     def _major_events(self, endpoint: str, params: Mapping[str, str], now: datetime) -> _Response:
         """DS005: one row per event under its newest version's rcept_no; the window
         filters on the ORIGINAL filing date; all four parameters required."""
@@ -893,7 +899,7 @@ class FakeDart:
         events: dict[str, tuple[DartRow, DartRow]] = {}  # original rcept_no -> (orig, newest)
         for row in sorted(self._by_corp.get(corp_code, []), key=lambda r: r.rcept_no):
             where = route(row.report_nm)
-            if where is None or where.endpoint != wanted or not row.visible(now):
+            if where is None or where.endpoint != wanted or not self._structured(row, now):
                 continue
             if where.prefix == "첨부정정":
                 continue  # keeps the original's row
@@ -923,7 +929,7 @@ class FakeDart:
         rows = []
         for row in sorted(self._by_corp.get(corp_code, []), key=lambda r: r.rcept_no):
             where = route(row.report_nm)
-            if where is None or where.endpoint != wanted or not row.visible(now):
+            if where is None or where.endpoint != wanted or not self._structured(row, now):
                 continue
             facts = fake_facts(row)
             if facts is not None:
