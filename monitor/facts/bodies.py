@@ -10,7 +10,7 @@ docs/facts.md, "Body layouts".
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 from monitor.facts import tables as t
 from monitor.facts import values as v
@@ -27,8 +27,8 @@ _DATE_LIKE = _re(r"\d{4}\s*[-.년/]")
 _SUBSIDIARY = _re(r"^자회사(명|의명칭|의회사명)|^회사명\(자회사\)")
 
 
-def _subsidiary(b: FactBuilder, rows: Sequence[Row]) -> None:
-    hit = t.first(rows, _SUBSIDIARY)
+def _subsidiary(b: FactBuilder, body: Body) -> None:
+    hit = t.first(body, _SUBSIDIARY)
     if hit is not None:
         b.text("subsidiary", hit.label, hit.value)
 
@@ -52,44 +52,43 @@ def supply_contract(body: Body) -> FactSet:
     """단일판매ㆍ공급계약체결. The counterparty's own revenue sits under ``3. 계약상대방``
     as ``-최근 매출액(원)``: the company's revenue and ratio are read only above the
     counterparty row and never from ``-`` sub-items."""
-    rows = body.rows
     b = FactBuilder("body")
-    party = t.first(rows, _COUNTERPARTY)
+    party = t.first(body, _COUNTERPARTY)
     stop = party.index if party is not None else None
-    name = t.first(rows, _CONTRACT_NAME)
+    name = t.first(body, _CONTRACT_NAME)
     if name is not None:
         b.text("contract_name", name.label, name.value)
-    kind = t.first(rows, _CONTRACT_KIND)
+    kind = t.first(body, _CONTRACT_KIND)
     if kind is not None:
         b.text("contract_kind", kind.label, kind.value)
-    amount = t.first(rows, _AMOUNT_TOTAL, accept=_NUMERIC) or t.first(
-        rows, _AMOUNT, accept=_NUMERIC
+    amount = t.first(body, _AMOUNT_TOTAL, accept=_NUMERIC) or t.first(
+        body, _AMOUNT, accept=_NUMERIC
     )
     if amount is not None:
         b.money("amount_krw", amount.label, amount.value)
-    revenue = t.first(rows, _REVENUE, stop=stop, sub_items=False, accept=_NUMERIC)
+    revenue = t.first(body, _REVENUE, stop=stop, sub_items=False, accept=_NUMERIC)
     if revenue is not None:
         b.money("revenue_krw", revenue.label, revenue.value)
-    ratio = t.first(rows, _RATIO, stop=stop, sub_items=False, accept=_NUMERIC)
+    ratio = t.first(body, _RATIO, stop=stop, sub_items=False, accept=_NUMERIC)
     if ratio is not None:
         b.percent("revenue_ratio_pct", ratio.label, ratio.value)
     if party is not None:
         b.text("counterparty", party.label, party.value)
-    region = t.first(rows, _REGION)
+    region = t.first(body, _REGION)
     if region is not None:
         b.text("region", region.label, region.value)
-    period = t.first(rows, _PERIOD)
+    period = t.first(body, _PERIOD)
     from_row = period.index if period is not None else 0
-    start = t.first(rows, _START, start=from_row, accept=_DATE_LIKE)
-    end = t.first(rows, _END, start=from_row, accept=_DATE_LIKE)
+    start = t.first(body, _START, start=from_row, accept=_DATE_LIKE)
+    end = t.first(body, _END, start=from_row, accept=_DATE_LIKE)
     if start is not None:
         b.date("period_start", start.label, start.value)
     if end is not None:
         b.date("period_end", end.label, end.value)
-    signed = t.first(rows, _CONTRACT_DATE, accept=_DATE_LIKE)
+    signed = t.first(body, _CONTRACT_DATE, accept=_DATE_LIKE)
     if signed is not None:
         b.date("contract_date", signed.label, signed.value)
-    _subsidiary(b, rows)
+    _subsidiary(b, body)
     return b.result("supply_contract", empty_reason="no contract table in the body")
 
 
@@ -136,7 +135,7 @@ def earnings(body: Body) -> FactSet:
     multiplier = v.unit_multiplier(unit_hit, 10**6) if unit_hit else 10**6
     b = FactBuilder("body")
     for key, label, pattern in _EARNINGS_ROWS:
-        for hit in t.hits(rows, pattern):
+        for hit in t.hits(body, pattern):
             cells = _figures(rows[hit.index], hit.column)
             if not cells or v.parse_decimal(cells[0]) is None:
                 continue
@@ -155,12 +154,12 @@ def earnings(body: Body) -> FactSet:
             if turn is not None:
                 b.text(f"{key}_turn", f"{label} 흑자적자전환여부", _TURN.search(turn).group(0))  # type: ignore[union-attr]
             break
-    period = t.first(body.rows, _re(r"^당기실적$"), accept=_DATE_LIKE)
+    period = t.first(body, _re(r"^당기실적$"), accept=_DATE_LIKE)
     if period is not None:
         start, end = v.parse_date_range(period.value)
         b.date("period_start", "당기실적 기간", start)
         b.date("period_end", "당기실적 기간", end)
-    _subsidiary(b, rows)
+    _subsidiary(b, body)
     return b.result("earnings", empty_reason="no earnings table in the body")
 
 
@@ -173,20 +172,20 @@ def dividend(body: Body) -> FactSet:
     rows = body.rows
     b = FactBuilder("body")
     for key, pattern in (("dividend_type", r"^배당구분$"), ("kind", r"^배당종류$")):
-        hit = t.first(rows, _re(pattern))
+        hit = t.first(body, _re(pattern))
         if hit is not None:
             b.text(key, hit.label, hit.value)
-    dps = next(iter(t.hits(rows, _re(r"^1주당배당금"))), None)
+    dps = next(iter(t.hits(body, _re(r"^1주당배당금"))), None)
     if dps is not None:
         b.money("dps_krw", f"{dps.label} 보통주식", t.sub_value(rows, dps, _COMMON) or dps.value)
         b.money("dps_other_krw", f"{dps.label} 종류주식", t.sub_value(rows, dps, _OTHER))
-    yld = next(iter(t.hits(rows, _re(r"^시가배당(율|률)"))), None)
+    yld = next(iter(t.hits(body, _re(r"^시가배당(율|률)"))), None)
     if yld is not None:
         b.percent(
             "yield_pct", f"{yld.label} 보통주식", t.sub_value(rows, yld, _COMMON) or yld.value
         )
         b.percent("yield_other_pct", f"{yld.label} 종류주식", t.sub_value(rows, yld, _OTHER))
-    total = t.first(rows, _re(r"^배당금총액"), accept=_NUMERIC)
+    total = t.first(body, _re(r"^배당금총액"), accept=_NUMERIC)
     if total is not None:
         b.money("total_krw", total.label, total.value, v.unit_multiplier(total.label, 1))
     for key, pattern in (
@@ -195,20 +194,19 @@ def dividend(body: Body) -> FactSet:
         ("meeting_date", r"^주주총회예정일(자)?$"),
         ("decision_date", r"^이사회결의일"),
     ):
-        hit = t.first(rows, _re(pattern), accept=_DATE_LIKE)
+        hit = t.first(body, _re(pattern), accept=_DATE_LIKE)
         if hit is not None:
             b.date(key, hit.label, hit.value)
-    _subsidiary(b, rows)
+    _subsidiary(b, body)
     return b.result("dividend", empty_reason="no dividend table in the body")
 
 
 # ------------------------------------------------------------------ 타법인주식 취득/처분
 def _stake(body: Body, family: str, verb: str) -> FactSet:
-    rows = body.rows
     b = FactBuilder("body")
-    issuer = t.first(rows, _re(r"^발행회사"))
+    issuer = t.first(body, _re(r"^발행회사"))
     from_row = issuer.index if issuer is not None else 0
-    name = t.first(rows, _re(r"^회사명$"), start=from_row)
+    name = t.first(body, _re(r"^회사명$"), start=from_row)
     if name is not None:
         b.text("target", name.label, name.value)
     elif issuer is not None:
@@ -218,28 +216,28 @@ def _stake(body: Body, family: str, verb: str) -> FactSet:
         ("target_business", r"^주요사업$"),
         ("target_relation", r"^회사와(의)?관계$"),
     ):
-        hit = t.first(rows, _re(pattern), start=from_row)
+        hit = t.first(body, _re(pattern), start=from_row)
         if hit is not None:
             b.text(key, hit.label, hit.value)
-    shares = t.first(rows, _re(rf"^{verb}주식수"), accept=_NUMERIC)
+    shares = t.first(body, _re(rf"^{verb}주식수"), accept=_NUMERIC)
     if shares is not None:
         b.shares("shares", shares.label, shares.value)
-    amount = t.first(rows, _re(rf"^{verb}금액"), accept=_NUMERIC)
+    amount = t.first(body, _re(rf"^{verb}금액"), accept=_NUMERIC)
     if amount is not None:
         b.money("amount_krw", amount.label, amount.value, v.unit_multiplier(amount.label, 1))
     for key, pattern in (
         ("equity_ratio_pct", r"^자기자본대비"),
         ("assets_ratio_pct", r"^(총)?자산(총액)?대비"),
     ):
-        hit = t.first(rows, _re(pattern), accept=_NUMERIC)
+        hit = t.first(body, _re(pattern), accept=_NUMERIC)
         if hit is not None:
             b.percent(key, hit.label, hit.value)
-    after = t.first(rows, _re(rf"^{verb}후(소유주식수및)?지분비율"))
+    after = t.first(body, _re(rf"^{verb}후(소유주식수및)?지분비율"))
     after_row = after.index if after is not None else 0
-    stake = t.first(rows, _re(r"지분비율(\(%\))?$"), start=after_row, accept=_NUMERIC)
+    stake = t.first(body, _re(r"지분비율(\(%\))?$"), start=after_row, accept=_NUMERIC)
     if stake is not None:
         b.percent("stake_after_pct", stake.label, stake.value)
-    owned = t.first(rows, _re(r"^소유주식수"), start=after_row, accept=_NUMERIC)
+    owned = t.first(body, _re(r"^소유주식수"), start=after_row, accept=_NUMERIC)
     if owned is not None:
         b.shares("shares_after", owned.label, owned.value)
     for key, pattern in (
@@ -247,13 +245,13 @@ def _stake(body: Body, family: str, verb: str) -> FactSet:
         ("method", rf"^{verb}방법$"),
         ("counterparty", r"^거래상대방$|^거래상대방\(회사명\)$"),
     ):
-        hit = t.first(rows, _re(pattern))
+        hit = t.first(body, _re(pattern))
         if hit is not None:
             b.text(key, hit.label, hit.value)
-    date = t.first(rows, _re(rf"^{verb}(예정)?일자$"), accept=_DATE_LIKE)
+    date = t.first(body, _re(rf"^{verb}(예정)?일자$"), accept=_DATE_LIKE)
     if date is not None:
         b.date("date", date.label, date.value)
-    _subsidiary(b, rows)
+    _subsidiary(b, body)
     return b.result(family, empty_reason=f"no {verb} table in the body")
 
 
@@ -269,26 +267,25 @@ def stake_disposal(body: Body) -> FactSet:
 
 # ------------------------------------------------------------------ 유형자산 취득/처분
 def _asset(body: Body, family: str, verb: str) -> FactSet:
-    rows = body.rows
     b = FactBuilder("body")
     for key, pattern in (("asset_kind", r"^자산구분$"), ("target", r"^자산명$")):
-        hit = t.first(rows, _re(pattern))
+        hit = t.first(body, _re(pattern))
         if hit is not None:
             b.text(key, hit.label, hit.value)
-    amount = t.first(rows, _re(rf"^{verb}금액"), accept=_NUMERIC)
+    amount = t.first(body, _re(rf"^{verb}금액"), accept=_NUMERIC)
     if amount is not None:
         b.money("amount_krw", amount.label, amount.value, v.unit_multiplier(amount.label, 1))
-    ratio = t.first(rows, _re(r"^자산총액대비"), accept=_NUMERIC)
+    ratio = t.first(body, _re(r"^자산총액대비"), accept=_NUMERIC)
     if ratio is not None:
         b.percent("assets_ratio_pct", ratio.label, ratio.value)
     for key, pattern in (("purpose", rf"^{verb}목적$"), ("counterparty", r"^거래상대방$")):
-        hit = t.first(rows, _re(pattern))
+        hit = t.first(body, _re(pattern))
         if hit is not None:
             b.text(key, hit.label, hit.value)
-    date = t.first(rows, _re(rf"^{verb}(예정일자|기준일)$"), accept=_DATE_LIKE)
+    date = t.first(body, _re(rf"^{verb}(예정일자|기준일)$"), accept=_DATE_LIKE)
     if date is not None:
         b.date("date", date.label, date.value)
-    _subsidiary(b, rows)
+    _subsidiary(b, body)
     return b.result(family, empty_reason="no asset table in the body")
 
 
@@ -304,20 +301,20 @@ def asset_disposal(body: Body) -> FactSet:
 def buyback(body: Body) -> FactSet:
     rows = body.rows
     b = FactBuilder("body")
-    shares = next(iter(t.hits(rows, _re(r"^취득예정주식"))), None)
+    shares = next(iter(t.hits(body, _re(r"^취득예정주식"))), None)
     if shares is not None:
         b.shares("shares", shares.label, t.sub_value(rows, shares, _COMMON) or shares.value)
-    amount = next(iter(t.hits(rows, _re(r"^취득예정금액"))), None)
+    amount = next(iter(t.hits(body, _re(r"^취득예정금액"))), None)
     if amount is not None:
         b.money("amount_krw", amount.label, t.sub_value(rows, amount, _COMMON) or amount.value)
-    period = next(iter(t.hits(rows, _re(r"^취득예상기간"))), None)
+    period = next(iter(t.hits(body, _re(r"^취득예상기간"))), None)
     if period is not None:
-        start = t.first(rows, _START, start=period.index, accept=_DATE_LIKE)
-        end = t.first(rows, _END, start=period.index, accept=_DATE_LIKE)
+        start = t.first(body, _START, start=period.index, accept=_DATE_LIKE)
+        end = t.first(body, _END, start=period.index, accept=_DATE_LIKE)
         b.date("period_start", "취득예상기간(시작일)", start.value if start else None)
         b.date("period_end", "취득예상기간(종료일)", end.value if end else None)
     for key, pattern in (("purpose", r"^취득목적$"), ("method", r"^취득방법$")):
-        hit = t.first(rows, _re(pattern))
+        hit = t.first(body, _re(pattern))
         if hit is not None:
             b.text(key, hit.label, hit.value)
     return b.result("buyback", empty_reason="no buyback table in the body")
@@ -327,19 +324,19 @@ def buyback(body: Body) -> FactSet:
 def share_cancellation(body: Body) -> FactSet:
     rows = body.rows
     b = FactBuilder("body")
-    kind = next(iter(t.hits(rows, _re(r"^소각할주식의종류와수"))), None)
+    kind = next(iter(t.hits(body, _re(r"^소각할주식의종류와수"))), None)
     if kind is not None:
         b.shares("shares", kind.label, t.sub_value(rows, kind, _re(r"^보통주식")) or kind.value)
-    total = next(iter(t.hits(rows, _re(r"^발행주식총수"))), None)
+    total = next(iter(t.hits(body, _re(r"^발행주식총수"))), None)
     if total is not None:
         b.shares("shares_outstanding", total.label, t.sub_value(rows, total, _re(r"^보통주식")))
-    amount = t.first(rows, _re(r"^소각예정금액"), accept=_NUMERIC)
+    amount = t.first(body, _re(r"^소각예정금액"), accept=_NUMERIC)
     if amount is not None:
         b.money("amount_krw", amount.label, amount.value, v.unit_multiplier(amount.label, 1))
-    method = t.first(rows, _re(r"^소각할주식의취득방법$"))
+    method = t.first(body, _re(r"^소각할주식의취득방법$"))
     if method is not None:
         b.text("method", method.label, method.value)
-    date = t.first(rows, _re(r"^소각예정일"), accept=_DATE_LIKE)
+    date = t.first(body, _re(r"^소각예정일"), accept=_DATE_LIKE)
     if date is not None:
         b.date("date", date.label, date.value)
     return b.result("share_cancellation", empty_reason="no cancellation table in the body")
@@ -350,9 +347,10 @@ def major_shareholder_change(body: Body) -> FactSet:
     """The first person of the change table (header row with 성명 and 변동원인)."""
     rows = body.rows
     b = FactBuilder("body")
-    for i, row in enumerate(rows):
+    for hit in t.hits(body, _re(r"^성명$")):
+        i, row = hit.index, rows[hit.index]
         names = [t.bare(c) for c in row]
-        if "성명" not in names or not any("변동원인" in n for n in names):
+        if not any("변동원인" in n for n in names):
             continue
         for data in rows[i + 1 : i + 4]:
             if len(data) != len(row) or not any(_NUMERIC.search(c) for c in data):
@@ -377,14 +375,15 @@ def ir_event(body: Body) -> FactSet:
     header row ``시작일 | 종료일 | 시작시간 | 종료시간`` over a value row."""
     rows = body.rows
     b = FactBuilder("body")
-    when = t.first(rows, _re(r"^일시$"), accept=_DATE_LIKE)
+    when = t.first(body, _re(r"^일시$"), accept=_DATE_LIKE)
     if when is not None and when.value is not None:
         b.date("date", when.label, when.value)
         time = re.search(r"\b(\d{1,2}:\d{2})\b", when.value)
         b.text("time", when.label, time.group(1) if time else None)
-    for i, row in enumerate(rows[:-1]):
+    for start_hit in t.hits(body, _START):
+        i, row = start_hit.index, rows[start_hit.index]
         names = [t.bare(c) for c in row]
-        if "시작일" in names and "시작시간" in names:
+        if "시작시간" in names and i + 1 < len(rows):
             values = rows[i + 1]
             if len(values) >= len(names):
                 shift = len(values) - len(names)
@@ -397,7 +396,7 @@ def ir_event(body: Body) -> FactSet:
         ("method", r"^(개최|실시)방법$"),
         ("audience", r"^(참가|참석)?대상(자)?$"),
     ):
-        hit = t.first(rows, _re(pattern))
+        hit = t.first(body, _re(pattern))
         if hit is not None:
             b.text(key, hit.label, hit.value)
     return b.result("ir_event", empty_reason="no IR table in the body")

@@ -12,54 +12,81 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 
 from lxml import etree
-from lxml import html as lxml_html
 
 from monitor.dart.parsing import decode_document
 
 CELL_TAGS = frozenset({"td", "th", "tu", "te"})
 MAX_MARKUP_CHARS = 4_000_000
+MAX_LABEL_CHARS = 80
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
-_NUMBERING = re.compile(r"^(?:\(?\d{1,2}[.)]|[가-하][.)]|[-ㆍ·○□■▶※])\s*")
+_NUMBERING = re.compile(r"^(?:(?:\(?\d{1,2}[.)]|[가-하][.)]|[-ㆍ·○□■▶※]))+")
+_HANGUL = re.compile(r"[가-힣]")
+_NORM = str.maketrans({"·": "ㆍ", "（": "(", "）": ")"})
+# libxml2's HTML parser: recovers from what real filings contain (raw &, unclosed
+# tags) and lower-cases DART-XML's TABLE/TR/TD/TU/TE.
+_PARSER = etree.HTMLParser(recover=True, no_network=True, remove_comments=True)
 
 Row = tuple[str, ...]
+
+
+def norm(cell: str) -> str:
+    """Label text for matching: no spaces, one middle dot, no full-width brackets."""
+    return "".join(cell.split()).translate(_NORM)
+
+
+def bare(cell: str) -> str:
+    """:func:`norm` without leading numbering (``3.``, ``-``, ``가.``)."""
+    return _NUMBERING.sub("", norm(cell), count=1)
+
+
+def is_sub_item(cell: str) -> bool:
+    """A label under another one (``-최근 매출액(원)`` under ``3. 계약상대방``)."""
+    return norm(cell).startswith(("-", "ㆍ", "○"))
 
 
 @dataclass(frozen=True, slots=True)
 class Body:
     """The tables of a filing: ``rows`` of the main content (correction tables left
-    out) and ``corrections`` (the 정정사항 tables: item, before, after)."""
+    out), ``corrections`` (the 정정사항 tables: item, before, after), and an index of
+    label cells so a lookup costs one regex pass, not one per cell."""
 
     rows: tuple[Row, ...]
     corrections: tuple[tuple[str, str, str], ...] = ()
-    text: str = ""
+    labels: str = ""  # distinct bare labels, one a line
+    positions: dict[str, tuple[tuple[int, int], ...]] = field(default_factory=dict)
 
 
-def norm(cell: str) -> str:
-    """Label text for matching: no spaces, one middle dot, no full-width brackets."""
-    text = "".join(cell.split())
-    return text.replace("·", "ㆍ").replace("（", "(").replace("）", ")")
+def _index(rows: Sequence[Row]) -> tuple[str, dict[str, tuple[tuple[int, int], ...]]]:
+    where: dict[str, list[tuple[int, int]]] = {}
+    seen: dict[str, str] = {}  # cell text -> bare label ("" when not a label)
+    for i, row in enumerate(rows):
+        for j, cell in enumerate(row):
+            key = seen.get(cell)
+            if key is None:
+                label = len(cell) <= MAX_LABEL_CHARS and _HANGUL.search(cell) is not None
+                key = seen[cell] = bare(cell) if label else ""
+            if key:
+                where.setdefault(key, []).append((i, j))
+    where.pop("", None)
+    return "\n".join(where), {k: tuple(v) for k, v in where.items()}
 
 
-def bare(cell: str) -> str:
-    """:func:`norm` without leading numbering (``3.``, ``-``, ``가.``)."""
-    text = norm(cell)
-    while True:
-        stripped = _NUMBERING.sub("", text, count=1)
-        if stripped == text:
-            return text
-        text = stripped
+def make_body(rows: Sequence[Row], corrections: Sequence[tuple[str, str, str]] = ()) -> Body:
+    labels, positions = _index(rows)
+    return Body(tuple(rows), tuple(corrections), labels, positions)
 
 
-def is_sub_item(cell: str) -> bool:
-    """A label under another one (``-최근 매출액(원)`` under ``3. 계약상대방``)."""
-    return norm(cell).startswith(("-", "ㆍ", "·", "○"))
+_STRING = etree.XPath("string()")
 
 
 def _cell_text(element: etree._Element) -> str:
-    return " ".join(" ".join(element.itertext()).split())
+    # Most cells are one text node: read it directly (XPath only for marked-up cells).
+    text = element.text if len(element) == 0 else _STRING(element)
+    return " ".join(text.split()) if text else ""
 
 
 def _decode(markup: str | bytes) -> str:
@@ -68,16 +95,18 @@ def _decode(markup: str | bytes) -> str:
     return _XML_DECL.sub("", markup[:MAX_MARKUP_CHARS])
 
 
-def _rows_of(table: etree._Element) -> list[Row]:
-    rows: list[Row] = []
-    for tr in table.iter("tr"):
-        # Rows of nested tables are read with their own table.
-        if next((a for a in tr.iterancestors("table")), None) is not table:
-            continue
-        cells = tuple(_cell_text(c) for c in tr if isinstance(c.tag, str) and c.tag in CELL_TAGS)
+def _tables(root: etree._Element) -> list[list[Row]]:
+    """Rows grouped by the table that holds them (a nested table's rows go to the
+    nested table), in document order."""
+    groups: dict[etree._Element, list[Row]] = {}
+    for tr in root.iter("tr"):
+        holder = tr.getparent()
+        if holder is not None and holder.tag in ("tbody", "thead", "tfoot"):
+            holder = holder.getparent()
+        cells = tuple(_cell_text(c) for c in tr if c.tag in CELL_TAGS)
         if any(cells):
-            rows.append(cells)
-    return rows
+            groups.setdefault(holder, []).append(cells)
+    return list(groups.values())
 
 
 def _correction_table(rows: Sequence[Row]) -> bool:
@@ -97,11 +126,8 @@ def _correction_items(rows: Sequence[Row]) -> list[tuple[str, str, str]]:
             if "정정전" in names and "정정후" in names:
                 header = row
             continue
-        try:
-            before_at = [norm(c) for c in header].index("정정전")
-            after_at = [norm(c) for c in header].index("정정후")
-        except ValueError:
-            break
+        heads = [norm(c) for c in header]
+        before_at, after_at = heads.index("정정전"), heads.index("정정후")
         # Rowspans shorten rows: align from the right, where before/after sit.
         shift = len(header) - len(row)
         b, a = before_at - shift, after_at - shift
@@ -118,19 +144,19 @@ def parse_body(markup: str | bytes) -> Body:
     if not text.strip():
         return Body(())
     try:
-        root = lxml_html.document_fromstring(text)
-    except (etree.ParserError, ValueError):
+        root = etree.fromstring(text, _PARSER)
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError):
+        return Body(())
+    if root is None:
         return Body(())
     rows: list[Row] = []
     corrections: list[tuple[str, str, str]] = []
-    for table in root.iter("table"):
-        table_rows = _rows_of(table)
+    for table_rows in _tables(root):
         if _correction_table(table_rows):
             corrections.extend(_correction_items(table_rows))
         else:
             rows.extend(table_rows)
-    plain = " ".join(" ".join(root.itertext()).split())
-    return Body(tuple(rows), tuple(corrections), plain)
+    return make_body(rows, corrections)
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,30 +174,40 @@ def _value_after(row: Row, column: int) -> str | None:
     return None
 
 
+@lru_cache(maxsize=512)
+def _multiline(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    return re.compile(pattern.pattern, pattern.flags | re.MULTILINE)
+
+
 def hits(
-    rows: Sequence[Row],
+    body: Body,
     pattern: re.Pattern[str],
     *,
     start: int = 0,
     stop: int | None = None,
     sub_items: bool = True,
 ) -> Iterator[Hit]:
-    """Every label cell matching *pattern* (on :func:`bare` text) in ``rows[start:stop]``;
-    ``sub_items=False`` skips ``-``-prefixed labels (sub-items of another party)."""
-    end = len(rows) if stop is None else min(stop, len(rows))
-    for i in range(max(start, 0), end):
-        row = rows[i]
-        for j, cell in enumerate(row):
-            if not cell or len(cell) > 80:
-                continue
-            if not sub_items and is_sub_item(cell):
-                continue
-            if pattern.search(bare(cell)):
-                yield Hit(i, j, cell, _value_after(row, j))
+    """Every label cell matching *pattern* (on :func:`bare` text) in rows
+    ``start:stop``, in document order; ``sub_items=False`` skips ``-``-prefixed labels
+    (sub-items of another party)."""
+    end = len(body.rows) if stop is None else min(stop, len(body.rows))
+    found: list[tuple[int, int]] = []
+    for m in _multiline(pattern).finditer(body.labels):
+        line_start = body.labels.rfind("\n", 0, m.start()) + 1
+        line_end = body.labels.find("\n", m.start())
+        label = body.labels[line_start : line_end if line_end >= 0 else None]
+        found.extend(body.positions.get(label, ()))
+    for i, j in sorted(set(found)):
+        if i < start or i >= end:
+            continue
+        cell = body.rows[i][j]
+        if not sub_items and is_sub_item(cell):
+            continue
+        yield Hit(i, j, cell, _value_after(body.rows[i], j))
 
 
 def first(
-    rows: Sequence[Row],
+    body: Body,
     pattern: re.Pattern[str],
     *,
     start: int = 0,
@@ -180,7 +216,7 @@ def first(
     accept: re.Pattern[str] | None = None,
 ) -> Hit | None:
     """The first hit with a value (matching *accept* when given)."""
-    for hit in hits(rows, pattern, start=start, stop=stop, sub_items=sub_items):
+    for hit in hits(body, pattern, start=start, stop=stop, sub_items=sub_items):
         if hit.value is None:
             continue
         if accept is not None and not accept.search(hit.value):
