@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from monitor.audience import fan_out
+from monitor.audience import fan_out, merge_rows, same_people
 from monitor.bodies import BodyResult, DocumentSource, fetch_body
 from monitor.facts.alerts import with_facts
 from monitor.facts.model import FactSet
@@ -97,7 +97,8 @@ class Pipeline:
             for filing, body in zip(pending, bodies, strict=True):
                 facts = await self._facts(filing, body)
                 match = match_filing(filing, self.timeline, body.text, body.status, facts)
-                written = await self._commit_filing(filing, match, now)
+                corrects = facts.corrects if facts is not None else None
+                written = await self._commit_filing(filing, match, now, corrects)
                 if written is not None:
                     result.matched += 1
                     result.deliveries += written
@@ -144,7 +145,11 @@ class Pipeline:
         return list(await asyncio.gather(*(one(f) for f in filings)))
 
     async def _commit_filing(
-        self, filing: Filing, match: MatchResult, now: datetime | None
+        self,
+        filing: Filing,
+        match: MatchResult,
+        now: datetime | None,
+        corrects: str | None = None,
     ) -> int | None:
         async with self.db.session() as session:
             claimed = await session.exec(
@@ -160,6 +165,12 @@ class Pipeline:
             rows = await self._audience(
                 session, filing.corp_code, match.ai_related, ref=filing.rcept_no, now=now
             )
+            if corrects is not None:
+                # Whoever got the original gets its correction, whatever their filters.
+                earlier = await same_people(
+                    session, corrects, ref=filing.rcept_no, now=now or utcnow()
+                )
+                rows = merge_rows(rows, earlier)
             return await outbox.enqueue(session, rows)
 
     async def _events(self, now: datetime | None) -> tuple[int, int]:
@@ -196,14 +207,11 @@ class Pipeline:
                     fresh = match_filing(filing, self.timeline)
                     await save_match(session, fresh.to_row())
                     ai_related = fresh.ai_related
-                rows = await self._audience(
-                    session,
-                    filing.corp_code,
-                    ai_related,
-                    ref=f"{event.rcept_no}{EVENT_SEP}{event.kind}",
-                    now=now,
-                )
-                queued += await outbox.enqueue(session, rows)
+                ref = f"{event.rcept_no}{EVENT_SEP}{event.kind}"
+                rows = await self._audience(session, filing.corp_code, ai_related, ref=ref, now=now)
+                # A withdrawal tells the people who got the filing, whatever their filters.
+                earlier = await same_people(session, event.rcept_no, ref=ref, now=now or utcnow())
+                queued += await outbox.enqueue(session, merge_rows(rows, earlier))
         return handled, queued
 
     async def _audience(

@@ -22,7 +22,7 @@ from monitor.facts import bodies as body_facts
 from monitor.facts import structured
 from monitor.facts.corrections import Change, base_title, changes
 from monitor.facts.model import EXTRACTED, FactSet, facts_from_json
-from monitor.facts.routing import Route, route
+from monitor.facts.routing import Route, route, split_title
 from monitor.logs import redact
 from storage import facts as store
 from storage.db import Database
@@ -129,8 +129,8 @@ class FactsService:
             result = FactSet.none(where.family, "facts extraction is off (FACTS_FETCH=false)")
         else:
             result = await self._extract(filing, where, body, attempts)
-            if where.correction:
-                result = replace(result, corrects=await self._original(filing))
+        if split_title(filing.report_nm)[0] == "기재정정":
+            result = replace(result, corrects=await self._original(filing))
         await self._save(filing.rcept_no, result, attempts)
         return result
 
