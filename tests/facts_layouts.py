@@ -257,6 +257,18 @@ STAKE_DISPOSAL: Rows = [
     ["5. 처분예정일자", "2026-12-20"],
 ]
 
+# 신규시설투자등: the exchange form's items (not checked against a stored filing);
+# values CONSTRUCTED.
+FACILITY: Rows = [
+    ["1. 투자구분", "신규시설투자"],
+    ["2. 투자내역", "투자금액(원)", "500,000,000,000"],
+    ["", "자기자본(원)", "25,000,000,000,000"],
+    ["", "자기자본대비(%)", "2.0"],
+    ["3. 투자목적", "AI 데이터센터 구축"],
+    ["4. 투자기간", "시작일", "2026-01-15"],
+    ["", "종료일", "2027-06-30"],
+]
+
 # 정정사항 table of an amendment body (정정대상 공시서류 / 최초제출일 / 정정사항 with
 # 항목 · 정정사유 · 정정 전 · 정정 후), as the research notes describe amendments.
 CORRECTION_TABLE: Rows = [

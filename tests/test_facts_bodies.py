@@ -158,6 +158,16 @@ def test_dividend_without_market_yield() -> None:
             L.IR_KOSPI,
             {"date": "2026-08-05", "time": "16:00", "method": "컨퍼런스콜"},
         ),
+        (
+            "facility_investment",
+            L.FACILITY,
+            {
+                "amount_krw": 500_000_000_000,
+                "equity_ratio_pct": 2.0,
+                "purpose": "AI 데이터센터 구축",
+                "period_end": "2027-06-30",
+            },
+        ),
         ("ir_event", L.IR_KOSDAQ, {"date": "2026-07-29", "time": "14:00", "method": "대면 설명회"}),
     ],
 )

@@ -61,6 +61,8 @@ REAL_NAMES = [
     ("기업설명회(IR)개최(안내공시)", "ir_event", "body", "fair_disclosure"),
     ("최대주주등소유주식변동신고서", "major_shareholder_change", "body", "ownership"),
     ("주식소각결정", "share_cancellation", "body", "share_cancellation"),
+    ("신규시설투자등", "facility_investment", "body", "investment"),
+    ("신규시설투자등(자회사의 주요경영사항)", "facility_investment", "body", "investment"),
 ]
 
 # Titles without facts, with their category.

@@ -297,6 +297,32 @@ def asset_disposal(body: Body) -> FactSet:
     return _asset(body, "asset_disposal", "(처분|양도)")
 
 
+# ------------------------------------------------------------------ 신규시설투자등
+def facility_investment(body: Body) -> FactSet:
+    """신규시설투자등 (exchange filing; also ``(자회사의 주요경영사항)``)."""
+    b = FactBuilder("body")
+    kind = t.first(body, _re(r"^투자구분$"))
+    if kind is not None:
+        b.text("kind", kind.label, kind.value)
+    amount = t.first(body, _re(r"^투자금액"), accept=_NUMERIC)
+    if amount is not None:
+        b.money("amount_krw", amount.label, amount.value, v.unit_multiplier(amount.label, 1))
+    equity = t.first(body, _re(r"^자기자본대비"), accept=_NUMERIC)
+    if equity is not None:
+        b.percent("equity_ratio_pct", equity.label, equity.value)
+    purpose = t.first(body, _re(r"^투자목적$"))
+    if purpose is not None:
+        b.text("purpose", purpose.label, purpose.value)
+    period = t.first(body, _re(r"^투자기간$"))
+    from_row = period.index if period is not None else 0
+    start = t.first(body, _START, start=from_row, accept=_DATE_LIKE)
+    end = t.first(body, _END, start=from_row, accept=_DATE_LIKE)
+    b.date("period_start", "투자기간(시작일)", start.value if start else None)
+    b.date("period_end", "투자기간(종료일)", end.value if end else None)
+    _subsidiary(b, body)
+    return b.result("facility_investment", empty_reason="no investment table in the body")
+
+
 # ------------------------------------------------------------------ 자기주식취득결정 (body)
 def buyback(body: Body) -> FactSet:
     rows = body.rows
@@ -412,6 +438,7 @@ EXTRACTORS: dict[str, BodyExtractor] = {
     "stake_disposal": stake_disposal,
     "asset_acquisition": asset_acquisition,
     "asset_disposal": asset_disposal,
+    "facility_investment": facility_investment,
     "buyback": buyback,
     "share_cancellation": share_cancellation,
     "major_shareholder_change": major_shareholder_change,

@@ -43,6 +43,14 @@ def bare(cell: str) -> str:
     return _NUMBERING.sub("", norm(cell), count=1)
 
 
+_LEADING = re.compile(r"^\s*(?:(?:\(?\d{1,2}[.)]|[가-하][.)]|[-ㆍ·○□■▶※])\s*)+")
+
+
+def clean_label(cell: str) -> str:
+    """A label as shown to people: numbering and ``-`` markers removed, spaces kept."""
+    return _LEADING.sub("", cell).strip() or cell.strip()
+
+
 def is_sub_item(cell: str) -> bool:
     """A label under another one (``-최근 매출액(원)`` under ``3. 계약상대방``)."""
     return norm(cell).startswith(("-", "ㆍ", "○"))
@@ -203,7 +211,7 @@ def hits(
         cell = body.rows[i][j]
         if not sub_items and is_sub_item(cell):
             continue
-        yield Hit(i, j, cell, _value_after(body.rows[i], j))
+        yield Hit(i, j, clean_label(cell), _value_after(body.rows[i], j))
 
 
 def first(

@@ -48,6 +48,14 @@ def _kdate(day: date) -> str:
     return f"{day.year}년 {day.month:02d}월 {day.day:02d}일"
 
 
+def _quarter_end(day: date) -> date:
+    """The end of the last quarter closed before *day* (what preliminary results cover)."""
+    month = ((day.month - 1) // 3) * 3
+    if month == 0:
+        return date(day.year - 1, 12, 31)
+    return date(day.year, month + 1, 1) - timedelta(days=1)
+
+
 def _values(family: str, rng: random.Random, day: date) -> dict[str, int | float | str]:
     if family == "buyback":
         shares = rng.randint(100, 5000) * 1000
@@ -102,6 +110,14 @@ def _values(family: str, rng: random.Random, day: date) -> dict[str, int | float
             "yield": round(rng.uniform(0.3, 4.0), 2),
             "total": rng.randint(100, 5000) * 100_000_000,
             "record": date(day.year - 1 if day.month < 4 else day.year, 12, 31).isoformat(),
+        }
+    if family == "facility_investment":
+        return {
+            "amount": rng.randint(100, 20000) * 100_000_000,
+            "equity_pct": round(rng.uniform(0.5, 15.0), 2),
+            "purpose": rng.choice(("AI 데이터센터 구축", "GPU 서버 증설", "생산능력 확대")),
+            "start": day.isoformat(),
+            "end": (day + timedelta(days=540)).isoformat(),
         }
     if family == "ir_event":
         return {"date": (day + timedelta(days=7)).isoformat(), "time": "16:00"}
@@ -221,8 +237,8 @@ def ds004_row(row: DartRow, facts: FakeFacts) -> dict[str, str]:
         "isu_main_shrholdr": "-",
         "sp_stock_lmp_cnt": _n(int(v["shares"])),
         "sp_stock_lmp_irds_cnt": _n(int(v["change"])),
-        "sp_stock_lmp_rate": "0.00",
-        "sp_stock_lmp_irds_rate": "0.00",
+        "sp_stock_lmp_rate": "-",
+        "sp_stock_lmp_irds_rate": "-",
     }
 
 
@@ -252,7 +268,10 @@ def _body_rows(facts: FakeFacts) -> Rows:
         def pct(a: float, b: float) -> str:
             return f"{(a - b) / abs(b) * 100:.1f}" if b else "-"
 
+        q_end = _quarter_end(facts.day)
+        q_start = date(q_end.year, q_end.month - 2, 1)
         rows: Rows = [
+            ["실적기간", "당기실적", f"{q_start.isoformat()} ~ {q_end.isoformat()}"],
             [
                 "구분(단위 : 백만원, %)",
                 "당기실적",
@@ -306,6 +325,16 @@ def _body_rows(facts: FakeFacts) -> Rows:
             ["", "종료일", str(v["end"])],
             ["4. 취득목적", str(v["purpose"])],
             ["5. 취득방법", str(v["method"])],
+        ]
+    if f == "facility_investment":
+        return [
+            ["1. 투자구분", "신규시설투자"],
+            ["2. 투자내역", "투자금액(원)", _n(int(v["amount"]))],
+            ["", "자기자본(원)", "-"],
+            ["", "자기자본대비(%)", _n(float(v["equity_pct"]))],
+            ["3. 투자목적", str(v["purpose"])],
+            ["4. 투자기간", "시작일", str(v["start"])],
+            ["", "종료일", str(v["end"])],
         ]
     if f == "ir_event":
         return [
