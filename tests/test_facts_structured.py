@@ -3,6 +3,9 @@ per row; docs/facts.md lists them)."""
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from monitor.facts.structured import ds004_facts, ds005_endpoints, ds005_facts, pick_row
 from monitor.facts.summary import summarize
 
@@ -189,3 +192,50 @@ def test_pick_row_joins_on_rcept_no_only() -> None:
     rows = [SAMSUNG_MAJORSTOCK, {**SAMSUNG_MAJORSTOCK, "rcept_no": "20210504000163"}]
     assert pick_row(rows, "20210504000163") is rows[1]
     assert pick_row(rows, "20210503") is None
+
+
+_values = st.one_of(
+    st.text(alphabet=st.sampled_from(list("0123456789,.-△% 년월일~")), max_size=20),
+    st.text(max_size=10),
+    st.none(),
+    st.integers(),
+    st.lists(st.text(max_size=3), max_size=2),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    endpoint=st.sampled_from(sorted(ds005_endpoints())),
+    row=st.dictionaries(
+        st.sampled_from(
+            [
+                "rcept_no",
+                "aqpln_stk_ostk",
+                "aqpln_prc_ostk",
+                "aqexpd_bgd",
+                "nstk_ostk_cnt",
+                "bfic_tisstk_ostk",
+                "fdpp_op",
+                "inhdtl_inhprc",
+                "atinh_eqrt",
+                "bd_fta",
+                "cv_prc",
+                "mg_rt",
+                "dvdt",
+                "inh_prc",
+                "stkrt",
+                "sp_stock_lmp_cnt",
+                "x",
+            ]
+        ),
+        _values,
+        max_size=8,
+    ),
+)
+def test_no_row_makes_an_extractor_raise(endpoint: str, row: dict[str, object]) -> None:
+    facts = ds005_facts(endpoint, "family", row)
+    assert facts.status in ("extracted", "none")
+    for fact in facts.facts:
+        assert isinstance(fact.value, int | float | str)
+    for kind in ("majorstock", "elestock"):
+        assert ds004_facts(kind, "family", row).status in ("extracted", "none")
