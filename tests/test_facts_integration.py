@@ -256,3 +256,29 @@ async def test_correction_alert_says_what_changed(
     assert "→" in html and "📝" in html
     facts = await stored_facts(sqlite_db, [correction.rcept_no])
     assert facts[correction.rcept_no][1]  # the digest sees the same changes
+
+
+async def test_one_ds004_answer_serves_a_companys_ownership_filings(
+    fake_and_url: tuple[FakeDart, str], sqlite_db: Database
+) -> None:
+    fake, url = fake_and_url
+    first = fake.publish(
+        {"corp_code": NAVER, "report_nm": "임원ㆍ주요주주특정증권등소유상황보고서"}
+    )
+    second = fake.publish(
+        {"corp_code": NAVER, "report_nm": "임원ㆍ주요주주특정증권등소유상황보고서"}
+    )
+    async with plain_client(settings_for(url)) as client:
+        await _store_listed(sqlite_db, fake, client)
+        service = FactsService(sqlite_db, client)
+        a = await service.for_filing(await _filing(sqlite_db, first.rcept_no))
+        b = await service.for_filing(await _filing(sqlite_db, second.rcept_no))
+        assert fake.count("elestock.json") == 1
+        later = fake.publish(
+            {"corp_code": NAVER, "report_nm": "임원ㆍ주요주주특정증권등소유상황보고서"}
+        )
+        await _store_listed(sqlite_db, fake, client)
+        c = await service.for_filing(await _filing(sqlite_db, later.rcept_no))
+    assert a.ok and b.ok and c.ok
+    assert a.get("holder") and {f.source for f in a.facts} == {"ds004"}
+    assert fake.count("elestock.json") == 2  # a filing not in the cached answer asks again

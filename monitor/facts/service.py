@@ -104,7 +104,6 @@ class FactsService:
         self.source = source
         self.policy = policy or FactsPolicy()
         self._ds004: dict[tuple[str, str], tuple[float, list[dict[str, str]]]] = {}
-        self.requests = 0
 
     # ------------------------------------------------------------------ reading
     async def stored(self, rcept_no: str) -> FactSet | None:
@@ -171,16 +170,16 @@ class FactsService:
 
     async def _rows(self, filing: Filing, where: Route) -> list[dict[str, str]]:
         assert self.source is not None and where.endpoint is not None
-        self.requests += 1
         if where.source == "ds004":
             key = (where.endpoint, filing.corp_code)
             loop = asyncio.get_running_loop()
             hit = self._ds004.get(key)
-            if hit is not None and loop.time() - hit[0] < self.policy.ds004_cache_seconds:
-                fresh = structured.pick_row(hit[1], filing.rcept_no)
-                if fresh is not None:
-                    self.requests -= 1
-                    return hit[1]
+            if (
+                hit is not None
+                and loop.time() - hit[0] < self.policy.ds004_cache_seconds
+                and structured.pick_row(hit[1], filing.rcept_no) is not None
+            ):
+                return hit[1]  # a recent answer already holds this filing's row
             rows = await self.source.ownership(where.endpoint, corp_code=filing.corp_code)
             self._ds004[key] = (loop.time(), rows)
             return rows
