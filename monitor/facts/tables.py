@@ -22,6 +22,10 @@ from monitor.dart.parsing import decode_document
 CELL_TAGS = frozenset({"td", "th", "tu", "te"})
 MAX_MARKUP_CHARS = 4_000_000
 MAX_LABEL_CHARS = 80
+# Disclosure forms are short tables (the longest, earnings, has about 20 rows); long
+# tables are financial statements and lists in attachments. Reading only the first
+# rows of a table keeps a 200 KB body fast without losing a form.
+MAX_TABLE_ROWS = 150
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
 _NUMBERING = re.compile(r"^(?:(?:\(?\d{1,2}[.)]|[가-하][.)]|[-ㆍ·○□■▶※]))+")
 _HANGUL = re.compile(r"[가-힣]")
@@ -111,10 +115,13 @@ def _tables(root: etree._Element) -> list[list[Row]]:
         holder = tr.getparent()
         if holder is not None and holder.tag in ("tbody", "thead", "tfoot"):
             holder = holder.getparent()
+        rows = groups.setdefault(holder, [])
+        if len(rows) >= MAX_TABLE_ROWS:
+            continue  # a statement or list in an attachment, not a disclosure form
         cells = tuple(_cell_text(c) for c in tr if c.tag in CELL_TAGS)
         if any(cells):
-            groups.setdefault(holder, []).append(cells)
-    return list(groups.values())
+            rows.append(cells)
+    return [rows for rows in groups.values() if rows]
 
 
 def _correction_table(rows: Sequence[Row]) -> bool:
