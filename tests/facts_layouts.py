@@ -292,3 +292,39 @@ IR_KOSDAQ: Rows = [
     ["2. 실시목적", "기업 이해도 제고"],
     ["3. 실시방법", "대면 설명회"],
 ]
+
+# 최대주주등소유주식변동신고서: per-person change table; the research notes confirm only
+# the 변동원인 column, so the header is CONSTRUCTED around it (INFERRED labels).
+MAJOR_SHAREHOLDER: Rows = [
+    ["성명", "관계", "변동일", "변동원인", "변동전", "증감", "변동후", "비고"],
+    ["홍길동", "최대주주 본인", "2026-01-12", "장내매수", "1,000,000", "20,000", "1,020,000", "-"],
+    ["김철수", "특수관계인", "2026-01-13", "증여", "50,000", "△5,000", "45,000", "-"],
+]
+
+# 주식소각결정 (exchange form items); values CONSTRUCTED.
+SHARE_CANCELLATION: Rows = [
+    ["1. 소각할 주식의 종류와 수", "보통주식(주)", "1,500,000"],
+    ["", "종류주식(주)", "-"],
+    ["2. 발행주식총수", "보통주식(주)", "150,000,000"],
+    ["3. 1주당 가액(원)", "100"],
+    ["4. 소각예정금액(원)", "300,000,000,000"],
+    ["5. 소각할 주식의 취득방법", "기취득 자기주식"],
+    ["6. 소각 예정일", "2026-02-10"],
+]
+
+# 유형자산처분결정 (exchange form items); values CONSTRUCTED.
+ASSET_DISPOSAL: Rows = [
+    ["1. 자산구분", "토지 및 건물"],
+    ["- 자산명", "분당 사옥"],
+    ["2. 처분내역", "처분금액(원)", "120,000,000,000"],
+    ["", "자산총액(원)", "40,000,000,000,000"],
+    ["", "자산총액대비(%)", "0.3"],
+    ["3. 처분목적", "자산 효율화"],
+    ["4. 거래상대방", "한국리츠"],
+    ["5. 처분예정일자", "2026-03-31"],
+]
+
+# A subsidiary's decision filed by the parent ("(자회사의 주요경영사항)"): the subsidiary
+# is named in the body (label CONSTRUCTED; the research notes confirm only that the
+# body names it).
+SUPPLY_SUBSIDIARY: Rows = [["- 자회사명", "SK브로드밴드"], *SUPPLY_KOSPI]

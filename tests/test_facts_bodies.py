@@ -254,3 +254,34 @@ def test_nested_tables_are_read_once() -> None:
     body = parse_body(markup)
     assert ("5. 배당금총액(원)", "1,000") in body.rows
     assert bodies.dividend(body).get("total_krw") == 1000
+
+
+def test_major_shareholder_change_first_person() -> None:
+    facts = bodies.extract("major_shareholder_change", L.dart_xml(L.MAJOR_SHAREHOLDER))
+    assert facts.values() == {
+        "holder": "홍길동",
+        "relation": "최대주주 본인",
+        "reason": "장내매수",
+        "change_date": "2026-01-12",
+        "shares_change": 20_000,
+    }
+
+
+def test_share_cancellation_and_asset_disposal() -> None:
+    cancel = bodies.extract("share_cancellation", L.dart_xml(L.SHARE_CANCELLATION))
+    assert cancel.get("shares") == 1_500_000
+    assert cancel.get("shares_outstanding") == 150_000_000
+    assert cancel.get("amount_krw") == 300_000_000_000
+    assert cancel.get("date") == "2026-02-10"
+    asset = bodies.extract("asset_disposal", L.dart_xml(L.ASSET_DISPOSAL))
+    assert asset.get("amount_krw") == 120_000_000_000
+    assert asset.get("target") == "분당 사옥"
+    assert asset.get("assets_ratio_pct") == 0.3
+    assert asset.get("counterparty") == "한국리츠"
+    assert asset.get("date") == "2026-03-31"
+
+
+def test_subsidiary_named_in_the_body() -> None:
+    facts = bodies.extract("supply_contract", L.dart_xml(L.SUPPLY_SUBSIDIARY))
+    assert facts.get("subsidiary") == "SK브로드밴드"
+    assert facts.get("amount_krw") == 44_200_000_000
