@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from monitor.facts import bodies
 from monitor.facts.model import EXTRACTED, UNPARSEABLE
+from monitor.facts.summary import summarize
 from monitor.facts.tables import parse_body
 from tests import facts_layouts as L
 
@@ -285,3 +286,5 @@ def test_subsidiary_named_in_the_body() -> None:
     facts = bodies.extract("supply_contract", L.dart_xml(L.SUPPLY_SUBSIDIARY))
     assert facts.get("subsidiary") == "SK브로드밴드"
     assert facts.get("amount_krw") == 44_200_000_000
+    summary = summarize(facts)
+    assert summary is not None and summary.startswith("자회사 SK브로드밴드: 442억원 공급계약")
