@@ -32,6 +32,7 @@ COMMAND_MODULES = [
     "timeline",
     "explain",
     "rematch",
+    "facts",
     "digest",
     "deliveries",
     "dispatch",

@@ -308,6 +308,12 @@ class DartClient:
         info: parsing.CompanyInfo | None = await self._call("company.json", attempt)
         return info
 
+    async def check_budget(self) -> None:
+        """Raise the stop that would refuse the next request (budget spent, 020 pause,
+        rejected key) without sending anything: for batch jobs that must stop cleanly."""
+        if self._budget is not None:
+            await self._budget.check()
+
     # ------------------------------------------------------------------ DS005 / DS004
     async def major_events(
         self, endpoint: str, *, corp_code: str, bgn_de: date, end_de: date
