@@ -114,7 +114,11 @@ class App:
             facts=FactsService(
                 self.db,
                 self.client,
-                FactsPolicy(enabled=settings.facts_fetch, max_attempts=settings.facts_max_attempts),
+                FactsPolicy(
+                    enabled=settings.facts_fetch,
+                    max_attempts=settings.facts_max_attempts,
+                    timeout=settings.document_timeout_seconds,
+                ),
             ),
         )
         self.dispatcher = Dispatcher(

@@ -4,6 +4,7 @@ correction's alert says what changed; webhook payloads and explain carry the fac
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import date, timedelta
 
@@ -282,3 +283,20 @@ async def test_one_ds004_answer_serves_a_companys_ownership_filings(
     assert a.ok and b.ok and c.ok
     assert a.get("holder") and {f.source for f in a.facts} == {"ds004"}
     assert fake.count("elestock.json") == 2  # a filing not in the cached answer asks again
+
+
+async def test_a_slow_structured_answer_does_not_hold_the_alert(
+    fake_and_url: tuple[FakeDart, str], sqlite_db: Database
+) -> None:
+    fake, url = fake_and_url
+    row = fake.publish({"corp_code": NAVER, "report_nm": "주요사항보고서(자기주식취득결정)"})
+    async with plain_client(settings_for(url)) as client:
+        await _store_listed(sqlite_db, fake, client)
+        fake.inject("slow", endpoint="tsstkAqDecsn.json", seconds=1.5)
+        service = FactsService(sqlite_db, client, FactsPolicy(timeout=0.3))
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        result = await service.for_filing(await _filing(sqlite_db, row.rcept_no))
+        assert loop.time() - started < 1.2
+    assert result.status == "retry"
+    assert "within 0.3 s" in result.reason

@@ -53,6 +53,9 @@ class FactsPolicy:
     # DS004 answers with a company's whole history: one answer serves every ownership
     # filing of that company for this long.
     ds004_cache_seconds: float = 300.0
+    # Longest wait for one structured answer (retries included) before the alert goes
+    # out without facts; the filing is tried again on a later run.
+    timeout: float = 8.0
 
 
 async def parse_body_facts(family: str, markup: str) -> FactSet:
@@ -141,7 +144,11 @@ class FactsService:
         if self.source is None:
             return FactSet.none(where.family, "OpenDART is not available to this process")
         try:
-            rows = await self._rows(filing, where)
+            rows = await asyncio.wait_for(self._rows(filing, where), self.policy.timeout)
+        except TimeoutError:
+            return self._retry(
+                where, attempts, f"no answer from OpenDART within {self.policy.timeout:g} s"
+            )
         except (dart_errors.InvalidRequest, dart_errors.FileMissing) as exc:
             return FactSet.unparseable(where.family, redact(str(exc)), where.source)
         except dart_errors.DartError as exc:
