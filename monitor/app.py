@@ -118,6 +118,7 @@ class App:
                     enabled=settings.facts_fetch,
                     max_attempts=settings.facts_max_attempts,
                     timeout=settings.document_timeout_seconds,
+                    max_document_bytes=settings.document_max_bytes,
                 ),
             ),
         )

@@ -300,3 +300,27 @@ async def test_a_slow_structured_answer_does_not_hold_the_alert(
         assert loop.time() - started < 1.2
     assert result.status == "retry"
     assert "within 0.3 s" in result.reason
+
+
+async def test_a_body_that_timed_out_is_read_on_a_later_try(
+    fake_and_url: tuple[FakeDart, str], sqlite_db: Database
+) -> None:
+    from monitor.bodies import BodyResult
+
+    fake, url = fake_and_url
+    row = fake.publish({"corp_code": NAVER, "report_nm": "현금ㆍ현물배당결정"})
+    async with plain_client(settings_for(url)) as client:
+        await _store_listed(sqlite_db, fake, client)
+        service = FactsService(sqlite_db, client)
+        filing = await _filing(sqlite_db, row.rcept_no)
+        first = await service.for_filing(filing, BodyResult(None, "timeout"))
+        assert first.status == "retry" and "timeout" in first.reason
+        assert fake.count("document.xml") == 0
+        assert await service.retry_due(utcnow() + timedelta(minutes=3)) == 1
+    assert fake.count("document.xml") == 1
+    done = await service.stored(row.rcept_no)
+    assert done is not None and done.get("dps_krw") is not None
+    missing = await FactsService(sqlite_db, None).for_filing(
+        filing, BodyResult(None, "too_large"), force=True
+    )
+    assert missing.status == "none" and "too_large" in missing.reason

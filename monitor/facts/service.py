@@ -30,6 +30,9 @@ from storage.models import Filing, FilingFacts, utcnow
 
 log = logging.getLogger("dartwatch.facts")
 
+# Body outcomes worth another try later (a missing file or an oversized one are final).
+_TRANSIENT_BODY = frozenset({"timeout", "error"})
+
 
 class StructuredSource(Protocol):
     """What facts need from the OpenDART client (``DartClient`` has both)."""
@@ -56,6 +59,7 @@ class FactsPolicy:
     # Longest wait for one structured answer (retries included) before the alert goes
     # out without facts; the filing is tried again on a later run.
     timeout: float = 8.0
+    max_document_bytes: int = 5_000_000
 
 
 async def parse_body_facts(family: str, markup: str) -> FactSet:
@@ -140,7 +144,7 @@ class FactsService:
         self, filing: Filing, where: Route, body: BodyResult | None, attempts: int
     ) -> FactSet:
         if where.source == "body":
-            return await self._from_body(where.family, body)
+            return await self._from_body(filing, where, body, attempts)
         if self.source is None:
             return FactSet.none(where.family, "OpenDART is not available to this process")
         try:
@@ -163,7 +167,7 @@ class FactsService:
         if where.prefix == "첨부정정":
             return await self._copy_original(filing, where)
         if body is not None and body.markup and where.family in body_facts.EXTRACTORS:
-            found = await self._from_body(where.family, body)
+            found = await self._from_body(filing, where, body, attempts)
             if found.ok:
                 return found
         return self._retry(
@@ -197,17 +201,45 @@ class FactsService:
             where.endpoint, corp_code=filing.corp_code, bgn_de=first, end_de=last
         )
 
-    async def _from_body(self, family: str, body: BodyResult | None) -> FactSet:
-        if body is None or body.status != "ok":
-            status = body.status if body is not None else "not fetched"
-            return FactSet.none(family, f"no document body ({status})")
-        if not body.markup:
-            return FactSet.none(family, "the document's tables were not kept (cached text only)")
+    async def _from_body(
+        self, filing: Filing, where: Route, body: BodyResult | None, attempts: int
+    ) -> FactSet:
+        family = where.family
+        if body is not None and body.status in _TRANSIENT_BODY:
+            return self._retry(where, attempts, f"no document body yet ({body.status})")
+        if body is not None and body.status != "ok":
+            return FactSet.none(family, f"no document body ({body.status})")
+        markup = body.markup if body is not None else None
+        if not markup:
+            # A retry, or a body cached as text only: read the tables once more.
+            markup, status = await self._download(filing.rcept_no)
+            if markup is None:
+                if status in _TRANSIENT_BODY:
+                    return self._retry(where, attempts, f"no document body yet ({status})")
+                return FactSet.none(family, f"no document body ({status})")
         try:
-            return await parse_body_facts(family, body.markup)
+            return await parse_body_facts(family, markup)
         except Exception as exc:  # a parser bug must never stop an alert
             log.warning("facts: %s body parser failed: %s", family, type(exc).__name__)
             return FactSet.unparseable(family, f"parser error ({type(exc).__name__})", "body")
+
+    async def _download(self, rcept_no: str) -> tuple[str | None, str]:
+        """The document's markup from OpenDART (one request), or why there is none."""
+        fetch = getattr(self.source, "document", None)
+        if fetch is None:
+            return None, "not fetched"
+        try:
+            doc = await asyncio.wait_for(
+                fetch(rcept_no, self.policy.max_document_bytes), self.policy.timeout
+            )
+        except TimeoutError:
+            return None, "timeout"
+        except dart_errors.FileMissing:
+            return None, "missing"
+        except dart_errors.DartError:
+            return None, "error"
+        markup = getattr(doc, "markup", None)
+        return (markup, "ok") if isinstance(markup, str) and markup else (None, "error")
 
     async def _original(self, filing: Filing) -> str | None:
         async with self.db.session() as session:
