@@ -92,6 +92,7 @@ class App:
             settings.require_dart_key()
         await upgrade(settings.database_url)
         self.db = Database(settings.database_url)
+        _thread_alerts(self.notifiers, self.db)
         for notifier in self.notifiers.values():
             await notifier.start()
         if self._with_dart:
@@ -322,3 +323,16 @@ class App:
         if self.bot is not None:
             bot, self.bot = self.bot, None
             await bot.stop()
+
+
+def _thread_alerts(notifiers: Mapping[str, Notifier], db: Database) -> None:
+    """Telegram keeps its alerts' message ids on the outbox rows, so corrections and
+    withdrawals are sent as replies to the alert they are about."""
+    if not any(type(n).__module__ == "notifiers.telegram" for n in notifiers.values()):
+        return  # no Telegram: do not import it
+    from monitor.threads import OutboxMessageLog
+    from notifiers.telegram import TelegramNotifier
+
+    for name, notifier in notifiers.items():
+        if isinstance(notifier, TelegramNotifier) and notifier.messages is None:
+            notifier.messages = OutboxMessageLog(db, name)

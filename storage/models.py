@@ -237,3 +237,6 @@ class Delivery(SQLModel, table=True):
     last_error: str = ""
     created_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
+    # The message the destination holds (Telegram message_id), so a correction or a
+    # withdrawal can be sent as a reply to the alert it is about.
+    message_id: int | None = Field(default=None, sa_type=BigInteger)

@@ -1,4 +1,5 @@
-"""filing facts: what each filing says, stored once per filing
+"""filing facts: what each filing says, stored once per filing; deliveries remember
+the message id they produced (corrections are sent as replies)
 
 Revision ID: 0002_filing_facts
 Revises: 0001
@@ -34,9 +35,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("filing_facts", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_filing_facts_corrects"), ["corrects"], unique=False)
+    with op.batch_alter_table("deliveries", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("message_id", sa.BigInteger(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("deliveries", schema=None) as batch_op:
+        batch_op.drop_column("message_id")
     with op.batch_alter_table("filing_facts", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_filing_facts_corrects"))
     op.drop_table("filing_facts")
