@@ -110,3 +110,13 @@ async def test_history_stops_at_the_request_cap_and_the_budget(
         )
     assert "budget" in spent.stopped
     assert "run again to continue" in spent.summary()
+
+
+def test_cli_rejects_bad_limits(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tests.test_cli_timeline import dartwatch
+
+    bad = dartwatch("facts", "--limit", "0", cwd=tmp_path)
+    assert bad.returncode == 2 and "--limit must be at least 1" in bad.stderr
+    assert "Traceback" not in bad.stderr
+    cap = dartwatch("facts", "--max-requests", "1", cwd=tmp_path)
+    assert cap.returncode == 2 and "--max-requests must be at least 2" in cap.stderr
