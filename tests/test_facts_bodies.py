@@ -288,3 +288,11 @@ def test_subsidiary_named_in_the_body() -> None:
     assert facts.get("amount_krw") == 44_200_000_000
     summary = summarize(facts)
     assert summary is not None and summary.startswith("자회사 SK브로드밴드: 442억원 공급계약")
+
+
+def test_results_pickle_for_an_off_loop_worker() -> None:
+    import pickle
+
+    facts = bodies.extract("supply_contract", L.dart_xml(L.CORRECTION_TABLE, L.SUPPLY_KOSPI))
+    again = pickle.loads(pickle.dumps(facts))
+    assert again == facts and again.corrections == facts.corrections
