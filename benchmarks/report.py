@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 MODULES = [
     "ingest",
     "matcher",
+    "facts",
     "dispatch",
     "telegram_fanout",
     "bot_flood",

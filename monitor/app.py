@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from monitor import kcalendar
 from monitor.dispatcher import Dispatcher
 from monitor.errors import UserError
+from monitor.facts.service import FactsPolicy, FactsService
 from monitor.logs import add_secrets, redact
 from monitor.metrics import Metrics
 from monitor.payloads import PayloadResolver
@@ -103,6 +104,7 @@ class App:
         await upgrade(settings.database_url)
         self.db = Database(settings.database_url)
         await self._refuse_half_copy()
+        _thread_alerts(self.notifiers, self.db)
         for notifier in self.notifiers.values():
             await notifier.start()
         if self._with_dart:
@@ -122,6 +124,16 @@ class App:
                 timeout=settings.document_timeout_seconds,
             ),
             default_lang=settings.digest_lang,
+            facts=FactsService(
+                self.db,
+                self.client,
+                FactsPolicy(
+                    enabled=settings.facts_fetch,
+                    max_attempts=settings.facts_max_attempts,
+                    timeout=settings.document_timeout_seconds,
+                    max_document_bytes=settings.document_max_bytes,
+                ),
+            ),
         )
         self.dispatcher = Dispatcher(
             self.db,
@@ -433,3 +445,16 @@ class App:
         if self.bot is not None:
             bot, self.bot = self.bot, None
             await bot.stop()
+
+
+def _thread_alerts(notifiers: Mapping[str, Notifier], db: Database) -> None:
+    """Telegram keeps its alerts' message ids on the outbox rows, so corrections and
+    withdrawals are sent as replies to the alert they are about."""
+    if not any(type(n).__module__ == "notifiers.telegram" for n in notifiers.values()):
+        return  # no Telegram: do not import it
+    from monitor.threads import OutboxMessageLog
+    from notifiers.telegram import TelegramNotifier
+
+    for name, notifier in notifiers.items():
+        if isinstance(notifier, TelegramNotifier) and notifier.messages is None:
+            notifier.messages = OutboxMessageLog(db, name)

@@ -10,10 +10,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from monitor.quiet import quiet_until
 from notifiers.base import Notifier
 from storage.deliveries import NewDelivery
-from storage.models import Subscriber
+from storage.models import Delivery, Subscriber
 
 SubscribersOf = Callable[[str], Awaitable[list[Subscriber]]]
 
@@ -61,3 +64,45 @@ async def fan_out(
                 for destination in notifier.destinations()
             )
     return rows
+
+
+async def same_people(
+    session: AsyncSession, original_ref: str, *, ref: str, now: datetime
+) -> list[NewDelivery]:
+    """Rows for *ref* to every destination that got (or is getting) the alert
+    *original_ref*: a correction or withdrawal reaches the people who saw the original,
+    even when their filters would now drop it. Quiet hours still hold the message."""
+    query = select(Delivery).where(
+        col(Delivery.kind) == "alert",
+        col(Delivery.ref) == original_ref,
+        col(Delivery.status).in_(("sent", "pending", "sending", "held")),
+    )
+    rows: list[NewDelivery] = []
+    for delivery in (await session.exec(query)).all():
+        held = None
+        if delivery.subscriber_id is not None:
+            sub = await session.get(Subscriber, delivery.subscriber_id)
+            if sub is None or not sub.active:
+                continue
+            held = quiet_until(now, sub.quiet_start, sub.quiet_end)
+        rows.append(
+            NewDelivery(
+                kind="alert",
+                ref=ref,
+                notifier=delivery.notifier,
+                destination=delivery.destination,
+                subscriber_id=delivery.subscriber_id,
+                payload={"lang": delivery.payload.get("lang", "ko")},
+                next_attempt_at=held or now,
+            )
+        )
+    return rows
+
+
+def merge_rows(*groups: list[NewDelivery]) -> list[NewDelivery]:
+    """Rows of several audiences, one per (notifier, destination), first one kept."""
+    seen: dict[tuple[str, str], NewDelivery] = {}
+    for group in groups:
+        for row in group:
+            seen.setdefault((row.notifier, row.destination), row)
+    return list(seen.values())

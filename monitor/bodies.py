@@ -39,6 +39,9 @@ class BodyResult:
     status: str  # a matcher body status: ok, disabled, timeout, too_large, missing,
     # unparseable, error
     cached: bool = False
+    # The document's markup when freshly fetched (facts are read from its tables);
+    # None for cached bodies, whose facts were stored when they were fetched.
+    markup: str | None = None
 
 
 def _text_of(result: Any) -> str:
@@ -150,7 +153,8 @@ async def fetch_body(
             size_bytes=size if isinstance(size, int) else len(text.encode()),
             detail="truncated" if getattr(result, "truncated", False) is True else "",
         )
-    return BodyResult(text, "ok")
+    markup = getattr(result, "markup", None)
+    return BodyResult(text, "ok", markup=markup if isinstance(markup, str) and markup else None)
 
 
 async def body_for(

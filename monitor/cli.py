@@ -35,6 +35,7 @@ COMMAND_MODULES = [
     "timeline",
     "explain",
     "rematch",
+    "facts",
     "digest",
     "deliveries",
     "dispatch",

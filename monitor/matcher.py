@@ -37,6 +37,7 @@ from monitor.timeline import (
 from notifiers.base import Alert, MilestoneRef, Reason
 
 if TYPE_CHECKING:
+    from monitor.facts.model import FactSet
     from storage.models import Match
 
 _DATA = Path(__file__).parent / "data"
@@ -477,11 +478,66 @@ def categorise(
     return category, prefix, withdrawn
 
 
+_PARTY_FACTS = ("target", "counterparty", "contract_name", "purpose", "target_business")
+
+
+def _facts_reasons(rules: Rules, facts: FactSet | None) -> tuple[list[Reason], bool]:
+    """Reasons from what the filing says: AI terms in a party or purpose, and the size
+    of the deal against equity or revenue. ``(reasons, found AI terms)``."""
+    cfg = rules.scoring.get("facts")
+    if facts is None or not facts.ok or not isinstance(cfg, dict):
+        return [], False
+    reasons: list[Reason] = []
+    hits: dict[_Term, int] = {}
+    labels: list[str] = []
+    for key in _PARTY_FACTS:
+        fact = facts.fact(key)
+        if fact is None or not isinstance(fact.value, str):
+            continue
+        found = rules.terms_in(fact.value)
+        if found:
+            hits.update(found)
+            labels.append(fact.label)
+    if hits:
+        raw = _decayed([t.weight * float(cfg["factor"]) for t in hits], 0.5)
+        ordered = sorted(hits, key=lambda t: (-t.weight, t.id))
+        label = ", ".join(dict.fromkeys(labels))
+        reasons.append(
+            _reason(
+                rules,
+                "facts_terms",
+                min(int(cfg["cap"]), round(raw)),
+                label_ko=label,
+                label_en=label,
+                terms=", ".join(t.label for t in ordered[:5]),
+            )
+        )
+    ratios: list[tuple[str, str]] = []
+    equity = facts.get("equity_ratio_pct")
+    if isinstance(equity, int | float) and equity >= float(cfg["equity_pct"]):
+        ratios.append((f"자기자본 대비 {equity:g}%", f"{equity:g}% of equity"))
+    revenue = facts.get("revenue_ratio_pct")
+    if isinstance(revenue, int | float) and revenue >= float(cfg["revenue_pct"]):
+        ratios.append((f"매출액 대비 {revenue:g}%", f"{revenue:g}% of revenue"))
+    if ratios:
+        reasons.append(
+            _reason(
+                rules,
+                "facts_size",
+                int(cfg["size_points"]),
+                ratio_ko=", ".join(r[0] for r in ratios),
+                ratio_en=", ".join(r[1] for r in ratios),
+            )
+        )
+    return reasons, bool(hits)
+
+
 def match_filing(
     filing: FilingLike,
     timeline: Timeline,
     body: str | None = None,
     body_status: str = "not_fetched",
+    facts: FactSet | None = None,
 ) -> MatchResult:
     """Place *filing* on *timeline*; *body* is the document text when it could be had.
 
@@ -554,6 +610,8 @@ def match_filing(
         reasons.append(
             _reason(rules, "category", base_cat.weight, label_ko=base_cat.ko, label_en=base_cat.en)
         )
+    fact_reasons, fact_terms = _facts_reasons(rules, facts)
+    reasons.extend(fact_reasons)
 
     # Team and its standing on the filing date.
     link = team_of(timeline, filing.corp_code, filing.stock_code)
@@ -617,7 +675,7 @@ def match_filing(
     elif total < 0:
         reasons.append(_reason(rules, "cap_low", -total))
     relevance = min(100, max(0, total))
-    found_terms = bool(title_hits or body_hits)
+    found_terms = bool(title_hits or body_hits or fact_terms)
     ai_related = found_terms and relevance >= int(scoring["ai_related"]["threshold"])
 
     return MatchResult(

@@ -24,8 +24,11 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from monitor.audience import fan_out
+from monitor.audience import fan_out, merge_rows, same_people
 from monitor.bodies import BodyResult, DocumentSource, fetch_body
+from monitor.facts.alerts import with_facts
+from monitor.facts.model import FactSet
+from monitor.facts.service import FactsService, facts_and_changes
 from monitor.matcher import MatchResult, alert_from_rows, match_filing
 from monitor.suggestions import Suggestion, suggest
 from monitor.timeline import Timeline
@@ -69,8 +72,10 @@ class Pipeline:
         documents: DocumentSource | None = None,
         body_policy: BodyPolicy | None = None,
         default_lang: str = "ko",
+        facts: FactsService | None = None,
     ) -> None:
         self.db = db
+        self.facts = facts
         self.timeline = timeline
         self.notifiers = dict(notifiers)
         self.documents = documents
@@ -93,8 +98,10 @@ class Pipeline:
         if pending:
             bodies = await self._bodies(pending)
             for filing, body in zip(pending, bodies, strict=True):
-                match = match_filing(filing, self.timeline, body.text, body.status)
-                written = await self._commit_filing(filing, match, now)
+                facts = await self._facts(filing, body)
+                match = match_filing(filing, self.timeline, body.text, body.status, facts)
+                corrects = facts.corrects if facts is not None else None
+                written = await self._commit_filing(filing, match, now, corrects)
                 if written is not None:
                     result.matched += 1
                     result.deliveries += written
@@ -103,6 +110,8 @@ class Pipeline:
                         result.suggestions.append((filing, found))
         result.events, extra = await self._events(now)
         result.deliveries += extra
+        if self.facts is not None:
+            await self.facts.retry_due(now)
         if result.matched or result.events:
             log.info(
                 "matched %d filing(s), %d event(s); %d deliveries queued",
@@ -111,6 +120,18 @@ class Pipeline:
                 result.deliveries,
             )
         return result
+
+    async def _facts(self, filing: Filing, body: BodyResult) -> FactSet | None:
+        """What the filing says (stored once); never stops the alert."""
+        if self.facts is None:
+            return None
+        try:
+            return await self.facts.for_filing(filing, body)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("facts of %s: %s", filing.rcept_no, type(exc).__name__)
+            return None
 
     async def _bodies(self, filings: list[Filing]) -> list[BodyResult]:
         policy = self.body_policy
@@ -130,7 +151,11 @@ class Pipeline:
         return list(await asyncio.gather(*(one(f) for f in filings)))
 
     async def _commit_filing(
-        self, filing: Filing, match: MatchResult, now: datetime | None
+        self,
+        filing: Filing,
+        match: MatchResult,
+        now: datetime | None,
+        corrects: str | None = None,
     ) -> int | None:
         async with self.db.session() as session:
             claimed = await session.exec(
@@ -146,6 +171,12 @@ class Pipeline:
             rows = await self._audience(
                 session, filing.corp_code, match.ai_related, ref=filing.rcept_no, now=now
             )
+            if corrects is not None:
+                # Whoever got the original gets its correction, whatever their filters.
+                earlier = await same_people(
+                    session, corrects, ref=filing.rcept_no, now=now or utcnow()
+                )
+                rows = merge_rows(rows, earlier)
             return await outbox.enqueue(session, rows)
 
     async def _events(self, now: datetime | None) -> tuple[int, int]:
@@ -182,14 +213,11 @@ class Pipeline:
                     fresh = match_filing(filing, self.timeline)
                     await save_match(session, fresh.to_row())
                     ai_related = fresh.ai_related
-                rows = await self._audience(
-                    session,
-                    filing.corp_code,
-                    ai_related,
-                    ref=f"{event.rcept_no}{EVENT_SEP}{event.kind}",
-                    now=now,
-                )
-                queued += await outbox.enqueue(session, rows)
+                ref = f"{event.rcept_no}{EVENT_SEP}{event.kind}"
+                rows = await self._audience(session, filing.corp_code, ai_related, ref=ref, now=now)
+                # A withdrawal tells the people who got the filing, whatever their filters.
+                earlier = await same_people(session, event.rcept_no, ref=ref, now=now or utcnow())
+                queued += await outbox.enqueue(session, merge_rows(rows, earlier))
         return handled, queued
 
     async def _audience(
@@ -224,4 +252,5 @@ async def alert_for_ref(db: Database, ref: str) -> Alert:
         match = await session.get(Match, rcept_no)
     if filing is None or match is None:
         raise LookupError(f"filing {rcept_no} or its match is no longer stored")
-    return alert_from_rows(filing, match, event=event or "new")
+    facts, changes, _ = await facts_and_changes(db, rcept_no)
+    return with_facts(alert_from_rows(filing, match, event=event or "new"), facts, changes)

@@ -1,13 +1,15 @@
-"""Recompute stored matches against a (new) timeline, in batches, reading bodies only
-from the cache (a rematch never calls OpenDART)."""
+"""Recompute stored matches against a (new) timeline, in batches, reading bodies and
+facts only from storage (a rematch never calls OpenDART)."""
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
 
+from monitor.facts.service import record_to_set
 from monitor.matcher import MatchResult, match_filing
 from monitor.timeline import Timeline
+from storage import facts as facts_store
 from storage.db import Database
 from storage.documents import get_documents
 from storage.matches import matched_filings, save_matches
@@ -42,18 +44,21 @@ async def rematch_all(
                 break
             after = rows[-1][0].rcept_no
             docs = await get_documents(session, [f.rcept_no for f, _ in rows])
+            stored = await facts_store.get_many(session, [f.rcept_no for f, _ in rows])
             updates: list[Match] = []
             for filing, row in rows:
                 if since is not None and filing.rcept_dt < since:
                     continue
                 old = MatchResult.from_row(row)
                 doc = docs.get(filing.rcept_no)
+                record = stored.get(filing.rcept_no)
+                facts = record_to_set(record) if record is not None else None
                 if doc is not None and doc.status == "ok":
-                    new = match_filing(filing, timeline, doc.text, "ok")
+                    new = match_filing(filing, timeline, doc.text, "ok", facts)
                 elif doc is not None:
-                    new = match_filing(filing, timeline, None, doc.status)
+                    new = match_filing(filing, timeline, None, doc.status, facts)
                 else:
-                    new = match_filing(filing, timeline, None, old.body_status)
+                    new = match_filing(filing, timeline, None, old.body_status, facts)
                 stats.total += 1
                 if new == old:
                     continue

@@ -62,6 +62,10 @@ class Settings(BaseSettings):
         default=8.0, gt=0, le=120, alias="DOCUMENT_TIMEOUT_SECONDS"
     )
 
+    # --- facts (what a filing says; docs/facts.md) ----------------------------------
+    facts_fetch: bool = Field(default=True, alias="FACTS_FETCH")
+    facts_max_attempts: int = Field(default=3, ge=1, le=10, alias="FACTS_MAX_ATTEMPTS")
+
     # --- storage ------------------------------------------------------------------
     database_url: str = Field(default="sqlite:///dartwatch.db", alias="DATABASE_URL")
 

@@ -117,6 +117,17 @@ class MilestoneRef:
 
 
 @dataclass(frozen=True, slots=True)
+class FactChange:
+    """One thing a correction changed: a fact (``key``) or a row of the amendment's
+    정정사항 table (``key`` empty), with display forms before and after."""
+
+    key: str
+    label: str
+    old: str
+    new: str
+
+
+@dataclass(frozen=True, slots=True)
 class Alert:
     """One filing with its place on the K-AI timeline; everything a notifier shows."""
 
@@ -154,6 +165,14 @@ class Alert:
     team_status_en: str | None = None
     sources_end: str | None = None  # set when the data is over 60 days old: say so once
     phase_status: str | None = None  # the phase's status, like MilestoneRef.status
+    # What the filing says: a one-line summary (ko / en) and its key facts
+    # (stable snake_case key -> number, YYYY-MM-DD date or text).
+    summary: str | None = None
+    summary_en: str | None = None
+    facts: dict[str, Any] = field(default_factory=dict)
+    # A [기재정정]: the filing it corrects and what changed (old -> new).
+    corrects: str | None = None
+    changes: tuple[FactChange, ...] = ()
 
     @property
     def url(self) -> str:
@@ -163,6 +182,12 @@ class Alert:
     def rcept_date(self) -> str:
         d = self.rcept_dt
         return f"{d[:4]}-{d[4:6]}-{d[6:8]}" if len(d) == 8 else d
+
+    def summary_for(self, lang: str) -> str | None:
+        """The summary in *lang*, falling back to the other language."""
+        if lang == "en":
+            return self.summary_en or self.summary
+        return self.summary or self.summary_en
 
     def top_reasons(self, n: int = 3) -> tuple[Reason, ...]:
         return tuple(sorted(self.reasons, key=lambda r: -abs(r.points))[:n])
@@ -185,6 +210,9 @@ class Alert:
                 data[key] = MilestoneRef(**data[key])
         data["reasons"] = tuple(
             r if isinstance(r, Reason) else Reason(**r) for r in data.get("reasons", ())
+        )
+        data["changes"] = tuple(
+            c if isinstance(c, FactChange) else FactChange(**c) for c in data.get("changes", ())
         )
         known = set(cls.__dataclass_fields__)
         return cls(**{k: v for k, v in data.items() if k in known})

@@ -134,6 +134,9 @@ class AlertView:
     view_label: str
     severity: str  # normal | correction | withdrawn
     rcept_no: str
+    summary: str = ""  # what the filing says, one line (leads the alert)
+    changes: tuple[str, ...] = ()  # a correction's "label: old → new" lines
+    changes_label: str = ""
 
 
 def _cut(text: str, limit: int | None) -> str:
@@ -252,6 +255,14 @@ def build_view(
         view_label=label("view", lang),
         severity=severity,
         rcept_no=alert.rcept_no,
+        summary=_cut(alert.summary_for(lang) or "", limit),
+        changes=tuple(
+            f"{_cut(c.label, limit)}: {_cut(c.old, limit)} → {_cut(c.new, limit)}"
+            for c in alert.changes
+        )
+        if "changes" not in dropped
+        else (),
+        changes_label=label("changed", lang),
     )
 
 
@@ -338,7 +349,12 @@ def _heading(view: AlertView) -> str:
 def render_text(view: AlertView) -> str:
     lines = [f"[{m}]" for m in view.markers]
     lines.append(_heading(view))
+    if view.summary:
+        lines.append(view.summary)
     lines.append(view.report_nm)
+    if view.changes:
+        lines.append(f"{view.changes_label}:")
+        lines.extend(f"  • {c}" for c in view.changes)
     if view.facts:
         lines.append(" · ".join(f"{f.label}: {f.value}" for f in view.facts))
     lines.extend(f"{c.label}: {c.value}" for c in view.context)
@@ -358,7 +374,11 @@ def render_markdown(view: AlertView) -> str:
     if view.category:
         heading += f" · {e(view.category)}"
     lines.append(heading)
+    if view.summary:
+        lines.append(e(view.summary))
     lines.append(f"**{e(view.report_nm)}**")
+    if view.changes:
+        lines.append(f"{e(view.changes_label)}: " + "; ".join(e(c) for c in view.changes))
     if view.facts:
         lines.append(" · ".join(f"{e(f.label)}: {e(f.value)}" for f in view.facts))
     body = [f"- {e(c.label)}: {e(c.value)}" for c in view.context]
@@ -381,7 +401,12 @@ def render_html(view: AlertView) -> str:
     heading = f"<strong>{e(view.corp_name)}</strong>"
     if view.category:
         heading += f" · {e(view.category)}"
-    out.append(f"<p>{heading}<br><strong>{e(view.report_nm)}</strong></p>")
+    summary = f"<br>{e(view.summary)}" if view.summary else ""
+    out.append(f"<p>{heading}{summary}<br><strong>{e(view.report_nm)}</strong></p>")
+    if view.changes:
+        out.append(
+            f"<p>{e(view.changes_label)}:<br>" + "<br>".join(e(c) for c in view.changes) + "</p>"
+        )
     if view.facts:
         out.append("<p>" + " · ".join(f"{e(f.label)}: {e(f.value)}" for f in view.facts) + "</p>")
     rows = [f"{e(c.label)}: {e(c.value)}" for c in view.context]
@@ -404,6 +429,9 @@ def render_slack(view: AlertView) -> dict[str, Any]:
     e = escape_slack
     header = _cut(f"{view.corp_name} · {view.report_nm}", SLACK_HEADER_CHARS)
     lines = [f"*⚠ {e(m)}*" for m in view.markers]
+    if view.summary:
+        lines.append(f"*{e(view.summary)}*")
+    lines.extend(f"{e(view.changes_label)}: {e(c)}" for c in view.changes)
     if view.category:
         lines.append(e(view.category))
     if view.facts:
@@ -446,6 +474,9 @@ def render_discord(view: AlertView) -> dict[str, Any]:
     """A Discord webhook payload with one embed; mentions in texts never ping anyone."""
     e = markdown_inline
     description = [f"**⚠ {e(m)}**" for m in view.markers]
+    if view.summary:
+        description.append(f"**{e(view.summary)}**")
+    description.extend(f"{e(view.changes_label)}: {e(c)}" for c in view.changes)
     if view.category:
         description.append(e(view.category))
     if view.facts:

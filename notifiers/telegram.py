@@ -19,12 +19,12 @@ import time
 import warnings
 from collections.abc import Awaitable
 from datetime import timedelta
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
-from telegram import Bot, LinkPreviewOptions
+from telegram import Bot, LinkPreviewOptions, Message, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -214,6 +214,15 @@ class _Spacer:
         self._paused_until = max(self._paused_until, time.monotonic() + seconds)
 
 
+class MessageLog(Protocol):
+    """Where sent alerts' message ids are kept, so a correction or withdrawal of a
+    filing can answer the alert it is about (the app wires one over the outbox)."""
+
+    async def sent(self, ref: str, destination: str, message_id: int) -> None: ...
+
+    async def original(self, ref: str, destination: str) -> int | None: ...
+
+
 class TelegramNotifier(Notifier):
     name: ClassVar[str] = "telegram"
     settings_model: ClassVar[type[NotifierSettings] | None] = TelegramSettings
@@ -236,6 +245,7 @@ class TelegramNotifier(Notifier):
         self._started = False
         self._spacer = _Spacer(self.rate_per_second or 30.0)
         self._gone: dict[str, float] = {}  # chat -> when it answered "gone" (monotonic)
+        self.messages: MessageLog | None = None
 
     @property
     def bot(self) -> Bot:
@@ -260,11 +270,11 @@ class TelegramNotifier(Notifier):
             raise DestinationGone(f"chat {chat_id} answered gone {ago:.1f} s ago; not sent")
         del self._gone[str(chat_id)]
 
-    async def _send_message(self, chat_id: int | str, **kwargs: Any) -> None:
+    async def _send_message(self, chat_id: int | str, **kwargs: Any) -> Message:
         await self._spacer.wait()
         self._refuse_if_gone(chat_id)
         try:
-            await self._call(self._bot.send_message(chat_id=chat_id, **kwargs))
+            return await self._call(self._bot.send_message(chat_id=chat_id, **kwargs))
         except DestinationGone:
             self._gone[str(chat_id)] = time.monotonic()
             raise
@@ -301,13 +311,38 @@ class TelegramNotifier(Notifier):
     async def send_alert(self, alert: Alert, destination: str, *, lang: str = "ko") -> None:
         await self.start()
         text, markup = format_alert_html(alert, lang)
-        await self._send_message(
+        reply = await self._thread_of(alert, destination)
+        message = await self._send_message(
             chat_id_of(destination),
             text=text,
             parse_mode=ParseMode.HTML,
             reply_markup=markup,
             link_preview_options=LinkPreviewOptions(is_disabled=True),
+            reply_parameters=(
+                ReplyParameters(message_id=reply, allow_sending_without_reply=True)
+                if reply is not None
+                else None
+            ),
         )
+        if self.messages is not None and alert.event == "new":
+            try:
+                await self.messages.sent(alert.rcept_no, destination, message.message_id)
+            except Exception as exc:  # the alert is out: a lost thread id must not resend it
+                log.warning("message id of %s not kept: %s", alert.rcept_no, type(exc).__name__)
+
+    async def _thread_of(self, alert: Alert, destination: str) -> int | None:
+        """The message a correction (the corrected filing's alert) or a withdrawal (the
+        filing's own alert) answers in this chat, when it is known."""
+        if self.messages is None:
+            return None
+        original = alert.rcept_no if alert.event == "withdrawn" else alert.corrects
+        if not original:
+            return None
+        try:
+            return await self.messages.original(original, destination)
+        except Exception as exc:  # threading is a nicety: send unthreaded
+            log.warning("thread of %s unknown: %s", alert.rcept_no, type(exc).__name__)
+            return None
 
     async def _send_parts(self, parts: list[str], destination: str) -> None:
         chat_id = chat_id_of(destination)

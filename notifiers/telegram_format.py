@@ -67,7 +67,16 @@ def _render(alert: Alert, lang: str, reasons: int, limit: int | None) -> str:
     ko = lang != "en"
     category = alert.category_ko if ko else alert.category_en
     lines = [f"🔔 <b>{_e(_cut(alert.corp_name, limit))}</b> · {_e(_cut(category, limit))}"]
+    summary = alert.summary_for(lang)
+    if summary:
+        lines.append(f"📝 <b>{_e(_cut(summary, limit))}</b>")
     lines.append(f"<b>{_e(_cut(alert.report_nm, limit))}</b>")
+    if alert.changes:
+        lines.append(f"{_e(t(lang, 'alert_changed'))}:")
+        lines.extend(
+            f"  • {_e(_cut(c.label, limit))}: {_e(_cut(c.old, limit))} → {_e(_cut(c.new, limit))}"
+            for c in alert.changes
+        )
     facts = []
     if alert.flr_nm:
         facts.append(f"{_e(t(lang, 'alert_filer'))}: {_e(_cut(alert.flr_nm, limit))}")

@@ -152,6 +152,8 @@ def alert_payload(alert: Alert, mode: Mode, lang: str) -> dict[str, Any]:
         "id": f"{alert.rcept_no}:{alert.event}",
         "lang": lang,
         "text": alert_text(alert, lang),
+        "summary": alert.summary_for(lang),
+        "facts": dict(alert.facts),
         "alert": alert.to_dict(),
     }
 

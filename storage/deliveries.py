@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import and_, delete, func, or_, text, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import Database
@@ -316,3 +316,32 @@ async def next_due_at(db: Database) -> datetime | None:
 async def ping(db: Database) -> None:
     async with db.session() as session:
         await session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+
+
+async def set_message_id(
+    session: AsyncSession, *, ref: str, notifier: str, destination: str, message_id: int
+) -> None:
+    """Remember the message an alert became at *destination* (the ``alert`` row)."""
+    await session.exec(
+        update(Delivery)
+        .where(
+            col(Delivery.kind) == "alert",
+            col(Delivery.ref) == ref,
+            col(Delivery.notifier) == notifier,
+            col(Delivery.destination) == destination,
+        )
+        .values(message_id=message_id)
+    )
+
+
+async def message_id_of(
+    session: AsyncSession, *, ref: str, notifier: str, destination: str
+) -> int | None:
+    """The message the alert *ref* became at *destination*, if it was recorded."""
+    query = select(Delivery.message_id).where(
+        col(Delivery.kind) == "alert",
+        col(Delivery.ref) == ref,
+        col(Delivery.notifier) == notifier,
+        col(Delivery.destination) == destination,
+    )
+    return (await session.exec(query)).first()

@@ -99,6 +99,28 @@ class FilingDocument(SQLModel, table=True):
     detail: str = ""
 
 
+class FilingFacts(SQLModel, table=True):
+    """What a filing says (key facts), stored once per filing, or why there are none.
+
+    ``status``: extracted | none | unparseable, or retry while the structured API has
+    no row yet (a bounded number of ``attempts``). ``corrects`` links a [기재정정]
+    filing to the filing it corrects.
+    """
+
+    __tablename__ = "filing_facts"
+
+    rcept_no: str = Field(primary_key=True, max_length=14)
+    family: str | None = Field(default=None, max_length=32)
+    status: str = Field(max_length=16)
+    reason: str = ""
+    source: str = Field(default="", max_length=8)
+    facts: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
+    corrections: list[list[str]] = Field(default_factory=list, sa_type=JSON)
+    corrects: str | None = Field(default=None, max_length=14, index=True)
+    attempts: int = 0
+    extracted_at: datetime = Field(default_factory=utcnow)
+
+
 class PollRun(SQLModel, table=True):
     """One poll cycle: what it asked, what it found, how it ended."""
 
@@ -215,3 +237,6 @@ class Delivery(SQLModel, table=True):
     last_error: str = ""
     created_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
+    # The message the destination holds (Telegram message_id), so a correction or a
+    # withdrawal can be sent as a reply to the alert it is about.
+    message_id: int | None = Field(default=None, sa_type=BigInteger)

@@ -45,6 +45,57 @@ def _status(status: str, conflicting: bool = False) -> str:
     return f"{text}; 보도 엇갈림 / reports differ" if conflicting else text
 
 
+def facts_json(facts: Any, changes: Any) -> dict[str, Any]:
+    """What the filing says, as ``explain --format json`` prints it (the same ``summary``
+    and ``facts`` as digest items and webhook alerts)."""
+    from monitor.facts.summary import summarize
+
+    if facts is None:
+        return {
+            "summary": None,
+            "summary_en": None,
+            "facts": {},
+            "facts_status": {"status": "not_extracted", "reason": "no facts stored yet"},
+            "fact_details": [],
+            "corrects": None,
+            "changes": [],
+        }
+    return {
+        "summary": summarize(facts, "ko"),
+        "summary_en": summarize(facts, "en"),
+        "facts": facts.values() if facts.ok else {},
+        "facts_status": {
+            "status": facts.status,
+            "reason": facts.reason,
+            "family": facts.family,
+            "source": facts.source,
+        },
+        "fact_details": facts.to_json(),
+        "corrects": facts.corrects,
+        "changes": [{"key": c.key, "label": c.label, "old": c.old, "new": c.new} for c in changes],
+    }
+
+
+def render_facts(data: dict[str, Any]) -> list[str]:
+    status = data["facts_status"]
+    lines = [
+        "",
+        f"Facts ({status['status']}" + (f": {status['reason']})" if status.get("reason") else ")"),
+    ]
+    if data["summary"]:
+        lines.append(f"  summary:   {data['summary']}")
+        lines.append(f"             {data['summary_en']}")
+    for fact in data["fact_details"]:
+        lines.append(
+            f"  {fact['key']:<28} {fact['display']:<24} {fact['label']} [{fact['source']}]"
+        )
+    if data["corrects"]:
+        lines.append(f"  corrects:  {data['corrects']}")
+    for change in data["changes"]:
+        lines.append(f"  changed:   {change['label']}: {change['old']} → {change['new']}")
+    return lines
+
+
 def render(filing: Any, match: Any, *, stored: bool, matched_at: Any, current: str) -> str:
     from notifiers.base import viewer_url
 
@@ -120,6 +171,7 @@ def render(filing: Any, match: Any, *, stored: bool, matched_at: Any, current: s
 async def run(args: argparse.Namespace, settings: Any) -> int:
     from monitor.commands.timeline import load
     from monitor.errors import UsageError, UserError
+    from monitor.facts.service import facts_and_changes
     from monitor.matcher import MatchResult, match_filing
     from storage.db import Database
     from storage.documents import get_document
@@ -136,6 +188,7 @@ async def run(args: argparse.Namespace, settings: Any) -> int:
         async with db.session() as session:
             filing, row = await filing_and_match(session, rcept_no)
             doc = await get_document(session, rcept_no) if filing and row is None else None
+        facts, changes, _ = await facts_and_changes(db, rcept_no)
     finally:
         await db.dispose()
     if filing is None:
@@ -145,10 +198,12 @@ async def run(args: argparse.Namespace, settings: Any) -> int:
         matched_at = row.matched_at
     else:
         body = doc.text if doc is not None and doc.status == "ok" else None
-        match = match_filing(filing, timeline, body, "not_fetched")
+        match = match_filing(filing, timeline, body, "not_fetched", facts)
         matched_at = None
+    said = facts_json(facts, changes)
     if args.format == "json":
         out = {
+            **said,
             "filing": filing.model_dump(mode="json"),
             "match": match.to_dict(),
             "stored": row is not None,
@@ -166,4 +221,5 @@ async def run(args: argparse.Namespace, settings: Any) -> int:
                 current=timeline.version,
             )
         )
+        print("\n".join(render_facts(said)))
     return 0

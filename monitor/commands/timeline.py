@@ -51,11 +51,14 @@ def register(sub: Any) -> None:
     r = verbs.add_parser(
         "record",
         help="record a milestone's outcome in TIMELINE_FILE, then re-match affected filings",
-        description=(
+        **command_help(
             "Write a validated [[records]] entry into TIMELINE_FILE (created if missing; "
             "a second record of the same milestone replaces the first), then re-match the "
             "stored filings it can change. Undo with `timeline unrecord MILESTONE` or "
-            "`timeline record --undo MILESTONE`."
+            "`timeline record --undo MILESTONE`.",
+            'dartwatch timeline record MILESTONE_ID --outcome "PLACEHOLDER outcome" '
+            "--team=TEAM_ID=advanced --source https://example.com/PLACEHOLDER",
+            "dartwatch timeline record MILESTONE_ID --undo",
         ),
     )
     r.add_argument("milestone", metavar="MILESTONE", help="the milestone id (see --format json)")
@@ -83,11 +86,26 @@ def register(sub: Any) -> None:
     sg = verbs.add_parser(
         "suggestions",
         help="stored filings that name the project with an evaluation word (possible milestones)",
+        **command_help(
+            "List stored filings whose title or body names the K-AI project together with an "
+            "evaluation or selection word: possible milestones for an admin to check and "
+            "record. Nothing is recorded by this command.",
+            "dartwatch timeline suggestions",
+            "dartwatch timeline suggestions --since 2026-08-01 --limit 20",
+        ),
     )
     sg.add_argument("--since", metavar="YYYY-MM-DD", help="received on or after (default: all)")
     sg.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
     sg.set_defaults(handler="monitor.commands.timeline:suggestions")
-    u = verbs.add_parser("unrecord", help="remove a milestone's record from TIMELINE_FILE")
+    u = verbs.add_parser(
+        "unrecord",
+        help="remove a milestone's record from TIMELINE_FILE",
+        **command_help(
+            "Remove the record of MILESTONE from TIMELINE_FILE (the bundled data is "
+            "untouched), then re-match the filings it had changed.",
+            "dartwatch timeline unrecord MILESTONE_ID",
+        ),
+    )
     u.add_argument("milestone", metavar="MILESTONE")
     u.add_argument("--no-rematch", action="store_true", help="remove the record only")
     u.set_defaults(handler="monitor.commands.timeline:unrecord", undo=True)

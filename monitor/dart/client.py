@@ -311,6 +311,46 @@ class DartClient:
         info: parsing.CompanyInfo | None = await self._call("company.json", attempt)
         return info
 
+    async def check_budget(self) -> None:
+        """Raise the stop that would refuse the next request (budget spent, 020 pause,
+        rejected key) without sending anything: for batch jobs that must stop cleanly."""
+        if self._budget is not None:
+            await self._budget.check()
+
+    # ------------------------------------------------------------------ DS005 / DS004
+    async def major_events(
+        self, endpoint: str, *, corp_code: str, bgn_de: date, end_de: date
+    ) -> list[dict[str, str]]:
+        """Rows of a DS005 major-event endpoint (``tsstkAqDecsn`` …) for one company;
+        the window filters on the ORIGINAL filing date. 013 is an empty list."""
+        if not endpoint.isalnum():
+            raise InvalidRequest("100", f"not a DS005 endpoint: {endpoint!r}")
+        name = f"{endpoint}.json"
+        params = {
+            "corp_code": corp_code,
+            "bgn_de": bgn_de.strftime("%Y%m%d"),
+            "end_de": end_de.strftime("%Y%m%d"),
+        }
+
+        async def attempt() -> list[dict[str, str]]:
+            return parsing.parse_rows(await self._get(name, params), name)
+
+        rows: list[dict[str, str]] = await self._call(name, attempt)
+        return rows
+
+    async def ownership(self, endpoint: str, *, corp_code: str) -> list[dict[str, str]]:
+        """Rows of a DS004 endpoint (``majorstock`` or ``elestock``): the company's
+        whole history in one request."""
+        if endpoint not in ("majorstock", "elestock"):
+            raise InvalidRequest("100", f"not a DS004 endpoint: {endpoint!r}")
+        name = f"{endpoint}.json"
+
+        async def attempt() -> list[dict[str, str]]:
+            return parsing.parse_rows(await self._get(name, {"corp_code": corp_code}), name)
+
+        rows: list[dict[str, str]] = await self._call(name, attempt)
+        return rows
+
     # ------------------------------------------------------------------ document.xml
     async def _download(self, rcept_no: str, max_bytes: int) -> bytes:
         await self._gate()

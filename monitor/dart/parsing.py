@@ -384,6 +384,23 @@ def parse_corp_codes(body: bytes, *, max_bytes: int = CORPCODE_MAX_BYTES) -> lis
     return entries
 
 
+# ----------------------------------------------------------------------------- DS004 / DS005
+def parse_rows(body: bytes, endpoint: str) -> list[dict[str, str]]:
+    """The ``list[]`` of a structured endpoint (DS005 major events, DS004 ownership):
+    rows of strings as sent, non-string values dropped; 013 is an empty list."""
+    data = decode_json(body, endpoint)
+    if check_status(data, endpoint) == NO_DATA_STATUS:
+        return []
+    raw = data.get("list")
+    if not isinstance(raw, list):
+        raise BadPayload(f"{endpoint}: field 'list' missing or not a list")
+    rows: list[dict[str, str]] = []
+    for item in raw:
+        if isinstance(item, dict):
+            rows.append({str(k): v for k, v in item.items() if isinstance(v, str)})
+    return rows
+
+
 # ----------------------------------------------------------------------------- document.xml
 
 
@@ -439,6 +456,8 @@ class DocumentText:
     size_bytes: int
     members: tuple[str, ...] = field(default_factory=tuple)
     truncated: bool = False
+    # The main member's markup (capped): its tables are what facts are read from.
+    markup: str = ""
 
 
 DOCUMENT_MAX_CHARS = 200_000
@@ -466,6 +485,7 @@ def parse_document(
     markup_budget = DOCUMENT_MAX_MARKUP_CHARS
     chars = 0
     truncated = False
+    markup = ""
     for info in members:
         if budget <= 0 or chars >= max_chars or markup_budget <= 0:
             truncated = True
@@ -475,11 +495,13 @@ def parse_document(
             continue
         data = _read_member(archive, info, budget, "document.xml")
         budget -= len(data)
-        markup = decode_document(data)
-        if len(markup) > markup_budget:
-            markup, truncated = markup[:markup_budget], True
-        markup_budget -= len(markup)
-        text = document_text(markup, max_chars - chars)
+        decoded = decode_document(data)
+        if len(decoded) > markup_budget:
+            decoded, truncated = decoded[:markup_budget], True
+        markup_budget -= len(decoded)
+        if not markup:  # the main document's markup: what the facts parsers read
+            markup = decoded
+        text = document_text(decoded, max_chars - chars)
         if text:
             parts.append(text)
             chars += len(text) + 1
@@ -492,4 +514,5 @@ def parse_document(
         size_bytes=len(body),
         members=tuple(i.filename for i in members),
         truncated=truncated,
+        markup=markup,
     )

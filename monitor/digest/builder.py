@@ -91,6 +91,7 @@ class DigestItem:
     reasons: tuple[DigestReason, ...]
     top_reasons: tuple[DigestReason, ...]
     flags: tuple[str, ...]  # label keys: correction, amended, withdrawn
+    summary: str | None = None  # what the filing says, one line in the digest's language
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,6 +246,7 @@ def _item(alert: Alert, lang: str, company: str, by_name: Mapping[str, str]) -> 
         reasons=reasons,
         top_reasons=top,
         flags=_flags(alert),
+        summary=alert.summary_for(lang),
     )
 
 

@@ -300,6 +300,8 @@ def filing_dict(digest: Digest, item: DigestItem) -> dict[str, Any]:
         "withdrawn": a.withdrawn,
         "body_used": a.body_used,
         "url": a.url,
+        "summary": item.summary,
+        "facts": dict(a.facts),
     }
 
 

@@ -17,6 +17,8 @@ from monitor.audience import fan_out
 from monitor.digest.builder import CompanyRef, Digest, TrendPoint, build_digest, trend_markers
 from monitor.digest.days import span, trend_window, yyyymmdd
 from monitor.digest.render import to_message
+from monitor.facts.alerts import with_facts
+from monitor.facts.service import stored_facts
 from monitor.matcher import alert_from_match, alert_from_rows, match_filing
 from monitor.timeline import Timeline, team_of, timeline_box
 from notifiers.base import Alert, DigestMessage, Notifier
@@ -53,15 +55,18 @@ async def load_digest(
         counts = await daily_counts(session, yyyymmdd(trend_first), yyyymmdd(trend_last))
         unmatched = [f.rcept_no for f, m in rows if m is None]
         documents = await get_documents(session, unmatched) if unmatched else {}
+    facts = await stored_facts(db, [f.rcept_no for f, _ in rows])
     alerts: list[Alert] = []
     for filing, match in rows:
+        found, changes = facts.get(filing.rcept_no, (None, []))
         if match is not None:
-            alerts.append(alert_from_rows(filing, match))
+            alerts.append(with_facts(alert_from_rows(filing, match), found, changes))
             continue
         doc = documents.get(filing.rcept_no)
         body = doc.text if doc is not None and doc.status == "ok" else None
-        result = match_filing(filing, timeline, body, "ok" if body else "not_fetched")
-        alerts.append(alert_from_match(filing, result, filing.first_seen_at))
+        result = match_filing(filing, timeline, body, "ok" if body else "not_fetched", found)
+        alert = alert_from_match(filing, result, filing.first_seen_at)
+        alerts.append(with_facts(alert, found, changes))
     companies = []
     for company in await list_companies(db):
         link = team_of(timeline, company.corp_code, company.stock_code)

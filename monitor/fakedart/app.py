@@ -25,8 +25,14 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl
 
+from monitor.facts.corrections import base_title
+from monitor.facts.routing import route
+from monitor.facts.structured import ds005_endpoints
 from monitor.fakedart import dataset as bundled
 from monitor.fakedart import documents
+from monitor.fakedart.facts import body_tables, fake_facts
+from monitor.fakedart.facts import ds004_row as fake_ds004_row
+from monitor.fakedart.facts import ds005_row as fake_ds005_row
 from monitor.fakedart.model import (
     Clock,
     Company,
@@ -46,9 +52,18 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
-ENDPOINTS = ("list.json", "corpCode.xml", "company.json", "document.xml")
+DS005_ENDPOINTS = frozenset(f"{name}.json" for name in ds005_endpoints())
+DS004_ENDPOINTS = frozenset({"majorstock.json", "elestock.json"})
+ENDPOINTS = (
+    "list.json",
+    "corpCode.xml",
+    "company.json",
+    "document.xml",
+    *sorted(DS005_ENDPOINTS),
+    *sorted(DS004_ENDPOINTS),
+)
 ZIP_ENDPOINTS = frozenset({"corpCode.xml", "document.xml"})
-JSON_ENDPOINTS = frozenset({"list.json", "company.json"})
+JSON_ENDPOINTS = frozenset({"list.json", "company.json"}) | DS005_ENDPOINTS | DS004_ENDPOINTS
 
 # Real message texts (reference §2.1/§2.2). 020's long form is the current guide's;
 # §7.5 shows a short form seen in tests -- clients must branch on status, not text.
@@ -212,6 +227,9 @@ class FakeDart:
         self.keys: frozenset[str] | None = frozenset(keys) if keys is not None else None
         self.corp_eng_name = corp_eng_name
         self.slow_seconds = slow_seconds
+        # How long after a filing shows in list.json its DS005/DS004 row appears
+        # (the real latency is unknown; tests set it to exercise the retries).
+        self.structured_lag = timedelta(0)
         self.daily_limit = daily_limit
         self.seed = seed
         self._lock = threading.RLock()
@@ -625,6 +643,10 @@ class FakeDart:
                 return self._company(params)
             if endpoint == "corpCode.xml":
                 return self._corpcode()
+            if endpoint in DS005_ENDPOINTS:
+                return self._major_events(endpoint, params, now)
+            if endpoint in DS004_ENDPOINTS:
+                return self._ownership(endpoint, params, now)
             return self._document(params, now)
         except _BadParam as bad:
             return self._status(endpoint, bad.status, bad.message)
@@ -830,7 +852,9 @@ class FakeDart:
         if row is None or not row.visible(now):
             return self._status("document.xml", "014")
         company = self.company(row.corp_code)
-        body = documents.document_zip(row, company)
+        facts = fake_facts(row, self._original(row))
+        extra = body_tables(facts) if facts is not None else ""
+        body = documents.document_zip(row, company, extra=extra)
         return _Response(
             200,
             ZIP_TYPE,
@@ -839,6 +863,81 @@ class FakeDart:
             extra_headers=[
                 (b"content-disposition", f'attachment; filename="{rcept_no}.zip"'.encode())
             ],
+        )
+
+    # DS005 / DS004 ------------------------------------------------------------------
+
+    def _original(self, row: DartRow) -> DartRow | None:
+        """The filing a [기재정정] row corrects: the latest earlier row of the company
+        with the same title once prefixes are removed."""
+        where = route(row.report_nm)
+        if where is None or not where.correction:
+            return None
+        title = base_title(row.report_nm)
+        earlier = [
+            r
+            for r in self._by_corp.get(row.corp_code, [])
+            if r.rcept_no < row.rcept_no and base_title(r.report_nm) == title
+        ]
+        return max(earlier, key=lambda r: r.rcept_no) if earlier else None
+
+    def _structured(self, row: DartRow, now: datetime) -> bool:
+        return row.visible(now) and row.visible_at + self.structured_lag <= now
+
+    def _major_events(self, endpoint: str, params: Mapping[str, str], now: datetime) -> _Response:
+        """DS005: one row per event under its newest version's rcept_no; the window
+        filters on the ORIGINAL filing date; all four parameters required."""
+        corp_code = params.get("corp_code", "")
+        if not _CODE_RE.fullmatch(corp_code):
+            raise _field_error("corp_code")
+        for name in ("bgn_de", "end_de"):
+            if not params.get(name):
+                raise _field_error(name)
+        bgn_de = _parse_day(params["bgn_de"], "bgn_de")
+        end_de = _parse_day(params["end_de"], "end_de")
+        wanted = endpoint.removesuffix(".json")
+        events: dict[str, tuple[DartRow, DartRow]] = {}  # original rcept_no -> (orig, newest)
+        for row in sorted(self._by_corp.get(corp_code, []), key=lambda r: r.rcept_no):
+            where = route(row.report_nm)
+            if where is None or where.endpoint != wanted or not self._structured(row, now):
+                continue
+            if where.prefix == "첨부정정":
+                continue  # keeps the original's row
+            original = self._original(row) if where.correction else None
+            key = original.rcept_no if original is not None else row.rcept_no
+            first = events[key][0] if key in events else (original or row)
+            events[key] = (first, row)
+        rows = []
+        for first, newest in events.values():
+            if not bgn_de <= first.receipt_date <= end_de:
+                continue
+            facts = fake_facts(newest, self._original(newest))
+            if facts is not None:
+                rows.append(fake_ds005_row(newest, facts))
+        if not rows:
+            return self._status(endpoint, "013")
+        return _Response(
+            200, JSON_TYPE, _json({"status": "000", "message": "정상", "list": rows}), "000"
+        )
+
+    def _ownership(self, endpoint: str, params: Mapping[str, str], now: datetime) -> _Response:
+        """DS004: the company's whole history (no date parameters)."""
+        corp_code = params.get("corp_code", "")
+        if not _CODE_RE.fullmatch(corp_code):
+            raise _field_error("corp_code")
+        wanted = endpoint.removesuffix(".json")
+        rows = []
+        for row in sorted(self._by_corp.get(corp_code, []), key=lambda r: r.rcept_no):
+            where = route(row.report_nm)
+            if where is None or where.endpoint != wanted or not self._structured(row, now):
+                continue
+            facts = fake_facts(row)
+            if facts is not None:
+                rows.append(fake_ds004_row(row, facts))
+        if not rows:
+            return self._status(endpoint, "013")
+        return _Response(
+            200, JSON_TYPE, _json({"status": "000", "message": "정상", "list": rows}), "000"
         )
 
     # storage ------------------------------------------------------------------------

@@ -81,7 +81,9 @@ def document_text(row: DartRow, company: Company | None) -> str:
     return "\n".join(parts)
 
 
-def document_xml(row: DartRow, company: Company | None) -> str:
+def document_xml(row: DartRow, company: Company | None, extra: str = "") -> str:
+    """The main document; *extra* is DART-XML placed after the main section (the
+    tables that say what the filing decided)."""
     rng = random.Random(f"doc:{row.rcept_no}")
     title = escape(row.report_nm.strip())
     ceo = escape(company.ceo_nm) if company and company.ceo_nm else ""
@@ -120,6 +122,12 @@ def document_xml(row: DartRow, company: Company | None) -> str:
         '<SECTION-1 ACLASS="MANDATORY"><TITLE ATOC="Y" AASSOCNOTE="D-0-1-0-0">'
         f"주요 내용</TITLE>\n{paragraphs}</SECTION-1>\n"
     )
+    if extra:
+        body += (
+            '<SECTION-1 ACLASS="MANDATORY"><TITLE ATOC="Y">결정 내용</TITLE>\n'
+            f"{extra}\n</SECTION-1>\n"
+        )
+
     if row.document.large:
         cells: list[str] = []
         size = len(body.encode())
@@ -150,7 +158,7 @@ def attachment_xml(row: DartRow) -> str:
     )
 
 
-def document_zip(row: DartRow, company: Company | None) -> bytes:
+def document_zip(row: DartRow, company: Company | None, *, extra: str = "") -> bytes:
     """``{rcept_no}.xml`` (+ ``{rcept_no}_00760.xml``), EUC-KR when the spec says so."""
     if row.document.markup is not None:
         return _zip([(f"{row.rcept_no}.xml", row.document.markup)])
@@ -158,7 +166,7 @@ def document_zip(row: DartRow, company: Company | None) -> bytes:
     members = [
         (
             f"{row.rcept_no}.xml",
-            document_xml(row, company).encode(encoding, errors="xmlcharrefreplace"),
+            document_xml(row, company, extra).encode(encoding, errors="xmlcharrefreplace"),
         )
     ]
     if row.document.attachment:

@@ -306,6 +306,12 @@ class Chat:
         return data
 
 
+def _reply_to(value: Any) -> int | None:
+    if isinstance(value, dict) and isinstance(value.get("message_id"), int):
+        return int(value["message_id"])
+    return None
+
+
 @dataclass
 class SentMessage:
     chat_id: int
@@ -317,6 +323,7 @@ class SentMessage:
     reply_markup: dict[str, Any] | None
     at: float  # time.monotonic() when accepted
     edits: int = 0
+    reply_to: int | None = None  # reply_parameters.message_id, when sent as a reply
 
     def buttons(self) -> list[dict[str, Any]]:
         rows = (self.reply_markup or {}).get("inline_keyboard", [])
@@ -974,6 +981,7 @@ class FakeTelegram:
             entities=entities,
             reply_markup=markup,
             at=now,
+            reply_to=_reply_to(params.get("reply_parameters")),
         )
         self._s.messages.setdefault(chat.id, []).append(msg)
         self._s.accepted.append(now)
