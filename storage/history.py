@@ -171,7 +171,7 @@ async def events_of(session: AsyncSession, rcept_nos: Sequence[str]) -> list[Fil
 
 
 async def same_title_filings(
-    session: AsyncSession, corp_code: str, title_like: str, *, limit: int = 50
+    session: AsyncSession, corp_code: str, title_like: str, *, limit: int = 1000
 ) -> list[Filing]:
     """A company's filings whose title contains *title_like* (an amendment chain shares
     the original's title behind a ``[기재정정]``-style prefix), oldest first."""

@@ -65,23 +65,30 @@ async def seed(db: Database) -> dict[str, Any]:
         ],
     )
     seen = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
-    async with db.session() as session:
-        await upsert_filings(session, [_record(r) for r in rows], alert_state=SUPPRESSED, now=seen)
-    # OpenDART marks an original 정 once a correction of it is filed.
+    # OpenDART marks an original 정 once a correction of it is filed: store the
+    # originals as first listed (without it), then as listed after the correction.
     amended = []
     for correction in (r for r in rows if r.report_nm.startswith("[기재정정]")):
         title = correction.report_nm.removeprefix("[기재정정]")
-        amended.extend(
+        originals = [
             r
             for r in rows
             if r.corp_code == correction.corp_code
             and r.report_nm == title
             and r.rcept_no < correction.rcept_no
-        )
+        ]
+        if originals:
+            amended.append(max(originals, key=lambda r: r.rcept_no))
+    later = {r.rcept_no for r in amended}
+    first = [
+        _record(r, rm=r.rm.replace("정", "")) if r.rcept_no in later else _record(r) for r in rows
+    ]
+    async with db.session() as session:
+        await upsert_filings(session, first, alert_state=SUPPRESSED, now=seen)
     async with db.session() as session:
         await upsert_filings(
             session,
-            [_record(r, rm=(r.rm + "정")) for r in amended],
+            [_record(r, rm=r.rm if "정" in r.rm else r.rm + "정") for r in amended],
             alert_state=SUPPRESSED,
             now=seen + timedelta(hours=1),
         )
@@ -92,12 +99,12 @@ async def seed(db: Database) -> dict[str, Any]:
     ]
     async with db.session() as session:
         await save_matches(session, matches)
-        first = rows[0].rcept_no
+        delivered = rows[0].rcept_no
         for i, status in enumerate(("sent", "sent", "dead")):
             session.add(
                 Delivery(
                     kind="alert",
-                    ref=first,
+                    ref=delivered,
                     notifier="telegram",
                     destination=str(900000 + i),
                     status=status,
@@ -105,7 +112,11 @@ async def seed(db: Database) -> dict[str, Any]:
             )
         session.add(
             Delivery(
-                kind="alert", ref=first, notifier="console", destination="default", status="sent"
+                kind="alert",
+                ref=delivered,
+                notifier="console",
+                destination="default",
+                status="sent",
             )
         )
         session.add(
@@ -123,7 +134,7 @@ async def seed(db: Database) -> dict[str, Any]:
         "matches": {m.rcept_no: m for m in matches},
         "ai": ai,
         "amended": [r.rcept_no for r in amended],
-        "delivered": first,
+        "delivered": delivered,
     }
 
 

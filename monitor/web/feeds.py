@@ -3,6 +3,7 @@ DART, and carries the relevance and, once known, the summary."""
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -42,8 +43,9 @@ def atom(
         entry = fg.add_entry()
         entry.id(FEED_ID + "filing:" + str(row["rcept_no"]))
         entry.title(f"[{row['corp_name']}] {row['report_nm']}")
-        entry.link(href=base_url + str(row["path"]), rel="alternate", type="text/html")
-        entry.link(href=str(row["url"]), rel="related", type="text/html")
+        # One link per entry: feedgen 1.0 drops the rel of every link it writes, so a
+        # second one would read as a second "alternate". DART's page is in the content.
+        entry.link(href=base_url + str(row["path"]))
         entry.updated(_when(row))
         entry.published(_when(row))
         parts = []
@@ -57,6 +59,12 @@ def atom(
             parts.append(str(row["team_name"]))
         parts.append(f"{row['rcept_dt']} · {row['flr_nm'] or row['corp_name']}")
         entry.summary(" · ".join(parts))
+        dart = html.escape(str(row["url"]), quote=True)
+        entry.content(
+            f"<p>{html.escape(' · '.join(parts))}</p>"
+            f'<p><a href="{dart}">DART {html.escape(str(row["rcept_no"]))}</a></p>',
+            type="html",
+        )
         if row.get("category"):
             entry.category(term=str(row["category"]), label=str(row.get("category_label") or ""))
         if row["relevance"] is not None:

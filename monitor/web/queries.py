@@ -206,7 +206,8 @@ class Desk:
                 return None
             doc = await get_document(session, rcept_no) if row is None else None
             base = _base_title(filing.report_nm)
-            chain = await history.same_title_filings(session, filing.corp_code, base)
+            same = await history.same_title_filings(session, filing.corp_code, base)
+            chain = amendment_chain([f for f in same if _base_title(f.report_nm) == base], rcept_no)
             events = await history.events_of(session, [f.rcept_no for f in chain] or [rcept_no])
             deliveries = await history.delivery_counts(session, rcept_no)
         if row is not None:
@@ -223,7 +224,6 @@ class Desk:
             "chain": [
                 {**filing_row(f, None, self.timeline, lang), "current": f.rcept_no == rcept_no}
                 for f in chain
-                if _base_title(f.report_nm) == base
             ],
             "events": [
                 {
@@ -345,6 +345,31 @@ class Desk:
 
 def _form_fields(form: SearchForm) -> dict[str, Any]:
     return {name: getattr(form, name) for name in form.__dataclass_fields__}
+
+
+def is_correction(report_nm: str) -> bool:
+    return _base_title(report_nm) != report_nm.strip()
+
+
+def amendment_chain(filings: Sequence[Filing], rcept_no: str) -> list[Filing]:
+    """The original of *rcept_no* and its corrections, oldest first.
+
+    *filings* are one company's filings of one title, in receipt order. A company may
+    file the same title many times (a monthly report); a correction belongs to the
+    nearest uncorrected filing of that title before it, so the chain runs from that
+    original to the next filing that is not a correction.
+    """
+    same = [f for f in filings if _base_title(f.report_nm) == _base_title(filings[0].report_nm)]
+    index = next((i for i, f in enumerate(same) if f.rcept_no == rcept_no), None)
+    if index is None:
+        return []
+    start = index
+    while start > 0 and is_correction(same[start].report_nm):
+        start -= 1
+    end = start + 1
+    while end < len(same) and is_correction(same[end].report_nm):
+        end += 1
+    return list(same[start:end])
 
 
 def _base_title(report_nm: str) -> str:
