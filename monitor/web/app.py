@@ -112,12 +112,21 @@ class WebDesk:
         cookie = request.cookies.get(LANG_COOKIE, "")
         return cookie if cookie in LANGS else self.settings.web_default_lang
 
-    def page(self, request: Request, template: str, status: int = 200, **context: Any) -> Response:
-        lang = self.lang(request)
+    def page(
+        self,
+        request: Request,
+        template: str,
+        status: int = 200,
+        *,
+        lang: str | None = None,
+        **context: Any,
+    ) -> Response:
+        lang = lang or self.lang(request)
         html = self.env.get_template(template).render(
             t=Texts(lang),
             lang=lang,
             path=request.url.path,
+            self_path=quote(request.url.path[:300], safe="/"),
             query=request.url.query,
             other_lang="en" if lang == "ko" else "ko",
             logged_in=self.session is not None
@@ -128,7 +137,7 @@ class WebDesk:
         response.headers["Content-Security-Policy"] = PAGE_CSP
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "no-referrer"
-        if request.query_params.get("lang") in LANGS:
+        if request.query_params.get("lang") == lang:
             response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax")
         return response
 
@@ -327,17 +336,12 @@ class WebDesk:
         if request.query_params.get("format") == "json" or request.url.path.startswith("/feeds/"):
             return JSONResponse({"error": message, "status": status}, status_code=status)
         try:
-            return self.page(
-                request, "error.html.j2", status=status, status_code=status, message=message
-            )
-        except BadParameter:  # a bad ?lang= on an error page: answer in the default
-            return HTMLResponse(_plain_error(status, message), status_code=status)
-
-
-def _plain_error(status: int, message: str) -> str:
-    import html
-
-    return f"<!doctype html><title>{status}</title><p>{html.escape(message)}</p>"
+            lang = self.lang(request)
+        except BadParameter:  # the bad parameter may be ?lang= itself
+            lang = self.settings.web_default_lang
+        return self.page(
+            request, "error.html.j2", status=status, lang=lang, status_code=status, message=message
+        )
 
 
 def _safe_next(target: str) -> str:

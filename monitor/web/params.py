@@ -118,7 +118,7 @@ class SearchForm:
         out: list[tuple[str, str]] = []
         for name, value in values.items():
             key = {"date_from": "from", "date_to": "to"}.get(name, name)
-            if value is None or value == "" or value is False:
+            if value is None or value == "" or (name == "ai" and value is False):
                 continue
             if (name, value) in (("page", 1), ("per_page", 50)):
                 continue
