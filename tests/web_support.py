@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from monitor.fakedart.dataset import load_companies, load_filings
 from monitor.fakedart.documents import document_text
@@ -26,6 +27,14 @@ from storage.matches import save_matches
 from storage.models import Delivery
 
 TOKEN = "web-desk-test-token-0123456789"
+T = TypeVar("T")
+
+
+def run_async(coro: Coroutine[Any, Any, T]) -> T:
+    """Run *coro* to the end on a fresh loop in its own thread: works beside a running
+    loop too (Playwright's sync API keeps one in the test thread)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 def dataset() -> list[DartRow]:
@@ -153,4 +162,4 @@ def served(settings: Settings) -> Iterator[str]:
             yield url
     finally:
         # The server's loop has stopped; its connections are closed from a new one.
-        asyncio.run(db.dispose())
+        run_async(db.dispose())
