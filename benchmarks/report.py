@@ -30,6 +30,7 @@ MODULES = [
     "digest",
     "latency",
     "startup",
+    "web",
 ]
 
 
