@@ -19,10 +19,13 @@ import feedparser
 import httpx
 import pytest
 
+from monitor.fakedart.app import FakeDart
+from monitor.loopback import free_port, serve_in_thread
 from storage.db import Database
 from storage.filings import SUPPRESSED, upsert_filings
 from storage.migrate import upgrade_sync
-from tests.conftest import fresh_database_url
+from tests.conftest import TEST_KEY, fresh_database_url
+from tests.daemon_support import daemon_env, running_daemon, stop, wait_for
 from tests.web_support import TOKEN, _record, dataset, desk_settings, seed, served
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -336,3 +339,52 @@ def test_non_loopback_without_token_refuses_to_start(tmp_path: Path) -> None:
         timeout=60,
     )
     assert bad.returncode == 2 and "WEB_LISTEN" in bad.stderr
+
+
+@pytest.mark.slow
+def test_the_daemon_serves_the_desk_when_web_listen_is_set(tmp_path: Path) -> None:
+    """`dartwatch run` with WEB_LISTEN: the desk answers on the daemon's loop and
+    database, and SIGTERM still stops everything cleanly (exit 0)."""
+    port = free_port()
+    fake = FakeDart(keys={TEST_KEY}, dataset=False, noise_per_day=20)
+    with serve_in_thread(fake) as dart_url:
+        env = daemon_env(
+            dart_url=dart_url,
+            database_url=f"sqlite:///{tmp_path / 'daemon.db'}",
+            extra={"NOTIFIERS": "console", "WEB_LISTEN": f"127.0.0.1:{port}"},
+        )
+        with running_daemon(env, tmp_path / "daemon.log") as proc:
+
+            def answers() -> bool:
+                try:
+                    return httpx.get(f"http://127.0.0.1:{port}/search", timeout=2).is_success
+                except httpx.TransportError:
+                    return False
+
+            wait_for(answers, 30, "the web desk to answer")
+            # The daemon stores the watchlist at start: the desk reads the same database.
+            listed = httpx.get(f"http://127.0.0.1:{port}/companies?format=json").json()
+            assert len(listed["companies"]) >= 5
+            assert httpx.get(f"http://127.0.0.1:{port}/?format=json").is_success
+            assert stop(proc) == 0
+    log = (tmp_path / "daemon.log").read_text()
+    assert "web desk on http://127.0.0.1" in log and "Traceback" not in log
+
+
+def test_run_refuses_a_public_desk_without_a_token(tmp_path: Path) -> None:
+    env = daemon_env(
+        dart_url="http://127.0.0.1:9",
+        database_url=f"sqlite:///{tmp_path / 'x.db'}",
+        extra={"WEB_LISTEN": "0.0.0.0:8080"},
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "monitor", "run"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "WEB_TOKEN" in lines[0]
