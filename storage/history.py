@@ -165,11 +165,12 @@ def _newest_first(q: FilingQuery) -> tuple[Any, ...]:
 
     ``rcept_no`` starts with ``rcept_dt``, so ordering by both is the same order; it
     lets the company index or the date index do the work when those filters narrow.
-    Filters on the match alone walk the matches' primary key instead.
+    Filters on the match alone walk the matches' primary key instead, unless there is
+    text to look for: that is read from the narrow filings rows, not the wide matches.
     """
     if q.corp_codes or q.corp_name_like or q.first_dt or q.last_dt:
         return (col(Filing.rcept_dt).desc(), col(Filing.rcept_no).desc())
-    if _needs_match(q):
+    if _needs_match(q) and not q.terms:
         return (col(Match.rcept_no).desc(),)
     return (col(Filing.rcept_no).desc(),)
 
