@@ -15,37 +15,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from storage.db import Database
 from storage.migrate import upgrade_sync
-from tests.browser_support import chromium_or_skip
 from tests.web_support import TOKEN, desk_settings, run_async, seed, served
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture(scope="session")
-def chromium() -> Iterator[Browser]:
-    """One browser for the session (Debian's chromium; Playwright downloads none)."""
-    binary = chromium_or_skip()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=binary, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @pytest.fixture(scope="module")
