@@ -159,3 +159,24 @@ def test_web_settings() -> None:
     assert load_settings(LANG="en_US.UTF-8").web_default_lang == "en"
     assert load_settings(LANG="C.UTF-8").web_default_lang == "ko"
     assert load_settings(LANG="en_US.UTF-8", WEB_LANG="ko").web_default_lang == "ko"
+
+
+def test_every_text_the_templates_use_exists_in_both_languages() -> None:
+    import re
+    import tomllib
+    from pathlib import Path
+
+    web = Path(__file__).resolve().parent.parent / "monitor" / "web"
+    table = tomllib.loads((web / "texts.toml").read_text(encoding="utf-8"))
+    sources = [p.read_text(encoding="utf-8") for p in (web / "templates").glob("*.j2")]
+    sources += [p.read_text(encoding="utf-8") for p in web.glob("*.py") if p.name != "texts.py"]
+    used = {
+        m for text in sources for m in re.findall(r"""t\(\s*["']([a-z_]+\.[a-z_]+)["']""", text)
+    }
+    assert len(used) > 50
+    for key in sorted(used):
+        group, name = key.split(".")
+        assert set(table[group][name]) == {"ko", "en"}, key
+    for group in table.values():
+        for name, entry in group.items():
+            assert entry["ko"].strip() and entry["en"].strip(), name
