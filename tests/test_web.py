@@ -388,3 +388,25 @@ def test_run_refuses_a_public_desk_without_a_token(tmp_path: Path) -> None:
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "WEB_TOKEN" in lines[0]
+
+
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_upgrading_a_populated_database_indexes_its_filings(kind: str, tmp_path: Path) -> None:
+    """Deployments hold filings from before the search index: the migration indexes them."""
+    with fresh_database_url(kind, tmp_path) as url:
+        upgrade_sync(url, "0001")
+        row = dataset()[0]
+
+        async def store() -> None:
+            db = Database(url)
+            try:
+                async with db.session() as session:
+                    record = replace(_record(row), report_nm="인공지능반도체공급계약")
+                    await upsert_filings(session, [record], alert_state=SUPPRESSED)
+            finally:
+                await db.dispose()
+
+        asyncio.run(store())
+        upgrade_sync(url)
+        with served(desk_settings(url)) as base:
+            assert [r["rcept_no"] for r in results(base, q="반도체공급")] == [row.rcept_no]
