@@ -161,3 +161,14 @@ def test_hostile_stored_text_is_escaped_everywhere(desk: tuple[str, str]) -> Non
         assert "&lt;script&gt;" in r.text or "&amp;lt;script&amp;gt;" in r.text, path
     found = httpx.get(f"{base}/search", params={"q": "DROP TABLE", "format": "json"}).json()
     assert [row["rcept_no"] for row in found["results"]] == [HOSTILE.rcept_no]
+
+
+def test_a_database_failure_is_a_plain_500_page(tmp_path: Any) -> None:
+    """No tables (a database never migrated): the desk answers 500 with its own page,
+    no traceback, no SQL."""
+    with served(desk_settings(f"sqlite:///{tmp_path / 'empty.db'}")) as base:
+        for path in ("/search?q=x", "/search?format=json"):
+            r = httpx.get(base + path, timeout=30)
+            assert r.status_code == 500
+            assert "Traceback" not in r.text and "SELECT" not in r.text.upper()
+            assert "internal error" in r.text

@@ -387,7 +387,7 @@ def create_app(settings: Settings, db: Database, timeline: Timeline) -> Starlett
 
     async def server_error(request: Request, exc: Exception) -> Response:
         log.error("web request %s failed: %s", request.url.path, exc.__class__.__name__)
-        return desk.error_page(request, 500, "internal error (see the daemon's log)")
+        return desk.error_page(request, 500, "internal error (see the server log)")
 
     routes = [
         Route("/", desk.today),
