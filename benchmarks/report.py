@@ -34,6 +34,7 @@ MODULES = [
     "latency",
     "startup",
     "hostile",
+    "web",
 ]
 
 

@@ -39,6 +39,7 @@ COMMAND_MODULES = [
     "digest",
     "deliveries",
     "dispatch",
+    "web",
     "db",
 ]
 
@@ -71,7 +72,7 @@ def _resolve(handler: str) -> Any:
 
 # Long-running verbs: SIGTERM is how they are stopped, so it must be a clean stop
 # from the first moment (see monitor.early_signals).
-_DAEMON_VERBS = frozenset({"run", "dispatch"})
+_DAEMON_VERBS = frozenset({"run", "dispatch", "web"})
 
 
 def _verb(argv: Sequence[str]) -> str | None:

@@ -300,12 +300,26 @@ class Daemon:
 
     async def _run(self) -> int:
         add_secrets(*self.settings.secrets())
+        if self.settings.web_listen is not None:
+            self.settings.web_bind()  # a bad WEB_LISTEN/WEB_TOKEN: exit 2 before any work
         self._install_signals()
         if early_signals.received():  # SIGTERM while the process was still starting
             self._signalled(signal.SIGTERM)
         await self.app.start()
         if self.app.webhook_mode:
             await self.app.start_bot(leader=False)
+        web = contextlib.AsyncExitStack()
+        if self.settings.web_listen is not None:
+            # Every replica may serve the desk: it only reads.
+            from monitor.web.serve import beside_daemon
+
+            try:
+                await web.enter_async_context(
+                    beside_daemon(self.settings, self.app.db, self.app.timeline)
+                )
+            except BaseException:
+                await self.app.close()
+                raise
         self.scheduler = self._schedule()
         self.scheduler.start()
         tasks = [
@@ -336,6 +350,7 @@ class Daemon:
             if running:
                 await asyncio.wait(running, timeout=5)
             await asyncio.gather(*tasks, return_exceptions=True)
+            await web.aclose()
             await self.leadership.release()
             await self.app.close()
             log.info("stopped cleanly in %.1fs", time.monotonic() - started)

@@ -7,6 +7,7 @@ the CLI prints it and exits 2.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from datetime import time
 from pathlib import Path
@@ -22,6 +23,27 @@ from storage.db import DatabaseURLError, validate_url
 KST = "Asia/Seoul"
 _KEY_RE = re.compile(r"^[0-9A-Za-z]{40}$")
 _TOKEN_RE = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{20,100}$")
+
+
+DEFAULT_WEB_LISTEN = "127.0.0.1:8080"
+
+
+def parse_listen(value: str) -> tuple[str, int]:
+    """``HOST:PORT`` (``[::1]:8080`` for IPv6) -> ``(host, port)``; ValueError if not."""
+    m = re.fullmatch(r"\s*(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})\s*", value)
+    if not m or not 1 <= int(m.group(3)) <= 65535:
+        raise ValueError(f"must be HOST:PORT, e.g. 127.0.0.1:8080 (got {value!r})")
+    return m.group(1) or m.group(2), int(m.group(3))
+
+
+def is_loopback(host: str) -> bool:
+    """127.0.0.0/8, ::1 or ``localhost``: addresses no other machine can reach."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class ConfigError(Exception):
@@ -119,6 +141,13 @@ class Settings(BaseSettings):
     )
     metrics_port: int | None = Field(default=None, ge=1, le=65535, alias="METRICS_PORT")
 
+    # --- the web desk (read-only pages and feeds) -----------------------------------
+    web_listen: str | None = Field(default=None, alias="WEB_LISTEN")
+    web_token: SecretStr | None = Field(default=None, alias="WEB_TOKEN")
+    web_lang: Literal["ko", "en"] | None = Field(default=None, alias="WEB_LANG")
+    # The locale the process runs under; only its language part is used (web default).
+    locale_lang: str | None = Field(default=None, alias="LANG")
+
     @field_validator("dart_api_key", mode="before")
     @classmethod
     def _check_key(cls, value: Any) -> Any:
@@ -178,6 +207,24 @@ class Settings(BaseSettings):
         if not (text.startswith("https://") or loopback):
             raise ValueError("must be an https:// URL (plain http only on 127.0.0.1, for tests)")
         return text
+
+    @field_validator("web_listen")
+    @classmethod
+    def _check_listen(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parse_listen(value)
+        return value.strip()
+
+    @field_validator("web_token", mode="before")
+    @classmethod
+    def _check_web_token(cls, value: Any) -> Any:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        raw = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+        if len(raw.strip()) < 16 or any(c.isspace() for c in raw.strip()):
+            raise ValueError("must be at least 16 characters without spaces")
+        return raw.strip()
 
     @field_validator("database_url")
     @classmethod
@@ -247,10 +294,37 @@ class Settings(BaseSettings):
             raise ConfigError("TELEGRAM_BOT_TOKEN: not set; the telegram notifier needs it")
         return self.telegram_bot_token.get_secret_value()
 
+    @property
+    def web_default_lang(self) -> str:
+        """WEB_LANG, else the language of LANG when it is Korean or English, else Korean."""
+        if self.web_lang is not None:
+            return self.web_lang
+        locale = (self.locale_lang or "").lower()
+        return "en" if locale.startswith("en") else "ko"
+
+    def web_bind(self, listen: str | None = None) -> tuple[str, int]:
+        """Where the web desk listens: *listen*, WEB_LISTEN or ``127.0.0.1:8080``.
+
+        A page served beyond this machine without WEB_TOKEN would show the whole
+        history to anyone who finds the port, so that combination is a configuration
+        error rather than a warning.
+        """
+        text = listen or self.web_listen or DEFAULT_WEB_LISTEN
+        try:
+            host, port = parse_listen(text)
+        except ValueError as exc:
+            raise ConfigError(f"WEB_LISTEN: {exc}") from None
+        if not is_loopback(host) and self.web_token is None:
+            raise ConfigError(
+                f"WEB_TOKEN: not set; required to serve the web desk on {host} "
+                "(only 127.0.0.1/::1/localhost may go without)"
+            )
+        return host, port
+
     def secrets(self) -> list[str]:
         """Every secret value in force, for the log redaction filter."""
         found = []
-        for secret in (self.dart_api_key, self.telegram_bot_token):
+        for secret in (self.dart_api_key, self.telegram_bot_token, self.web_token):
             if secret is not None:
                 found.append(secret.get_secret_value())
         return found

@@ -15,6 +15,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -169,3 +170,11 @@ async def sqlite_db(sqlite_url: str) -> AsyncIterator[Database]:
         yield database
     finally:
         await database.dispose()
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """One headless Chromium (Playwright on Debian's chromium) for the whole session."""
+    from tests.browser_support import launch_chromium
+
+    yield from launch_chromium()

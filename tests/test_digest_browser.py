@@ -10,11 +10,12 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from monitor.digest import render
-from tests.browser_support import Browser, chromium_or_skip, png_size
+from tests.browser_support import Browser, png_size
 from tests.digest_support import GOLDEN_DAY, golden_digest
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -23,9 +24,8 @@ DOCS_SCREENSHOT = Path(__file__).resolve().parent.parent / "docs" / "digest.png"
 
 
 @pytest.fixture
-def browser(tmp_path: Path) -> Iterator[Browser]:
-    binary = chromium_or_skip()
-    chrome = Browser(binary, tmp_path / "profile")
+def browser(chromium: Any) -> Iterator[Browser]:
+    chrome = Browser(chromium)
     try:
         yield chrome
     finally:

@@ -12,6 +12,7 @@ from sqlmodel import SQLModel
 
 import storage.models
 from storage.db import Database, sync_url
+from storage.history import include_object
 from storage.migrate import current_revision_sync, head_revision, upgrade_sync
 from storage.models import Filing
 
@@ -19,7 +20,8 @@ from storage.models import Filing
 def test_migrations_match_models(db_url: str) -> None:
     engine = create_engine(sync_url(db_url))
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+        context = MigrationContext.configure(conn, opts={"include_object": include_object})
+        diff = compare_metadata(context, SQLModel.metadata)
     engine.dispose()
     assert diff == [], f"models and migrations disagree: {diff}"
 
