@@ -51,6 +51,10 @@ def build_parser() -> argparse.ArgumentParser:
             "Watch OpenDART filings of the companies behind Korea's K-AI sovereign "
             "foundation-model project, place each on the project's timeline and alert."
         ),
+        epilog=(
+            "new here? `dartwatch demo`, then `dartwatch init`, `dartwatch check` and "
+            "`dartwatch run`. `dartwatch COMMAND --help` shows each command's examples."
+        ),
     )
     parser.add_argument("--version", action="version", version=f"dartwatch {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

@@ -117,6 +117,7 @@ def run(args: argparse.Namespace, settings: Any) -> int:
         fallback = "telegram" if token or ask.interactive else "console"
         notifiers = ask.text("Notifiers, comma-separated", "--notifiers", fallback)
     names = [n.strip().lower() for n in notifiers.split(",") if n.strip()]
+    _check_names(names)
     if "telegram" in names and not token:
         token = ask.secret("Telegram bot token (from @BotFather)", "--bot-token")
     database_url = args.database_url
@@ -136,6 +137,12 @@ def run(args: argparse.Namespace, settings: Any) -> int:
         )
     write_env(path, render_env(values), force=args.force)
     print(f"wrote {path} (mode 0600)")
+    others = [n for n in names if n not in ("telegram", "console")]
+    if others:
+        print(
+            f"add the settings of {', '.join(others)} to {path} (see .env.example); "
+            "`dartwatch check` names any that are missing"
+        )
     print("next: `dartwatch check`, then `dartwatch notify test`, then `dartwatch run`")
     return 0
 
@@ -170,3 +177,17 @@ async def _verify(settings: Any, admin_id: int | None, wait: float, *, since: fl
     else:
         print(f"✓ your Telegram user id: {found}")
     return found
+
+
+def _check_names(names: list[str]) -> None:
+    """Every notifier name must be installed (a typo is caught here, not at start)."""
+    from monitor.errors import UsageError
+    from notifiers.registry import available
+
+    known = available()
+    unknown = [n for n in names if n not in known]
+    if unknown or not names:
+        raise UsageError(
+            f"unknown notifier {', '.join(unknown) or '(none given)'}; "
+            f"available: {', '.join(known)}"
+        )
