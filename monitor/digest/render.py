@@ -48,6 +48,7 @@ CSV_COLUMNS = (
     "withdrawn",
     "reasons",
     "url",
+    "filed_at",
 )
 
 
@@ -266,6 +267,7 @@ def filing_dict(digest: Digest, item: DigestItem) -> dict[str, Any]:
         "rcept_dt": a.rcept_dt,
         "rm": a.rm,
         "first_seen_at": item.seen_at.isoformat() if item.seen_at else None,
+        "filed_at": a.filed_at.isoformat() if a.filed_at else None,
         "category": a.category,
         "category_label": item.category,
         "relevance": a.relevance,
@@ -371,6 +373,7 @@ def render_csv(digest: Digest) -> str:
                 int(row["withdrawn"]),
                 " | ".join(row["reasons"]),
                 row["url"],
+                row["filed_at"] or "",
             ]
         )
     return out.getvalue()
