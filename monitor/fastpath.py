@@ -5,9 +5,9 @@ Why it looks the way it does (docs/detection.md):
 - Whose filing. The item title names the subject company, ``(시장)회사명 - 보고서명``;
   ``dc:creator`` is the filer (a person, a fund, 삼성물산 for a 대량보유 report) and is
   never used to decide. A name maps to a watched corp code only when the market
-  (listed vs 기타) agrees and no other company of that name and kind exists in the
-  corpCode registry; otherwise the item is *ambiguous* and one list.json call for the
-  candidate companies decides instead of a guess.
+  (listed vs 기타) agrees and, for an unlisted company, no other unlisted company of
+  that name exists in the corpCode registry; otherwise the item is *ambiguous* and one
+  list.json call for the candidate companies decides instead of a guess.
 - Exactly once. Feed items are inserted keyed by ``rcept_no`` (insert-or-ignore), the
   same key list.json rows use, and the pipeline's pending->done claim sends each
   filing's alerts once, whichever source stored it first.
@@ -86,7 +86,10 @@ class NameIndex:
         if not candidates:
             return Resolution("other")
         codes = tuple(sorted({c[0] for c in candidates}))
-        if len(codes) > 1 or item.listed in self.others.get(key, set()):
+        # Listed names are unique on the exchange at any one time (a registry namesake
+        # with a stock code is a delisted one, which files nothing); unlisted names are
+        # not, so an unlisted namesake leaves the item undecided.
+        if len(codes) > 1 or (not item.listed and False in self.others.get(key, set())):
             return Resolution("ambiguous", codes)
         return Resolution("watched", codes)
 
@@ -378,9 +381,13 @@ class FastPath:
 
     async def _load_index(self) -> NameIndex:
         async with self.db.session() as session:
-            companies = list(
-                (await session.exec(select(Company).where(col(Company.watched).is_(True)))).all()
-            )
+            stored = list((await session.exec(select(Company))).all())
+            companies = [c for c in stored if c.watched]
+            namesakes = [
+                CorpCode(corp_code=c.corp_code, corp_name=c.corp_name, stock_code=c.stock_code)
+                for c in stored
+                if not c.watched
+            ]
             codes = [c.corp_code for c in companies]
             names = {c.corp_name for c in companies}
             own = list(
@@ -406,7 +413,7 @@ class FastPath:
                     )
                 ).all()
             )
-        registry = {r.corp_code: r for r in [*own, *same_name]}
+        registry = {r.corp_code: r for r in [*namesakes, *own, *same_name]}
         return build_index(companies, registry.values(), [(c, n) for c, n in listed])
 
     async def aclose(self) -> None:

@@ -9,6 +9,7 @@ import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -62,10 +63,25 @@ def test_unlisted_namesake_does_not_match_a_listed_watched_company() -> None:
     assert index.resolve(item("LG")).kind == "watched"
 
 
-def test_listed_namesake_makes_the_item_ambiguous() -> None:
-    registry = [CorpCode(corp_code="01888888", corp_name="LG", stock_code="999999")]
-    resolved = build_index(WATCHED_ROWS, registry, []).resolve(item("LG"))
-    assert (resolved.kind, resolved.corp_codes) == ("ambiguous", (LG,))
+def test_unlisted_namesake_of_an_unlisted_watched_company_makes_the_item_ambiguous() -> None:
+    cloud = Company(corp_code="00777272", corp_name="네이버클라우드", stock_code=None)
+    registry = [CorpCode(corp_code="01888888", corp_name="네이버클라우드", stock_code=" ")]
+    resolved = build_index([*WATCHED_ROWS, cloud], registry, []).resolve(
+        item("네이버클라우드", market="기타")
+    )
+    assert (resolved.kind, resolved.corp_codes) == ("ambiguous", ("00777272",))
+
+
+def test_delisted_namesake_with_a_stock_code_does_not_block_a_listed_match() -> None:
+    # corpCode keeps stock codes of delisted companies (SK's pre-2015 namesake).
+    registry = [CorpCode(corp_code="00144155", corp_name="LG", stock_code="003600")]
+    assert build_index(WATCHED_ROWS, registry, []).resolve(item("LG")).kind == "watched"
+
+
+def test_two_watched_companies_of_one_name_are_ambiguous() -> None:
+    twin = Company(corp_code="01777777", corp_name="LG", stock_code="777777")
+    resolved = build_index([*WATCHED_ROWS, twin], [], []).resolve(item("LG"))
+    assert (resolved.kind, resolved.corp_codes) == ("ambiguous", (LG, "01777777"))
 
 
 def test_filer_never_decides_whose_filing_it_is() -> None:
@@ -224,36 +240,53 @@ async def test_items_out_of_order_are_all_alerted_once(sqlite_url: str) -> None:
         await rig.check_once(expected)
 
 
-async def test_unlisted_namesake_is_never_alerted_and_listed_namesake_is_confirmed(
+async def test_unlisted_namesake_of_a_listed_watched_company_is_never_alerted(
     sqlite_url: str,
 ) -> None:
     async with feed_rig(sqlite_url) as rig:
         rig.fake.add_company(FakeCompany(corp_code="01999999", corp_name="LG", corp_cls="E"))
         other = rig.fake.publish({"corp_code": "01999999", "report_nm": "감사보고서제출"})
-        await rig.feed()
+        mine = rig.fake.publish({"corp_code": LG, "report_nm": "기업설명회(IR)개최(안내공시)"})
+        assert (await rig.feed()).new == [mine.rcept_no]
         await rig.poll()
         assert await filings_repo.get(rig.db, other.rcept_no) is None
-        assert other.rcept_no not in rig.recorder.new_alerts()
-        # A listed company of the same name in the registry: the feed cannot tell, so
-        # one list.json call for LG decides (and finds LG's own filing).
+        await rig.check_once({mine.rcept_no})
+
+
+async def test_ambiguous_unlisted_name_is_decided_by_one_list_json_call(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    cloud, twin = "00777272", "01888888"
+    watchlist = tmp_path / "watch.toml"
+    watchlist.write_text(
+        f'schema = 1\n[[company]]\ncorp_code = "{cloud}"\nname = "네이버클라우드"\n',
+        encoding="utf-8",
+    )
+    async with feed_rig(sqlite_url, WATCHLIST_FILE=str(watchlist)) as rig:
+        rig.fake.add_company(FakeCompany(corp_code=twin, corp_name="네이버클라우드", corp_cls="E"))
         await corpcodes.replace_all(
             rig.db,
             [
-                {"corp_code": "01888888", "corp_name": "LG", "stock_code": "999999"},
-                {"corp_code": LG, "corp_name": "LG", "stock_code": "003550"},
+                {"corp_code": cloud, "corp_name": "네이버클라우드", "stock_code": None},
+                {"corp_code": twin, "corp_name": "네이버클라우드", "stock_code": None},
             ],
         )
         await rig.app.fastpath.index(refresh=True)
-        rig.clock.advance(10)
-        mine = rig.fake.publish({"corp_code": LG, "report_nm": "기업설명회(IR)개최(안내공시)"})
+        theirs = rig.fake.publish({"corp_code": twin, "report_nm": "감사보고서제출"})
         before = rig.fake.count("list.json")
         check = await rig.feed()
-        assert check.new == [] and check.ambiguous == 1 and check.confirm == {LG}
-        assert rig.fake.count("list.json") == before + 1
-        assert rig.recorder.new_alerts()[mine.rcept_no] == 1
-        await rig.feed()  # asked once per item: no second list.json call
-        assert rig.fake.count("list.json") == before + 1
-        await rig.check_once({mine.rcept_no})
+        assert check.new == [] and check.ambiguous == 1 and check.confirm == {cloud}
+        assert rig.fake.count("list.json") == before + 1  # the twin's: not ours
+        assert await filings_repo.get(rig.db, theirs.rcept_no) is None
+        rig.clock.advance(10)
+        ours = rig.fake.publish({"corp_code": cloud, "report_nm": "감사보고서제출"})
+        await rig.feed()
+        assert rig.recorder.new_alerts()[ours.rcept_no] == 1  # found by the confirmation
+        calls = rig.fake.count("list.json")
+        await rig.feed()  # asked once per item: no further list.json call
+        assert rig.fake.count("list.json") == calls
+        await rig.poll()
+        await rig.check_once({ours.rcept_no})
 
 
 @pytest.mark.parametrize("kind", FEED_FAULTS)
