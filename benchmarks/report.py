@@ -29,6 +29,7 @@ MODULES = [
     "telegram_fanout",
     "digest",
     "latency",
+    "detection",
     "startup",
 ]
 
