@@ -27,6 +27,7 @@ MODULES = [
     "matcher",
     "dispatch",
     "telegram_fanout",
+    "channel",
     "digest",
     "latency",
     "detection",
