@@ -250,11 +250,16 @@ class Daemon:
             asyncio.create_task(self.app.dispatcher.run_forever(self.stop), name="dispatcher"),
         ]
         log.info(
-            "dartwatch running (worker %s, notifiers: %s, poll every %ss / %ss idle)",
+            "dartwatch running (worker %s, notifiers: %s, poll every %ss / %ss idle, %s)",
             self.worker_id,
             ", ".join(self.app.notifier_names) or "none",
             self.settings.poll_interval_seconds,
             self.settings.poll_idle_interval_seconds,
+            f"RSS feed every {self.settings.rss_poll_seconds:g}s, list.json every "
+            f"{max(self.settings.poll_interval_seconds, self.settings.list_poll_seconds)}s "
+            "while it answers"
+            if self.app.fastpath is not None
+            else "RSS fast path off",
         )
         try:
             await self.stop.wait()

@@ -119,6 +119,7 @@ class Pipeline:
                     max_bytes=policy.max_bytes,
                     timeout=policy.timeout,
                     enabled=policy.enabled,
+                    cache_missing=f.listed_at is not None,
                 )
 
         return list(await asyncio.gather(*(one(f) for f in filings)))

@@ -21,7 +21,7 @@ from monitor.fakedart import FakeDart, ManualClock
 from monitor.fakedart.feeds import FEED_FAULTS
 from monitor.fakedart.model import Company as FakeCompany
 from monitor.fastpath import FALLBACK, OK, build_index, normalize
-from storage import corpcodes, meta
+from storage import corpcodes, documents, meta
 from storage import filings as filings_repo
 from storage.db import Database
 from storage.models import Company, CorpCode, utcnow
@@ -172,6 +172,9 @@ async def test_feed_filing_is_alerted_at_once_and_reconciled_when_list_json_list
         assert stored.filed_at is not None
         assert stored.filed_at.replace(tzinfo=UTC) == datetime(2026, 1, 15, 3, 1, tzinfo=UTC)
         assert stored.first_seen_at is not None
+        async with rig.db.session() as session:
+            # Its document is not published yet: that 014 is not cached as final.
+            assert await documents.get_document(session, rcept_no) is None
         rig.clock.advance(400)
         await rig.poll()
         listed = await filings_repo.get(rig.db, rcept_no)
