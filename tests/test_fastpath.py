@@ -355,6 +355,15 @@ async def test_empty_rss_url_disables_the_fast_path(sqlite_url: str) -> None:
         assert rig.app.fastpath is None
         assert rig.app.list_poll_interval() == rig.app.settings.poll_interval_seconds
         assert rig.fake.count("todayRSS.xml") == 0
+        detection = next(
+            s for s in await collect(rig.app.settings, rig.db) if s.title == "detection"
+        )
+        items = dict(detection.items)
+        assert items["RSS fast path"].startswith("off")
+        assert (
+            "every 30s" in items["list.json plan"]
+            and "5 request(s) each" in items["list.json plan"]
+        )
 
 
 @pytest.mark.parametrize(

@@ -179,6 +179,10 @@ async def detection_section(ctx: StatusContext) -> Section:
     settings = ctx.settings
     section = Section("detection")
     watched = len(await companies.watched_codes(ctx.db))
+    if not watched:  # nothing stored yet: the watchlist the first poll will store
+        from monitor.watchlist import load_watchlist
+
+        watched = len(load_watchlist(settings.watchlist_file).watched)
     raw = await meta.get_value(ctx.db, "rss.health")
     health = json.loads(raw) if raw else {}
     state = health.get("state", "not run yet")
