@@ -220,3 +220,22 @@ def test_filing_time_is_the_feed_moment_in_gmt() -> None:
     from monitor.fakedart.feeds import filed_minute
 
     assert filed_minute(row) == datetime(2026, 11, 27, 7, 0, tzinfo=UTC)
+
+
+async def test_feed_faults_and_states_are_controllable_over_http(
+    fake: FakeDart, client: httpx.AsyncClient, server: tuple[str, Switch]
+) -> None:
+    async with httpx.AsyncClient(base_url=f"{server[0]}/_fake", timeout=5) as control:
+        assert (
+            await control.post("/inject_feed", params={"kind": "503", "count": "2"})
+        ).json() == {"queued": 2}
+        assert (await client.get("/todayRSS.xml")).status_code == 503
+        await control.post("/clear_feed_faults")
+        assert (await client.get("/todayRSS.xml")).status_code == 200
+        assert (await control.post("/freeze_feed")).json() == {"frozen": True}
+        assert (await control.post("/thaw_feed")).json() == {"frozen": False}
+        assert (await control.post("/feed_order", params={"order": "shuffled"})).json() == {
+            "order": "shuffled"
+        }
+        bad = await control.post("/inject_feed", params={"kind": "gone"})
+        assert bad.status_code == 400 and "unknown feed fault" in bad.json()["error"]

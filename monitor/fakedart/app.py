@@ -1092,6 +1092,12 @@ class FakeDart:
         if action == "clear_feed_faults":
             self.clear_feed_faults()
             return {"queued": 0}
+        if action in ("freeze_feed", "thaw_feed"):
+            getattr(self, action)()
+            return {"frozen": self._feed_frozen_at is not None}
+        if action == "feed_order":
+            self.set_feed_order(params.get("order", "newest"))
+            return {"order": self._feed_order}
         if action == "reset_quota":
             self.reset_quota()
             return {"quota_exhausted": False}
