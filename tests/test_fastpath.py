@@ -385,3 +385,26 @@ def test_day_plan_keeps_list_json_under_half_the_quota_while_the_feed_works(
     down = day_plan(settings, companies, feed_healthy=False)
     assert down.active_interval == 30 and down.total == down_total
     assert "quota" in healthy.explain()
+
+
+async def test_read_schedule_slows_in_idle_hours_and_backs_off_after_failures(
+    sqlite_db: Database,
+) -> None:
+    from monitor.dart.rss import FeedReader
+    from monitor.fastpath import MAX_BACKOFF_SECONDS, FastPath
+
+    clock = ManualClock(NOON)  # a Thursday noon, KST: market hours
+    fastpath = FastPath(
+        sqlite_db, FeedReader("http://127.0.0.1:9/api/todayRSS.xml"), interval=3, clock=clock
+    )
+    try:
+        assert fastpath.wait() == 3
+        clock.set(NOON.replace(hour=22))
+        assert fastpath.wait() == 6
+        clock.set(NOON)
+        fastpath.health.failures = 2
+        assert fastpath.wait() == 12
+        fastpath.health.failures = 10
+        assert fastpath.wait() == MAX_BACKOFF_SECONDS
+    finally:
+        await fastpath.aclose()
