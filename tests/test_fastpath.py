@@ -129,7 +129,9 @@ class FeedRig:
 
 
 @contextlib.asynccontextmanager
-async def feed_rig(db_url: str, **extra: Any) -> AsyncIterator[FeedRig]:
+async def feed_rig(
+    db_url: str, notifiers: dict[str, Any] | None = None, **extra: Any
+) -> AsyncIterator[FeedRig]:
     clock = ManualClock(NOON)
     with running_fake(clock=clock, dataset=False, noise_per_day=40, slow_seconds=3.0) as (
         fake,
@@ -142,7 +144,7 @@ async def feed_rig(db_url: str, **extra: Any) -> AsyncIterator[FeedRig]:
         }
         settings = settings_for(url, db_url, **(values | extra))
         recorder = Recorder()
-        app = App(settings, notifiers={"recorder": recorder}, clock=clock)
+        app = App(settings, notifiers={"recorder": recorder, **(notifiers or {})}, clock=clock)
         await app.start()
         try:
             await app.poll_and_process()  # the start: watchlist stored, nothing to alert
@@ -408,3 +410,34 @@ async def test_read_schedule_slows_in_idle_hours_and_backs_off_after_failures(
         assert fastpath.wait() == MAX_BACKOFF_SECONDS
     finally:
         await fastpath.aclose()
+
+
+async def test_fallback_and_recovery_each_send_one_admin_message(sqlite_url: str) -> None:
+    from monitor.loopback import serve_in_thread
+    from notifiers.telegram import TelegramNotifier, TelegramSettings
+    from tests.fakes.telegram_api import TOKEN, FakeTelegram
+
+    api = FakeTelegram()
+    admin = 900001
+    api.add_chat(admin, "private")
+    with serve_in_thread(api) as url:
+        telegram = TelegramNotifier(TelegramSettings(bot_token=TOKEN, base_url=f"{url}/bot"))
+        async with feed_rig(
+            sqlite_url,
+            notifiers={"telegram": telegram},
+            TELEGRAM_BOT_TOKEN=TOKEN,
+            ADMIN_CHAT_IDS=str(admin),
+        ) as rig:
+            await rig.feed()
+            rig.fake.inject_feed("blocked", count=1000)
+            for _ in range(6):
+                await rig.feed()
+            [down] = [m.source for m in api.sent_messages(admin)]
+            assert "RSS fast path off" in down and "HTTP 403" in down
+            rig.fake.clear_feed_faults()
+            await rig.feed()
+            rig.fake.inject_feed("blocked", count=3)
+            for _ in range(4):
+                await rig.feed()  # down and back again the same day: no more messages
+            texts = [m.source for m in api.sent_messages(admin)]
+    assert len(texts) == 2 and "back" in texts[1]
