@@ -208,6 +208,8 @@ class App:
             elif result.new or result.events:
                 log.info("%s", result.summary())
         await self.pipeline.run()
+        if self.fastpath is not None:
+            await self.pipeline.refine_feed_matches()
         return result
 
     def list_poll_interval(self) -> int:

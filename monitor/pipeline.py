@@ -18,7 +18,7 @@ import asyncio
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import update
@@ -33,7 +33,7 @@ from storage import deliveries as outbox
 from storage import subscribers as subs
 from storage.db import Database
 from storage.matches import save_match
-from storage.models import Filing, FilingEvent, Match, Subscriber, utcnow
+from storage.models import Filing, FilingDocument, FilingEvent, Match, Subscriber, utcnow
 
 log = logging.getLogger("dartwatch.pipeline")
 
@@ -105,6 +105,40 @@ class Pipeline:
                 result.deliveries,
             )
         return result
+
+    async def refine_feed_matches(self, limit: int = 20) -> int:
+        """Re-match, with their document bodies, filings first alerted from the RSS feed
+        (matched on the title, the document not yet published) once list.json lists
+        them. The stored match improves (digest, /latest); no second alert is sent."""
+        if not self.body_policy.enabled or self.documents is None:
+            return 0
+        async with self.db.session() as session:
+            candidates = list(
+                (
+                    await session.exec(
+                        select(Filing)
+                        .join(Match, col(Match.rcept_no) == col(Filing.rcept_no))
+                        .where(
+                            col(Filing.source) == "rss",
+                            col(Filing.listed_at).is_not(None),
+                            col(Match.body_used).is_(False),
+                            # a body that keeps failing is not asked for forever
+                            col(Filing.first_seen_at) > utcnow() - timedelta(days=1),
+                            col(Filing.rcept_no).not_in(select(FilingDocument.rcept_no)),
+                        )
+                        .limit(limit)
+                    )
+                ).all()
+            )
+        if not candidates:
+            return 0
+        bodies = await self._bodies(candidates)
+        async with self.db.session() as session:
+            for filing, body in zip(candidates, bodies, strict=True):
+                await save_match(
+                    session, match_filing(filing, self.timeline, body.text, body.status).to_row()
+                )
+        return len(candidates)
 
     async def _bodies(self, filings: list[Filing]) -> list[BodyResult]:
         policy = self.body_policy

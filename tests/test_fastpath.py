@@ -24,6 +24,7 @@ from monitor.fastpath import FALLBACK, OK, build_index, normalize
 from storage import corpcodes, documents, meta
 from storage import filings as filings_repo
 from storage.db import Database
+from storage.matches import get_match
 from storage.models import Company, CorpCode, utcnow
 from tests.faults.support import Recorder
 from tests.ingest_support import NOON, WATCHED, running_fake, settings_for
@@ -183,6 +184,11 @@ async def test_feed_filing_is_alerted_at_once_and_reconciled_when_list_json_list
         assert listed is not None and listed.listed_at is not None
         assert listed.rm == rig.fake.visible_rows([NAVER])[0]["rm"] != ""
         assert listed.filed_at is not None  # the feed's time survives list.json's row
+        async with rig.db.session() as session:
+            # Listed now: its document was read and the stored match uses the body.
+            match = await get_match(session, rcept_no)
+            assert match is not None and match.body_used
+            assert await documents.get_document(session, rcept_no) is not None
         await rig.feed()
         await rig.check_once({rcept_no})
 
