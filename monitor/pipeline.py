@@ -106,17 +106,19 @@ class Pipeline:
             )
         return result
 
-    async def refine_feed_matches(self, limit: int = 20) -> int:
+    async def refine_feed_matches(self, limit: int = 20, now: datetime | None = None) -> int:
         """Re-match, with their document bodies, filings first alerted from the RSS feed
         (matched on the title, the document not yet published) once list.json lists
-        them. The stored match improves (digest, /latest); no second alert is sent."""
+        them. The stored match improves (digest, /latest). A filing the body shows to
+        be AI-related now reaches the ``/filter ai`` subscribers it skipped; nobody
+        gets it twice (the outbox key)."""
         if not self.body_policy.enabled or self.documents is None:
             return 0
         async with self.db.session() as session:
-            candidates = list(
+            rows = list(
                 (
                     await session.exec(
-                        select(Filing)
+                        select(Filing, Match)
                         .join(Match, col(Match.rcept_no) == col(Filing.rcept_no))
                         .where(
                             col(Filing.source) == "rss",
@@ -130,15 +132,19 @@ class Pipeline:
                     )
                 ).all()
             )
-        if not candidates:
+        if not rows:
             return 0
-        bodies = await self._bodies(candidates)
-        async with self.db.session() as session:
-            for filing, body in zip(candidates, bodies, strict=True):
-                await save_match(
-                    session, match_filing(filing, self.timeline, body.text, body.status).to_row()
-                )
-        return len(candidates)
+        bodies = await self._bodies([filing for filing, _ in rows])
+        for (filing, old), body in zip(rows, bodies, strict=True):
+            fresh = match_filing(filing, self.timeline, body.text, body.status)
+            async with self.db.session() as session:
+                await save_match(session, fresh.to_row())
+                if fresh.ai_related and not old.ai_related and filing.alert_state == "done":
+                    audience = await self._audience(
+                        session, filing.corp_code, True, ref=filing.rcept_no, now=now
+                    )
+                    await outbox.enqueue(session, audience)
+        return len(rows)
 
     async def _bodies(self, filings: list[Filing]) -> list[BodyResult]:
         policy = self.body_policy

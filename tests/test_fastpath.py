@@ -447,3 +447,42 @@ async def test_fallback_and_recovery_each_send_one_admin_message(sqlite_url: str
                 await rig.feed()  # down and back again the same day: no more messages
             texts = [m.source for m in api.sent_messages(admin)]
     assert len(texts) == 2 and "back" in texts[1]
+
+
+async def test_body_read_after_listing_reaches_the_ai_filter_subscribers_once(
+    sqlite_url: str,
+) -> None:
+    from monitor.fakedart import DocumentSpec
+    from monitor.loopback import serve_in_thread
+    from notifiers.telegram import TelegramNotifier, TelegramSettings
+    from storage import subscribers as subs
+    from tests.fakes.telegram_api import TOKEN, FakeTelegram
+
+    api = FakeTelegram()
+    investor = 700001
+    api.add_chat(investor, "private")
+    with serve_in_thread(api) as url:
+        telegram = TelegramNotifier(TelegramSettings(bot_token=TOKEN, base_url=f"{url}/bot"))
+        async with feed_rig(
+            sqlite_url, notifiers={"telegram": telegram}, TELEGRAM_BOT_TOKEN=TOKEN
+        ) as rig:
+            async with rig.db.session() as session:
+                sub = await subs.get_or_create(session, investor)
+                assert sub.id is not None
+                await subs.subscribe(session, sub.id, [NAVER])
+                await subs.set_filter(session, sub.id, "ai")
+            row = rig.fake.publish(
+                {"corp_code": NAVER, "report_nm": "기타경영사항(자율공시)"},
+                rig.clock() + timedelta(minutes=3),
+                feed_at=rig.clock(),
+                document=DocumentSpec(text="독자 AI 파운데이션 모델 개발을 위한 GPU 클러스터 확보"),
+            )
+            await rig.feed()
+            assert rig.recorder.new_alerts()[row.rcept_no] == 1
+            assert api.sent_messages(investor) == []  # the title alone is not AI-related
+            rig.clock.advance(240)
+            await rig.poll()
+            await rig.poll()
+            [message] = api.sent_messages(investor)
+            assert row.rcept_no in message.source
+            await rig.check_once({row.rcept_no})
