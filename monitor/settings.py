@@ -181,6 +181,15 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"must be an http(s) URL, or empty to turn the fast path off (got {value!r})"
             )
+        # Whoever can alter the feed in transit could make investors trade on filings
+        # that do not exist: https, or plain http to this machine only (tests).
+        if value and not value.lower().startswith("https://"):
+            from urllib.parse import urlsplit
+
+            from notifiers.base import is_loopback_host
+
+            if not is_loopback_host(urlsplit(value).hostname or ""):
+                raise ValueError("must be https:// (plain http:// only to loopback)")
         return value
 
     @field_validator("dart_base_url", "telegram_base_url")

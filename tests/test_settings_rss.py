@@ -53,6 +53,7 @@ def test_env_example_keeps_the_fast_path_on(
     ("name", "value"),
     [
         ("DART_RSS_URL", "dart.fss.or.kr/api/todayRSS.xml"),
+        ("DART_RSS_URL", "http://dart.fss.or.kr/api/todayRSS.xml"),
         ("RSS_POLL_SECONDS", "0"),
         ("RSS_POLL_SECONDS", "often"),
         ("LIST_POLL_SECONDS", "0"),
