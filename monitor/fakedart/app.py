@@ -698,6 +698,14 @@ class FakeDart:
             )
             return response
 
+    def _feed_heading(self, crp_cd: str | None) -> str:
+        if crp_cd is None:
+            return "DART : 오늘의 공시"
+        company = self.company(crp_cd)
+        if company is None:
+            return f"DART : {crp_cd}의 공시"
+        return f"DART : ({feeds.MARKETS.get(company.corp_cls, '기타')}){company.corp_name}의 공시"
+
     def _feed_answer(
         self, name: str, params: Mapping[str, str], headers: Mapping[str, str], now: datetime
     ) -> _Response:
@@ -716,18 +724,11 @@ class FakeDart:
         rows = self.feed_rows(crp_cd, moment)
         if self._feed_order == "shuffled":
             random.Random(f"{self.seed}:{moment.isoformat()}").shuffle(rows)
-        if crp_cd is not None:
-            company = self.company(crp_cd)
-            label = (
-                f"({feeds.MARKETS.get(company.corp_cls, '기타')}){company.corp_name}"
-                if (company)
-                else crp_cd
-            )
-            heading = f"DART : {label}의 공시"
-        else:
-            heading = "DART : 오늘의 공시"
-        stamp = max((r.feed_moment for r in rows), default=moment.replace(hour=0, minute=0))
-        body = feeds.render(rows, heading=heading, now=stamp, category=crp_cd is None)
+        midnight = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+        stamp = max((r.feed_moment for r in rows), default=midnight)
+        body = feeds.render(
+            rows, heading=self._feed_heading(crp_cd), now=stamp, category=crp_cd is None
+        )
         if fault is not None:
             if fault.kind == "slow":
                 seconds = fault.seconds if fault.seconds is not None else self.slow_seconds
