@@ -215,6 +215,9 @@ class FastPath:
         self._index_at = 0.0
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._asked: set[str] = set()
+        # Items already written (or found stored) by this process: a feed re-read every
+        # few seconds costs no database write for what it showed before.
+        self._recorded: set[str] = set()
         self._last_read: float | None = None
         self._confirms: tuple[str, int] = ("", 0)
 
@@ -274,8 +277,8 @@ class FastPath:
             if item.rcept_no not in self._seen:
                 changed = True
                 self._seen[item.rcept_no] = None
-            if item.rcept_no[:8] < oldest:
-                continue  # older than the poll window: history, never alerted
+            if item.rcept_no[:8] < oldest or item.rcept_no in self._recorded:
+                continue  # history (never alerted), or already stored
             resolved = index.resolve(item)
             if resolved.kind == "watched":
                 code = resolved.corp_codes[0]
@@ -286,13 +289,16 @@ class FastPath:
                     self._asked.add(item.rcept_no)  # one list.json look per item
                     result.confirm.update(resolved.corp_codes)
         while len(self._seen) > _SEEN_LIMIT:
-            self._asked.discard(self._seen.popitem(last=False)[0])
+            evicted, _ = self._seen.popitem(last=False)
+            self._asked.discard(evicted)
+            self._recorded.discard(evicted)
         self.health.items = len(feed.items)
         if changed:
             self.health.last_change_at = self._now()
         if records:
             async with self.db.session() as session:
                 result.new = await filings_repo.record_feed_items(session, records)
+            self._recorded.update(r.rcept_no for r in records)
             self.health.stored += len(result.new)
             if result.new:
                 new = set(result.new)
