@@ -33,6 +33,9 @@ from monitor.fakedart import FakeDart  # noqa: E402
 from monitor.loopback import serve_in_thread  # noqa: E402
 from tests.fakes.telegram_api import TOKEN, FakeTelegram  # noqa: E402
 
+# Subprocesses never read the real DART feed (the environment filter drops DART_*).
+NO_FEED = {"DART_RSS_URL": ""}
+
 KEY = "0123456789abcdef0123456789abcdef01234567"
 RCPT = re.compile(r"rcpNo=(\d{14})")
 CHAT = 4242
@@ -40,7 +43,9 @@ COMPANIES = ["00266961", "00159023", "00181712", "00120021", "00261443"]
 
 
 def _env(dart_url: str, tg_url: str, db: Path, interval: int) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DART_", "TELEGRAM_"))}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("DART_", "TELEGRAM_"))
+    } | NO_FEED
     env.update(
         DART_API_KEY=KEY,
         DART_BASE_URL=f"{dart_url}/api",
@@ -185,7 +190,7 @@ def run(filings: int = 50, polls: int = 120) -> list[dict[str, Any]]:
     mem = memory(polls)
     return [
         {
-            "name": f"detection latency p50 ({int(lat['n'])} filings, 2 s poll)",
+            "name": f"list.json-only latency p50 ({int(lat['n'])} filings, 2 s poll, no feed)",
             "value": round(lat["p50"], 2),
             "unit": "s",
             "target": "-",
@@ -193,7 +198,7 @@ def run(filings: int = 50, polls: int = 120) -> list[dict[str, Any]]:
             "naive": None,
         },
         {
-            "name": "detection latency p95 (2 s poll)",
+            "name": "list.json-only latency p95 (2 s poll, no feed)",
             "value": round(lat["p95"], 2),
             "unit": "s",
             "target": "<= 3 s (interval + 1)",

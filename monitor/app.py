@@ -63,6 +63,8 @@ class App:
         self.notifiers: dict[str, Notifier] = {}
         self.client: Any = None
         self.poller: Any = None
+        self.fastpath: Any = None  # monitor.fastpath.FastPath when DART_RSS_URL is set
+        self._feed_saved_at = 0.0
         self.pipeline: Pipeline
         self.dispatcher: Dispatcher
         self.bot: Any = None
@@ -113,6 +115,21 @@ class App:
             self.client = make_client(settings, self.db, transport=self._dart_transport)
             self.poller = Poller(settings, self.db, self.client, clock=self.clock)
             await self._store_watchlist()
+            if settings.rss_enabled:
+                from monitor.dart.rss import FeedReader
+                from monitor.fastpath import FastPath
+
+                self.fastpath = FastPath(
+                    self.db,
+                    # A read slower than the interval counts as failed (bounded wait).
+                    FeedReader(
+                        settings.dart_rss_url,
+                        timeout=max(2.0, min(5.0, settings.rss_poll_seconds)),
+                    ),
+                    interval=settings.rss_poll_seconds,
+                    lookback_days=settings.poll_lookback_days,
+                    clock=self.clock,
+                )
         self.pipeline = Pipeline(
             self.db,
             self.timeline,
@@ -189,6 +206,8 @@ class App:
                 log.warning("closing %s: %s", notifier.name, redact(str(exc)))
         if self.client is not None:
             await self.client.aclose()
+        if self.fastpath is not None:
+            await self.fastpath.aclose()
         await self.db.dispose()
 
     # -- hooks for the dispatcher ---------------------------------------------------------
@@ -215,6 +234,8 @@ class App:
             self.metrics.polls.labels(result.status).inc()
             self.metrics.filings.inc(len(result.new))
             self.metrics.requests_today.set(await self._requests_today())
+            if self.fastpath is not None:
+                await self._feed_transition(self.fastpath.note_listed(result.new))
             if result.status == "fatal":
                 await self._report_fatal(result)
             elif result.status in ("quota", "budget"):
@@ -226,7 +247,76 @@ class App:
         ran = await self.pipeline.run()
         for filing, found in ran.suggestions:
             await self.suggest_milestone(filing, found)
+        if self.fastpath is not None:
+            await self.pipeline.refine_feed_matches()
         return result
+
+    def list_poll_interval(self) -> int:
+        """list.json's interval in market hours: the slow safety net while the RSS fast
+        path is healthy, ``POLL_INTERVAL_SECONDS`` without it (docs/detection.md)."""
+        fast = self.settings.poll_interval_seconds
+        if self.fastpath is None or not self.fastpath.healthy:
+            return fast
+        return max(fast, self.settings.list_poll_seconds)
+
+    async def feed_and_process(self) -> Any:
+        """One feed read; new filings of watched companies go through the pipeline at
+        once, then (within the day's allowance) one list.json call per company
+        confirms them."""
+        fastpath = self.fastpath
+        check = await fastpath.check()
+        self.metrics.feed_reads.labels("error" if check.error else "ok").inc()
+        await self._feed_transition(check.transition)
+        if check.new:
+            self.metrics.filings.inc(len(check.new))
+            log.info("RSS feed: %d new filing(s): %s", len(check.new), ", ".join(check.new))
+            await self.pipeline.run()
+            self.dispatcher.wake()
+        granted = fastpath.take_confirms(len(check.confirm)) if self.poller else 0
+        if granted:
+            result = await self.poller.confirm(sorted(check.confirm)[:granted])
+            self.metrics.requests_today.set(await self._requests_today())
+            if result.new or result.events:
+                log.info("%s", result.summary())
+                await self.pipeline.run()
+                self.dispatcher.wake()
+        await self._save_feed_health(force=check.transition is not None)
+        return check
+
+    async def _feed_transition(self, transition: str | None) -> None:
+        """The fast path went off or came back: metrics, the stored state, and one
+        admin message per kind and day."""
+        if transition is None or self.fastpath is None:
+            return
+        health = self.fastpath.health
+        self.metrics.feed_fallback.set(1 if transition == "fallback" else 0)
+        await self._save_feed_health(force=True)
+        day = kcalendar.today_kst().isoformat()
+        if transition == "fallback":
+            text = (
+                f"⚠️ dartwatch: RSS fast path off — {health.reason}. list.json alone detects "
+                f"filings (every {self.settings.poll_interval_seconds}s in market hours) "
+                "until the feed is back."
+            )
+        else:
+            text = "✅ dartwatch: RSS feed is back; fast path resumed."
+        await self.notify_admins(text, ref=f"rss-{transition}:{day}")
+
+    async def _save_feed_health(self, *, force: bool = False) -> None:
+        """The feed's state for `dartwatch status` (another process): on every change,
+        else at most every 30 s."""
+        import json
+        import time
+
+        if self.fastpath is None:
+            return
+        now = time.monotonic()
+        if not force and now - self._feed_saved_at < 30:
+            return
+        self._feed_saved_at = now
+        data = self.fastpath.health.as_dict()
+        data["saved_at"] = utcnow().isoformat()
+        await meta.set_value(self.db, "rss.health", json.dumps(data))
 
     async def _requests_today(self) -> int:
         from monitor.dart.budget import used_today

@@ -119,8 +119,12 @@ async def fetch_body(
     max_bytes: int,
     timeout: float,
     enabled: bool = True,
+    cache_missing: bool = True,
 ) -> BodyResult:
-    """The body of *rcept_no* from the cache, else from *source* within *timeout* s."""
+    """The body of *rcept_no* from the cache, else from *source* within *timeout* s.
+
+    ``cache_missing=False`` for a filing only the RSS feed has shown: its document may
+    simply not be published yet, so a 014 then is not final."""
     if not enabled or source is None:
         return BodyResult(None, "disabled")
     cached = await cached_body(db, rcept_no)
@@ -136,6 +140,7 @@ async def fetch_body(
         raise
     except Exception as exc:  # a body must never stop an alert
         status, cache_it = _classify(exc)
+        cache_it = cache_it and (cache_missing or status != "missing")
         detail = redact(f"{type(exc).__name__}: {exc}")
         log.info("document %s: %s (%s); matching on the title", rcept_no, status, detail)
         if cache_it:

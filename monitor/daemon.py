@@ -80,6 +80,7 @@ class Daemon:
             on_deposed=self._on_deposed,
         )
         self._poll_lock = asyncio.Lock()
+        self._feed_lock = asyncio.Lock()
         self._running_jobs: set[asyncio.Task[Any]] = set()
         self.polling_stopped_reason: str | None = None
         self._first_poll: asyncio.Task[None] | None = None
@@ -105,6 +106,7 @@ class Daemon:
         if self._poll_lock.locked():
             return
         now = kcalendar.now_kst()
+        self.gate.interval = self.app.list_poll_interval()
         if not self.gate.due(now, time.monotonic()):
             return
         async with self._poll_lock:
@@ -115,6 +117,20 @@ class Daemon:
                 self.metrics.errors.labels("poll").inc()
                 log.error("poll cycle failed: %s", redact(str(exc), self.settings.secrets()))
             self.app.dispatcher.wake()
+
+    async def feed_tick(self) -> None:
+        """Every second; reads the RSS feed when due (leader only, one read at a time)."""
+        fastpath = self.app.fastpath
+        if fastpath is None or not self.leadership.is_leader or self.stop.is_set():
+            return
+        if self._feed_lock.locked() or not fastpath.due():
+            return
+        async with self._feed_lock:
+            try:
+                await self.app.feed_and_process()
+            except Exception as exc:  # the next read, or list.json, repairs it
+                self.metrics.errors.labels("feed").inc()
+                log.error("feed cycle failed: %s", redact(str(exc), self.settings.secrets()))
 
     async def digest_tick(self) -> None:
         if not self.leadership.is_leader:
@@ -215,6 +231,14 @@ class Daemon:
             misfire_grace_time=self.settings.poll_interval_seconds,
             next_run_time=datetime.now(kcalendar.KST),
         )
+        if self.app.fastpath is not None:
+            scheduler.add_job(
+                self._job(self.feed_tick),
+                IntervalTrigger(seconds=1),
+                id="feed",
+                misfire_grace_time=5,
+                next_run_time=datetime.now(kcalendar.KST),
+            )
         t = self.settings.digest_time
         scheduler.add_job(
             self._job(self.digest_tick),
@@ -327,11 +351,16 @@ class Daemon:
             asyncio.create_task(self.app.dispatcher.run_forever(self.stop), name="dispatcher"),
         ]
         log.info(
-            "dartwatch running (worker %s, notifiers: %s, poll every %ss / %ss idle)",
+            "dartwatch running (worker %s, notifiers: %s, poll every %ss / %ss idle, %s)",
             self.worker_id,
             ", ".join(self.app.notifier_names) or "none",
             self.settings.poll_interval_seconds,
             self.settings.poll_idle_interval_seconds,
+            f"RSS feed every {self.settings.rss_poll_seconds:g}s, list.json every "
+            f"{max(self.settings.poll_interval_seconds, self.settings.list_poll_seconds)}s "
+            "while it answers"
+            if self.app.fastpath is not None
+            else "RSS fast path off",
         )
         try:
             await self.stop.wait()

@@ -16,7 +16,9 @@ ACTIVE_END = time(19, 30)
 
 @lru_cache(maxsize=64)
 def _holidays(year: int) -> holidays.HolidayBase:
-    return holidays.country_holidays("KR", years=year)
+    # The language is fixed: the library otherwise follows the process's LANG, so the
+    # same day was "Chuseok" under one locale and "추석" under another.
+    return holidays.country_holidays("KR", years=year, language="en_US")
 
 
 def now_kst() -> datetime:

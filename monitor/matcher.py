@@ -814,6 +814,7 @@ def alert_from_match(
         body_used=match.body_used,
         timeline_version=match.timeline_version,
         event=event,
+        filed_at=getattr(filing, "filed_at", None),
     )
 
 

@@ -46,6 +46,17 @@ class Metrics:
             "OpenDART requests used today (KST)",
             registry=self.registry,
         )
+        self.feed_reads = Counter(
+            "dartwatch_rss_reads",
+            "RSS feed reads by outcome (ok, error)",
+            ["result"],
+            registry=self.registry,
+        )
+        self.feed_fallback = Gauge(
+            "dartwatch_rss_fallback",
+            "1 while the RSS fast path is off and list.json alone detects filings",
+            registry=self.registry,
+        )
         self.leader = Gauge(
             "dartwatch_is_leader", "1 when this replica is the leader", registry=self.registry
         )

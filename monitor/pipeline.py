@@ -18,7 +18,7 @@ import asyncio
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import update
@@ -37,7 +37,7 @@ from storage import deliveries as outbox
 from storage import subscribers as subs
 from storage.db import Database
 from storage.matches import save_match
-from storage.models import Filing, FilingEvent, Match, Subscriber, utcnow
+from storage.models import Filing, FilingDocument, FilingEvent, Match, Subscriber, utcnow
 
 log = logging.getLogger("dartwatch.pipeline")
 
@@ -133,6 +133,46 @@ class Pipeline:
             log.warning("facts of %s: %s", filing.rcept_no, type(exc).__name__)
             return None
 
+    async def refine_feed_matches(self, limit: int = 20, now: datetime | None = None) -> int:
+        """Re-match, with their document bodies, filings first alerted from the RSS feed
+        (matched on the title, the document not yet published) once list.json lists
+        them. The stored match improves (digest, /latest). A filing the body shows to
+        be AI-related now reaches the ``/filter ai`` subscribers it skipped; nobody
+        gets it twice (the outbox key)."""
+        if not self.body_policy.enabled or self.documents is None:
+            return 0
+        async with self.db.session() as session:
+            rows = list(
+                (
+                    await session.exec(
+                        select(Filing, Match)
+                        .join(Match, col(Match.rcept_no) == col(Filing.rcept_no))
+                        .where(
+                            col(Filing.source) == "rss",
+                            col(Filing.listed_at).is_not(None),
+                            col(Match.body_used).is_(False),
+                            # a body that keeps failing is not asked for forever
+                            col(Filing.first_seen_at) > utcnow() - timedelta(days=1),
+                            col(Filing.rcept_no).not_in(select(FilingDocument.rcept_no)),
+                        )
+                        .limit(limit)
+                    )
+                ).all()
+            )
+        if not rows:
+            return 0
+        bodies = await self._bodies([filing for filing, _ in rows])
+        for (filing, old), body in zip(rows, bodies, strict=True):
+            fresh = match_filing(filing, self.timeline, body.text, body.status)
+            async with self.db.session() as session:
+                await save_match(session, fresh.to_row())
+                if fresh.ai_related and not old.ai_related and filing.alert_state == "done":
+                    audience = await self._audience(
+                        session, filing.corp_code, True, ref=filing.rcept_no, now=now
+                    )
+                    await outbox.enqueue(session, audience)
+        return len(rows)
+
     async def _bodies(self, filings: list[Filing]) -> list[BodyResult]:
         policy = self.body_policy
         sem = asyncio.Semaphore(policy.concurrency)
@@ -146,6 +186,7 @@ class Pipeline:
                     max_bytes=policy.max_bytes,
                     timeout=policy.timeout,
                     enabled=policy.enabled,
+                    cache_missing=f.listed_at is not None,
                 )
 
         return list(await asyncio.gather(*(one(f) for f in filings)))

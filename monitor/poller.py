@@ -480,6 +480,45 @@ class Poller:
             raise
         return await self._end(result, before)
 
+    async def confirm(self, corp_codes: Sequence[str]) -> PollResult:
+        """One list.json query per company over today's window (kind ``confirm``): the
+        authoritative rows for what the RSS feed just showed, at once rather than at the
+        next safety-net poll. Rows found are stored like a poll's (new ones alerted)."""
+        result, _ = await self._begin("confirm")
+        before = self.client.requests_sent
+        try:
+            if await self._blocked(result):
+                return await self._end(result, before)
+            watched = set(await self._watched_codes(result))
+            today = self.clock().astimezone(KST).date()
+            result.window = poll_window(today, self.settings.poll_lookback_days)
+            result.strategy = PER_COMPANY
+            for corp_code in sorted(set(corp_codes) & watched):
+                try:
+                    await self._query(
+                        result.window, corp_code, watched, result, filings_repo.PENDING
+                    )
+                except (
+                    dart_errors.QuotaExceeded,
+                    dart_errors.QuotaPaused,
+                    dart_errors.BudgetExhausted,
+                    dart_errors.InvalidKey,
+                    dart_errors.KeyRejected,
+                ):
+                    raise
+                except dart_errors.DartError as exc:
+                    result.status = "failed"
+                    result.errors.append(f"{corp_code}: {exc}")
+        except (
+            dart_errors.QuotaExceeded,
+            dart_errors.QuotaPaused,
+            dart_errors.BudgetExhausted,
+            dart_errors.InvalidKey,
+            dart_errors.KeyRejected,
+        ) as exc:
+            self._classify(exc, result)
+        return await self._end(result, before)
+
     async def backfill(
         self, since: date, until: date, *, progress: Progress | None = None
     ) -> PollResult:

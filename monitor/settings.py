@@ -15,7 +15,14 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    DotEnvSettingsSource,
+    EnvSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from notifiers.base import is_loopback_host
 from storage.db import DatabaseURLError, validate_url
@@ -56,6 +63,26 @@ def _split_csv(value: Any) -> Any:
     return value
 
 
+DEFAULT_RSS_URL = "https://dart.fss.or.kr/api/todayRSS.xml"
+
+
+class _EmptyRssUrl(PydanticBaseSettingsSource):
+    """``DART_RSS_URL=`` (empty) switches the fast path off. Every other empty setting
+    means "use the default" (``env_ignore_empty``), so this one is read on its own:
+    from the environment, else from ``.env``."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        for source in (EnvSettingsSource, DotEnvSettingsSource):
+            raw = source(self.settings_cls, env_ignore_empty=False)()
+            value = next((v for k, v in raw.items() if k.upper() == "DART_RSS_URL"), None)
+            if value is not None:
+                return {"DART_RSS_URL": ""} if not str(value).strip() else {}
+        return {}
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_file=".env",
@@ -76,6 +103,11 @@ class Settings(BaseSettings):
     poll_lookback_days: int = Field(default=1, ge=1, le=14, alias="POLL_LOOKBACK_DAYS")
     watchlist_file: Path | None = Field(default=None, alias="WATCHLIST_FILE")
     corpcode_refresh_hours: float = Field(default=24.0, ge=1, alias="CORPCODE_REFRESH_HOURS")
+
+    # --- RSS fast path (docs/detection.md) ------------------------------------------
+    dart_rss_url: str = Field(default=DEFAULT_RSS_URL, alias="DART_RSS_URL")
+    rss_poll_seconds: float = Field(default=3.0, ge=1, le=300, alias="RSS_POLL_SECONDS")
+    list_poll_seconds: int = Field(default=90, ge=1, le=86400, alias="LIST_POLL_SECONDS")
 
     # --- documents (bodies read by the matcher) ------------------------------------
     document_fetch: bool = Field(default=True, alias="DOCUMENT_FETCH")
@@ -168,6 +200,42 @@ class Settings(BaseSettings):
         if not _TOKEN_RE.match(raw.strip()):
             raise ValueError("must look like 123456789:AA... as issued by @BotFather")
         return raw.strip()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (
+            init_settings,
+            _EmptyRssUrl(settings_cls),
+            env_settings,
+            dotenv_settings,
+            file_secret_settings,
+        )
+
+    @field_validator("dart_rss_url")
+    @classmethod
+    def _check_rss_url(cls, value: str) -> str:
+        value = value.strip()
+        if value and not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError(
+                f"must be an http(s) URL, or empty to turn the fast path off (got {value!r})"
+            )
+        # Whoever can alter the feed in transit could make investors trade on filings
+        # that do not exist: https, or plain http to this machine only (tests).
+        if value and not value.lower().startswith("https://"):
+            from urllib.parse import urlsplit
+
+            from notifiers.base import is_loopback_host
+
+            if not is_loopback_host(urlsplit(value).hostname or ""):
+                raise ValueError("must be https:// (plain http:// only to loopback)")
+        return value
 
     @field_validator("dart_base_url", "telegram_base_url")
     @classmethod
@@ -280,6 +348,10 @@ class Settings(BaseSettings):
         """Where admin notices go: every admin's private chat, then the legacy
         ``ADMIN_CHAT_IDS`` chats (groups included), each once."""
         return list(dict.fromkeys([*self.admin_user_ids, *self.admin_chat_ids]))
+
+    @property
+    def rss_enabled(self) -> bool:
+        return bool(self.dart_rss_url)
 
     def require_dart_key(self) -> str:
         if self.dart_api_key is None:

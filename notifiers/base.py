@@ -10,13 +10,16 @@ from __future__ import annotations
 import abc
 import ipaddress
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
 
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DART_VIEWER = "https://dart.fss.or.kr/dsaf001/main.do?rcpNo={rcept_no}"
+
+_KST = ZoneInfo("Asia/Seoul")
 
 
 def viewer_url(rcept_no: str) -> str:
@@ -173,6 +176,8 @@ class Alert:
     # A [기재정정]: the filing it corrects and what changed (old -> new).
     corrects: str | None = None
     changes: tuple[FactChange, ...] = ()
+    # The filing time DART's RSS feed gives (UTC, to the minute); None when unknown.
+    filed_at: datetime | None = None
 
     @property
     def url(self) -> str:
@@ -189,12 +194,23 @@ class Alert:
             return self.summary_en or self.summary
         return self.summary or self.summary_en
 
+    @property
+    def received(self) -> str:
+        """The receipt date, with the filing time in KST when the feed gave it."""
+        if self.filed_at is None:
+            return self.rcept_date
+        filed = self.filed_at
+        if filed.tzinfo is None:  # SQLite hands back naive values; stored times are UTC
+            filed = filed.replace(tzinfo=UTC)
+        return f"{filed.astimezone(_KST):%Y-%m-%d %H:%M} KST"
+
     def top_reasons(self, n: int = 3) -> tuple[Reason, ...]:
         return tuple(sorted(self.reasons, key=lambda r: -abs(r.points))[:n])
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["first_seen_at"] = self.first_seen_at.isoformat() if self.first_seen_at else None
+        data["filed_at"] = self.filed_at.isoformat() if self.filed_at else None
         data["url"] = self.url
         return data
 
@@ -205,6 +221,9 @@ class Alert:
         seen = data.get("first_seen_at")
         if isinstance(seen, str):
             data["first_seen_at"] = datetime.fromisoformat(seen)
+        filed = data.get("filed_at")
+        if isinstance(filed, str):
+            data["filed_at"] = datetime.fromisoformat(filed)
         for key in ("milestone_before", "milestone_after"):
             if isinstance(data.get(key), dict):
                 data[key] = MilestoneRef(**data[key])

@@ -200,7 +200,7 @@ def build_view(
     facts: list[Line] = []
     if alert.flr_nm:
         facts.append(Line("filer", label("filer", lang), _cut(alert.flr_nm, limit)))
-    facts.append(Line("date", label("date", lang), alert.rcept_date))
+    facts.append(Line("date", label("date", lang), alert.received))
     if alert.stock_code:
         facts.append(Line("stock_code", label("stock_code", lang), alert.stock_code))
     if alert.rm:

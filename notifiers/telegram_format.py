@@ -80,7 +80,7 @@ def _render(alert: Alert, lang: str, reasons: int, limit: int | None) -> str:
     facts = []
     if alert.flr_nm:
         facts.append(f"{_e(t(lang, 'alert_filer'))}: {_e(_cut(alert.flr_nm, limit))}")
-    facts.append(f"{_e(t(lang, 'alert_date'))}: {_e(alert.rcept_date)}")
+    facts.append(f"{_e(t(lang, 'alert_date'))}: {_e(alert.received)}")
     lines.append(" · ".join(facts))
     if alert.withdrawn or alert.event == "withdrawn":
         lines.append(f"<b>{t(lang, 'alert_withdrawn')}</b>")

@@ -47,6 +47,7 @@ class FilingRecord:
     stock_code: str | None = None
     corp_cls: str | None = None
     flr_nm: str | None = None
+    filed_at: datetime | None = None  # from the RSS feed only
 
 
 @dataclass(slots=True)
@@ -144,6 +145,8 @@ async def upsert_filings(
                     "rm": r.rm,
                     "first_seen_at": now,
                     "updated_at": now,
+                    "filed_at": r.filed_at,
+                    "listed_at": now,
                     "amended": "정" in r.rm,
                     "withdrawn": "철" in r.rm,
                     "source": source,
@@ -164,6 +167,8 @@ async def upsert_filings(
             if old is None:
                 continue
             kinds, values = _changes(old, unique[key])
+            if old.listed_at is None:
+                values["listed_at"] = now  # list.json confirms what the feed showed
             if not values:
                 result.unchanged += 1
                 continue
@@ -198,6 +203,79 @@ async def upsert_filings(
                 result.events.append((key, kind))
     await session.flush()
     return result
+
+
+async def record_feed_items(
+    session: AsyncSession, records: Iterable[FilingRecord], *, now: datetime | None = None
+) -> list[str]:
+    """Store filings the RSS feed showed before list.json, pending their alert; return
+    the receipt numbers actually inserted.
+
+    A filing already stored (list.json or an earlier feed read saw it first) is never
+    touched beyond filling in ``filed_at``: list.json is the authority on its fields,
+    and this keeps one filing one alert whichever source sees it first. Insert-or-ignore
+    on the primary key makes concurrent writers safe.
+    """
+    now = now or utcnow()
+    unique = {r.rcept_no: r for r in records}
+    if not unique:
+        return []
+    keys = sorted(unique)
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    rows = [
+        {
+            "rcept_no": r.rcept_no,
+            "corp_code": r.corp_code,
+            "corp_name": r.corp_name,
+            "stock_code": r.stock_code,
+            "corp_cls": r.corp_cls,
+            "report_nm": r.report_nm,
+            "flr_nm": r.flr_nm,
+            "rcept_dt": r.rcept_dt,
+            "rm": "",
+            "first_seen_at": now,
+            "updated_at": now,
+            "filed_at": r.filed_at,
+            "listed_at": None,
+            "amended": False,
+            "withdrawn": False,
+            "source": "rss",
+            "alert_state": PENDING,
+        }
+        for r in (unique[k] for k in keys)
+    ]
+    stmt = (
+        insert(Filing)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["rcept_no"])
+        .returning(_F.rcept_no)
+    )
+    inserted = set((await session.exec(stmt)).scalars().all())
+    for key in keys:
+        filed_at = unique[key].filed_at
+        if key in inserted or filed_at is None:
+            continue
+        await session.exec(
+            update(Filing)
+            .where(_F.rcept_no == key, _F.filed_at.is_(None))
+            .values(filed_at=filed_at)
+            .execution_options(synchronize_session=False)
+        )
+    await session.flush()
+    return [k for k in keys if k in inserted]
+
+
+async def unlisted_feed_filings(db: Database, older_than: datetime) -> list[Filing]:
+    """Filings only the feed has shown, stored before *older_than*: list.json is late
+    with them (or will never list them)."""
+    async with db.session() as session:
+        rows = await session.exec(
+            select(Filing)
+            .where(_F.listed_at.is_(None), _F.first_seen_at < older_than)
+            .order_by(col(Filing.first_seen_at))
+        )
+        return list(rows.all())
 
 
 async def get(db: Database, rcept_no: str) -> Filing | None:

@@ -61,9 +61,15 @@ class Filing(SQLModel, table=True):
     rm: str = ""
     first_seen_at: datetime = Field(default_factory=utcnow, index=True)
     updated_at: datetime = Field(default_factory=utcnow)
+    # The filing time DART's RSS feed gives (minute precision); None when only
+    # list.json, which has no time, has listed it.
+    filed_at: datetime | None = None
+    # When list.json first listed it; None while only the RSS feed has shown it.
+    listed_at: datetime | None = None
     amended: bool = False
     withdrawn: bool = False
-    # Filings stored by a backfill are history: they never produce alerts.
+    # Filings stored by a backfill are history: they never produce alerts. "rss": the
+    # feed showed it before list.json did.
     source: str = Field(default="poll", max_length=16)
     # pending -> done once matched and its deliveries written (one transaction), or
     # suppressed (backfill). A crash between storing and matching leaves it pending,

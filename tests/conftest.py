@@ -65,6 +65,9 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in _all_setting_names():
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)  # no .env is picked up; the default SQLite file lands here
+    # No test reads the real DART feed: the fast path is on only where a test points
+    # DART_RSS_URL at the local OpenDART.
+    monkeypatch.setenv("DART_RSS_URL", "")
     monkeypatch.setenv("PTB_TIMEDELTA", "1")
 
 

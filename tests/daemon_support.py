@@ -14,11 +14,16 @@ from pathlib import Path
 
 from tests.conftest import TEST_KEY
 
+# Subprocesses never read the real DART feed (the environment filter drops DART_*).
+NO_FEED = {"DART_RSS_URL": ""}
+
 
 def daemon_env(
     *, dart_url: str, database_url: str, extra: dict[str, str] | None = None
 ) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DART_", "TELEGRAM_"))}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("DART_", "TELEGRAM_"))
+    } | NO_FEED
     env.update(
         {
             "DART_API_KEY": TEST_KEY,

@@ -14,6 +14,9 @@ from notifiers.webhook import WebhookNotifier, WebhookSettings
 from storage.db import Database
 from storage.models import Filing
 
+# Subprocesses never read the real DART feed (the environment filter drops DART_*).
+NO_FEED = {"DART_RSS_URL": ""}
+
 WATCHED = ["00266961", "00159023", "00181712", "00120021", "00261443"]
 TITLES = [
     "기타경영사항(자율공시)",
@@ -53,7 +56,7 @@ def start_dispatch(
 ) -> subprocess.Popen[bytes]:
     """`dartwatch dispatch ARGS` as a subprocess sending to the signed webhook *url*,
     its output appended to *log* (the crash tests kill and restart it)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DART_", "WEBHOOK_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DART_", "WEBHOOK_"))} | NO_FEED
     env.update(
         DATABASE_URL=db_url,
         NOTIFIERS="webhook",

@@ -16,6 +16,9 @@ from monitor.fakedart import FakeDart
 from monitor.loopback import serve_in_thread
 from tests.conftest import TEST_KEY
 
+# Subprocesses never read the real DART feed (the environment filter drops DART_*).
+NO_FEED = {"DART_RSS_URL": ""}
+
 ROOT = Path(__file__).resolve().parents[1]
 NAVER = "00266961"
 
@@ -23,7 +26,9 @@ NAVER = "00266961"
 def dartwatch(
     *args: str, env: dict[str, str], cwd: Path, timeout: float = 90
 ) -> subprocess.CompletedProcess[str]:
-    full = {k: v for k, v in os.environ.items() if not k.startswith(("DART_", "DATABASE_URL"))}
+    full = {
+        k: v for k, v in os.environ.items() if not k.startswith(("DART_", "DATABASE_URL"))
+    } | NO_FEED
     full.update(env)
     full["PYTHONPATH"] = str(ROOT)
     return subprocess.run(

@@ -45,6 +45,8 @@ def local() -> Iterator[Local]:
         }
         env.update(
             DART_BASE_URL=f"{dart_url}/api",
+            # the local OpenDART's feed, never DART's real one
+            DART_RSS_URL=f"{dart_url}/api/todayRSS.xml",
             TELEGRAM_BASE_URL=f"{tg_url}/bot",
             PYTHONPATH=str(ROOT),
         )

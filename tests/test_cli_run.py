@@ -12,11 +12,16 @@ import pytest
 
 from tests.conftest import TEST_KEY
 
+# Subprocesses never read the real DART feed (the environment filter drops DART_*).
+NO_FEED = {"DART_RSS_URL": ""}
+
 
 def _run(
     args: list[str], env: dict[str, str], cwd: Path, timeout: float = 60
 ) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("DART_", "TELEGRAM_"))}
+    base = {
+        k: v for k, v in os.environ.items() if not k.startswith(("DART_", "TELEGRAM_"))
+    } | NO_FEED
     base.update(env)
     return subprocess.run(
         [sys.executable, "-m", "monitor", *args],
@@ -96,7 +101,9 @@ def test_sigterm_at_any_point_of_start_up_is_a_clean_stop(after: float, tmp_path
     import signal
     import time
 
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("DART_", "TELEGRAM_"))}
+    base = {
+        k: v for k, v in os.environ.items() if not k.startswith(("DART_", "TELEGRAM_"))
+    } | NO_FEED
     base.update(
         {
             "DART_API_KEY": TEST_KEY,

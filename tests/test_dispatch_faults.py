@@ -31,6 +31,9 @@ from storage.db import Database
 from tests.fakes.receiver import OutboxReceiver, restartable
 from tests.outbox_support import fill_outbox, webhook
 
+# Subprocesses never read the real DART feed (the environment filter drops DART_*).
+NO_FEED = {"DART_RSS_URL": ""}
+
 N = 40
 
 
@@ -157,7 +160,7 @@ async def test_timing_out_for_a_while(db: Database, processed: bool) -> None:
 
 
 def _cli(args: list[str], db_url: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DART_", "WEBHOOK_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DART_", "WEBHOOK_"))} | NO_FEED
     env["DATABASE_URL"] = db_url
     return subprocess.run(
         [sys.executable, "-m", "monitor", *args],

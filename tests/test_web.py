@@ -12,16 +12,18 @@ import sys
 import zipfile
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import feedparser
 import httpx
 import pytest
+from sqlalchemy import create_engine, text
 
 from monitor.fakedart.app import FakeDart
 from monitor.loopback import free_port, serve_in_thread
-from storage.db import Database
+from storage.db import Database, sync_url
 from storage.filings import SUPPRESSED, upsert_filings
 from storage.migrate import upgrade_sync
 from tests.conftest import TEST_KEY, fresh_database_url
@@ -396,17 +398,34 @@ def test_upgrading_a_populated_database_indexes_its_filings(kind: str, tmp_path:
     with fresh_database_url(kind, tmp_path) as url:
         upgrade_sync(url, "0001")
         row = dataset()[0]
-
-        async def store() -> None:
-            db = Database(url)
-            try:
-                async with db.session() as session:
-                    record = replace(_record(row), report_nm="인공지능반도체공급계약")
-                    await upsert_filings(session, [record], alert_state=SUPPRESSED)
-            finally:
-                await db.dispose()
-
-        asyncio.run(store())
+        # Today's models have columns revision 0001 lacks: the old schema gets plain SQL.
+        engine = create_engine(sync_url(url))
+        try:
+            with engine.begin() as conn:
+                conn.execute(
+                    text(
+                        "INSERT INTO filings (rcept_no, corp_code, corp_name, stock_code, "
+                        "corp_cls, report_nm, flr_nm, rcept_dt, rm, first_seen_at, updated_at, "
+                        "amended, withdrawn, source, alert_state) VALUES (:rcept_no, "
+                        ":corp_code, :corp_name, :stock_code, :corp_cls, :report_nm, :flr_nm, "
+                        ":rcept_dt, :rm, :now, :now, false, false, 'list', :state)"
+                    ),
+                    {
+                        "rcept_no": row.rcept_no,
+                        "corp_code": row.corp_code,
+                        "corp_name": row.corp_name,
+                        "stock_code": row.stock_code or None,
+                        "corp_cls": row.corp_cls,
+                        "report_nm": "인공지능반도체공급계약",
+                        "flr_nm": row.flr_nm,
+                        "rcept_dt": row.rcept_dt,
+                        "rm": row.rm,
+                        "now": datetime.now(UTC),
+                        "state": SUPPRESSED,
+                    },
+                )
+        finally:
+            engine.dispose()
         upgrade_sync(url)
         with served(desk_settings(url)) as base:
             assert [r["rcept_no"] for r in results(base, q="반도체공급")] == [row.rcept_no]

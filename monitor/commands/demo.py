@@ -83,6 +83,7 @@ async def run(args: argparse.Namespace, settings: Any) -> int:
         demo = load_settings(
             DART_API_KEY=key,
             DART_BASE_URL=f"{url}/api",
+            DART_RSS_URL=f"{url}/api/todayRSS.xml",
             DATABASE_URL=f"sqlite:///{folder / 'demo.db'}",
             NOTIFIERS="console",
             POLL_INTERVAL_SECONDS=2,

@@ -44,6 +44,7 @@ def as_json(filing: Any) -> dict[str, Any]:
         "source": filing.source,
         "alert_state": filing.alert_state,
         "first_seen_at": filing.first_seen_at.isoformat(),
+        "filed_at": filing.filed_at.isoformat() if filing.filed_at else None,
         "url": f"https://dart.fss.or.kr/dsaf001/main.do?rcpNo={filing.rcept_no}",
     }
 

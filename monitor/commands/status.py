@@ -167,6 +167,64 @@ async def subscribers_section(ctx: StatusContext) -> Section:
     )
 
 
+async def detection_section(ctx: StatusContext) -> Section:
+    """The RSS fast path's state as the daemon last saved it, and the poll plan's
+    numbers (docs/detection.md)."""
+    import json
+    from datetime import timedelta
+
+    from monitor.pollplan import day_plan
+    from storage import companies, meta
+    from storage import filings as filings_repo
+    from storage.models import utcnow
+
+    settings = ctx.settings
+    section = Section("detection")
+    watched = len(await companies.watched_codes(ctx.db))
+    if not watched:  # nothing stored yet: the watchlist the first poll will store
+        from monitor.watchlist import load_watchlist
+
+        watched = len(load_watchlist(settings.watchlist_file).watched)
+    raw = await meta.get_value(ctx.db, "rss.health")
+    health = json.loads(raw) if raw else {}
+    state = health.get("state", "not run yet")
+    if not settings.rss_enabled:
+        section.items.append(("RSS fast path", "off (DART_RSS_URL is empty)"))
+    else:
+        section.items.append(("RSS fast path", f"{state} — {settings.dart_rss_url}"))
+        if health.get("reason"):
+            section.items.append(("  why", str(health["reason"])[:200]))
+        section.items.append(
+            (
+                "  reads",
+                f"every {settings.rss_poll_seconds:g}s in market hours, {health.get('reads', 0)} "
+                f"since start ({health.get('not_modified', 0)} unchanged, 304), last ok "
+                f"{health.get('last_ok_at') or '-'}",
+            )
+        )
+        if state == "fallback":
+            section.alert = (
+                f"RSS fast path off since {health.get('since')}: {health.get('reason')}; "
+                "list.json alone detects filings until the feed recovers"
+            )
+    healthy = settings.rss_enabled and state != "fallback"
+    plan = day_plan(settings, watched, feed_healthy=healthy)
+    section.items.append(("list.json plan", plan.explain()))
+    if healthy:
+        down = day_plan(settings, watched, feed_healthy=False)
+        section.items.append(("  if the feed is down", down.explain()))
+    late = await filings_repo.unlisted_feed_filings(ctx.db, utcnow() - timedelta(minutes=30))
+    if late:
+        section.items.append(
+            (
+                "feed-only filings",
+                f"{len(late)} shown by the feed >30 min ago, not (yet) in list.json: "
+                + ", ".join(f.rcept_no for f in late[:5]),
+            )
+        )
+    return section
+
+
 async def leader_section(ctx: StatusContext) -> Section:
     from storage import meta
 
@@ -177,6 +235,7 @@ async def leader_section(ctx: StatusContext) -> Section:
 SECTIONS: list[SectionFn] = [
     poll_section,
     requests_section,
+    detection_section,
     quota_section,
     filings_section,
     corpcode_section,

@@ -86,7 +86,7 @@ class DigestItem:
     team_name: str | None
     role: str | None
     seen_at: datetime | None  # first seen, KST
-    seen_text: str  # "17:30", or "01-16 09:02" when seen after the receipt date
+    seen_text: str  # filing time "17:30" when known, else first seen ("01-16 09:02" if later)
     category: str
     reasons: tuple[DigestReason, ...]
     top_reasons: tuple[DigestReason, ...]
@@ -197,16 +197,22 @@ def _flags(alert: Alert) -> tuple[str, ...]:
     return tuple(flags)
 
 
+def _local(moment: datetime) -> datetime:
+    if moment.tzinfo is None:  # SQLite hands back naive values; stored times are UTC
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(KST)
+
+
 def _seen(alert: Alert) -> tuple[datetime | None, str]:
-    if alert.first_seen_at is None:
+    """First seen (KST), and the time the digest shows: the filing time when the RSS
+    feed gave it, else the first-seen time."""
+    seen = _local(alert.first_seen_at) if alert.first_seen_at is not None else None
+    shown = _local(alert.filed_at) if alert.filed_at is not None else seen
+    if shown is None:
         return None, "—"
-    seen = alert.first_seen_at
-    if seen.tzinfo is None:  # SQLite hands back naive values; stored times are UTC
-        seen = seen.replace(tzinfo=UTC)
-    local = seen.astimezone(KST)
-    if local.strftime("%Y%m%d") == alert.rcept_dt:
-        return local, local.strftime("%H:%M")
-    return local, local.strftime("%m-%d %H:%M")
+    if shown.strftime("%Y%m%d") == alert.rcept_dt:
+        return seen, shown.strftime("%H:%M")
+    return seen, shown.strftime("%m-%d %H:%M")
 
 
 def _team_ids(box: Mapping[str, Any]) -> tuple[dict[str, str], dict[str, int], dict[str, str]]:

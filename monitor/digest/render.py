@@ -50,6 +50,7 @@ CSV_COLUMNS = (
     "withdrawn",
     "reasons",
     "url",
+    "filed_at",
 )
 
 
@@ -284,6 +285,7 @@ def filing_dict(digest: Digest, item: DigestItem) -> dict[str, Any]:
         "rcept_dt": a.rcept_dt,
         "rm": a.rm,
         "first_seen_at": item.seen_at.isoformat() if item.seen_at else None,
+        "filed_at": a.filed_at.isoformat() if a.filed_at else None,
         "category": a.category,
         "category_label": item.category,
         "relevance": a.relevance,
@@ -403,6 +405,7 @@ def render_csv(digest: Digest) -> str:
             int(row["withdrawn"]),
             " | ".join(row["reasons"]),
             row["url"],
+            row["filed_at"] or "",
         ]
         writer.writerow([csv_cell(c) for c in cells])
     return out.getvalue()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import calendar
 import contextlib
+import hashlib
 import json
 import math
 import random
@@ -21,7 +22,8 @@ import threading
 from collections import Counter, OrderedDict, deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from email.utils import format_datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -29,7 +31,7 @@ from monitor.facts.corrections import base_title
 from monitor.facts.routing import route
 from monitor.facts.structured import ds005_endpoints
 from monitor.fakedart import dataset as bundled
-from monitor.fakedart import documents
+from monitor.fakedart import documents, feeds
 from monitor.fakedart.facts import body_tables, fake_facts
 from monitor.fakedart.facts import ds004_row as fake_ds004_row
 from monitor.fakedart.facts import ds005_row as fake_ds005_row
@@ -62,6 +64,11 @@ ENDPOINTS = (
     *sorted(DS005_ENDPOINTS),
     *sorted(DS004_ENDPOINTS),
 )
+FEEDS = ("todayRSS.xml", "companyRSS.xml")
+# How many items companyRSS keeps (UNCONFIRMED upstream; docs/detection.md).
+COMPANY_FEED_ITEMS = 20
+# "Never listed": a list.json visibility no test clock reaches.
+NEVER = datetime(9999, 1, 1, tzinfo=UTC)
 ZIP_ENDPOINTS = frozenset({"corpCode.xml", "document.xml"})
 JSON_ENDPOINTS = frozenset({"list.json", "company.json"}) | DS005_ENDPOINTS | DS004_ENDPOINTS
 
@@ -259,6 +266,11 @@ class FakeDart:
         self._quota_exhausted = False
         self._served = 0
 
+        self._feed_faults: deque[_Fault] = deque()
+        self._feed_frozen_at: datetime | None = None
+        self._feed_order = "newest"
+        self.feed_conditional = True
+
         self.requests: Counter[str] = Counter()
         self.statuses: Counter[str] = Counter()
         self.request_log: list[RequestRecord] = []
@@ -297,8 +309,15 @@ class FakeDart:
         *,
         krx: bool | None = None,
         document: DocumentSpec | None = None,
+        feed_at: datetime | None = None,
+        in_feed: bool = True,
+        listed: bool = True,
     ) -> DartRow:
         """Add a filing that becomes visible at *visible_at* (default: now).
+
+        The RSS feeds show it from *feed_at* (default: with list.json); ``in_feed=False``
+        keeps it out of the feeds, ``listed=False`` out of list.json (a feed item whose
+        row never comes).
 
         *row* needs ``corp_code`` and ``report_nm``; ``corp_name``, ``stock_code``
         and ``corp_cls`` come from the company when omitted, ``flr_nm`` defaults to
@@ -343,7 +362,11 @@ class FakeDart:
                 pblntf_detail_ty=str(row.get("pblntf_detail_ty", pblntf_ty + "001")),
                 document=document or DocumentSpec(),
                 ai=bool(row.get("ai", False)),
+                feed_at=as_kst(feed_at) if feed_at is not None else (None if listed else moment),
+                in_feed=in_feed,
             )
+            if not listed:
+                stored.visible_at = NEVER
             self._store(stored)
             return stored
 
@@ -514,6 +537,55 @@ class FakeDart:
             self._quota_exhausted = False
             self._served = 0
 
+    # ------------------------------------------------------------------ feed faults
+
+    def inject_feed(self, kind: str, count: int = 1, *, seconds: float | None = None) -> None:
+        """Queue *count* faults of *kind* (``feeds.FEED_FAULTS``) for the next feed
+        requests; a large count keeps the feed broken until :meth:`clear_feed_faults`."""
+        if kind not in feeds.FEED_FAULTS:
+            raise ValueError(f"unknown feed fault {kind!r}; known: {', '.join(feeds.FEED_FAULTS)}")
+        with self._lock:
+            for _ in range(count):
+                self._feed_faults.append(_Fault(kind, None, seconds))
+
+    def clear_feed_faults(self) -> None:
+        with self._lock:
+            self._feed_faults.clear()
+
+    def freeze_feed(self, at: datetime | None = None) -> None:
+        """Serve the feeds as they were at *at* (default now) until :meth:`thaw_feed`:
+        a stale feed that still answers 200."""
+        with self._lock:
+            self._feed_frozen_at = as_kst(at) if at else self.now()
+
+    def thaw_feed(self) -> None:
+        with self._lock:
+            self._feed_frozen_at = None
+
+    def set_feed_order(self, order: str) -> None:
+        """ "newest" (DART's order) or "shuffled" (items out of order)."""
+        if order not in ("newest", "shuffled"):
+            raise ValueError("feed order must be newest or shuffled")
+        with self._lock:
+            self._feed_order = order
+
+    def feed_rows(self, crp_cd: str | None = None, at: datetime | None = None) -> list[DartRow]:
+        """The rows a feed lists at *at* (default now), newest first: todayRSS (the KST
+        day's filings of every market) or, with *crp_cd*, that company's recent ones."""
+        with self._lock:
+            now = as_kst(at) if at else self.now()
+            if crp_cd is not None:
+                rows = [r for r in self._by_corp.get(crp_cd, []) if r.in_feed_at(now)]
+                rows.sort(key=_feed_key, reverse=True)
+                return rows[:COMPANY_FEED_ITEMS]
+            rows = [
+                r
+                for r in self._day_rows(now.date())
+                if r.in_feed_at(now) and r.feed_moment.date() == now.date()
+            ]
+            rows.sort(key=_feed_key, reverse=True)
+            return rows
+
     @property
     def quota_exhausted(self) -> bool:
         return self._quota_exhausted
@@ -571,6 +643,11 @@ class FakeDart:
         params = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
         if path.startswith("/_fake/"):
             response = self._control(path.removeprefix("/_fake/"), params, body)
+        elif path.removeprefix("/api/") in FEEDS:
+            request_headers = {
+                k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]
+            }
+            response = self.handle_feed(path.removeprefix("/api/"), params, request_headers)
         elif path.startswith("/api/"):
             response = self.handle(path.removeprefix("/api/"), params)
         else:
@@ -616,6 +693,74 @@ class FakeDart:
                 )
             )
             return response
+
+    def handle_feed(
+        self, name: str, params: Mapping[str, str], headers: Mapping[str, str]
+    ) -> _Response:
+        """Answer one feed request: queued faults first, then the feed, with an ETag
+        and Last-Modified and a 304 when the client already holds this version."""
+        with self._lock:
+            now = self.now()
+            self.requests[name] += 1
+            response = self._feed_answer(name, params, headers, now)
+            self.statuses[response.status] += 1
+            self.request_log.append(
+                RequestRecord(
+                    at=now,
+                    endpoint=name,
+                    params=dict(params),
+                    status=response.status,
+                    http_status=0 if response.reset else response.http_status,
+                    fault=response.fault,
+                )
+            )
+            return response
+
+    def _feed_heading(self, crp_cd: str | None) -> str:
+        if crp_cd is None:
+            return "DART : 오늘의 공시"
+        company = self.company(crp_cd)
+        if company is None:
+            return f"DART : {crp_cd}의 공시"
+        return f"DART : ({feeds.MARKETS.get(company.corp_cls, '기타')}){company.corp_name}의 공시"
+
+    def _feed_answer(
+        self, name: str, params: Mapping[str, str], headers: Mapping[str, str], now: datetime
+    ) -> _Response:
+        fault = self._feed_faults.popleft() if self._feed_faults else None
+        if fault is not None and fault.kind == "down":
+            return _Response(0, b"", b"", "down", reset=True, fault="down")
+        crp_cd = params.get("crpCd") if name == "companyRSS.xml" else None
+        if name == "companyRSS.xml" and not (crp_cd and _CODE_RE.fullmatch(crp_cd)):
+            return _Response(
+                200,
+                feeds.RSS_TYPE,
+                feeds.render([], heading="DART", now=now, category=False),
+                "200",
+            )
+        moment = self._feed_frozen_at or now
+        rows = self.feed_rows(crp_cd, moment)
+        if self._feed_order == "shuffled":
+            random.Random(f"{self.seed}:{moment.isoformat()}").shuffle(rows)
+        midnight = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+        stamp = max((r.feed_moment for r in rows), default=midnight)
+        body = feeds.render(
+            rows, heading=self._feed_heading(crp_cd), now=stamp, category=crp_cd is None
+        )
+        if fault is not None:
+            if fault.kind == "slow":
+                seconds = fault.seconds if fault.seconds is not None else self.slow_seconds
+                return _Response(200, feeds.RSS_TYPE, body, "slow", delay=seconds, fault="slow")
+            http, ctype, bad = feeds.fault_body(fault.kind, body)
+            return _Response(http, ctype, bad, fault.kind, fault=fault.kind)
+        etag = '"' + hashlib.sha1(body, usedforsecurity=False).hexdigest()[:16] + '"'
+        modified = format_datetime(stamp.astimezone(UTC).replace(microsecond=0), usegmt=True)
+        extra = [(b"etag", etag.encode()), (b"last-modified", modified.encode())]
+        if not self.feed_conditional:
+            extra = []
+        elif headers.get("if-none-match") == etag:
+            return _Response(304, feeds.RSS_TYPE, b"", "304", extra_headers=extra)
+        return _Response(200, feeds.RSS_TYPE, body, "200", extra_headers=extra)
 
     # ------------------------------------------------------------------ internals
 
@@ -1036,6 +1181,23 @@ class FakeDart:
                 int(params.get("seed", "0")),
             )
             return {"rate": self._random_rate}
+        if action == "inject_feed":
+            seconds = params.get("seconds")
+            self.inject_feed(
+                params["kind"],
+                int(params.get("count", "1")),
+                seconds=float(seconds) if seconds else None,
+            )
+            return {"queued": len(self._feed_faults)}
+        if action == "clear_feed_faults":
+            self.clear_feed_faults()
+            return {"queued": 0}
+        if action in ("freeze_feed", "thaw_feed"):
+            getattr(self, action)()
+            return {"frozen": self._feed_frozen_at is not None}
+        if action == "feed_order":
+            self.set_feed_order(params.get("order", "newest"))
+            return {"order": self._feed_order}
         if action == "reset_quota":
             self.reset_quota()
             return {"quota_exhausted": False}
@@ -1064,6 +1226,10 @@ TRANSIENT_FAULTS = (
     "reset",
     "notzip",
 )
+
+
+def _feed_key(row: DartRow) -> tuple[datetime, str]:
+    return (row.feed_moment, row.rcept_no)
 
 
 def _date_key(row: DartRow) -> tuple[str, datetime, str]:

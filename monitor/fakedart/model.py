@@ -167,10 +167,23 @@ class DartRow:
     document: DocumentSpec = field(default_factory=DocumentSpec)
     events: list[RowEvent] = field(default_factory=list)
     ai: bool = False  # generated as AI-relevant (for tests and stats; never on the wire)
+    # When the RSS feeds show it (None: with list.json); in_feed=False: the feeds miss it.
+    feed_at: datetime | None = None
+    in_feed: bool = True
 
     @property
     def receipt_date(self) -> date:
         return date(int(self.rcept_dt[:4]), int(self.rcept_dt[4:6]), int(self.rcept_dt[6:]))
+
+    @property
+    def feed_moment(self) -> datetime:
+        return self.feed_at if self.feed_at is not None else self.visible_at
+
+    def in_feed_at(self, now: datetime) -> bool:
+        """Whether the RSS feeds list it at *now* (a hidden row leaves them too)."""
+        if not self.in_feed or now < self.feed_moment:
+            return False
+        return now < self.visible_at or self.visible(now)
 
     def visible(self, now: datetime) -> bool:
         if now < self.visible_at:

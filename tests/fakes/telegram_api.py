@@ -278,6 +278,9 @@ class Limits:
     private_per_second: float = 1.0
     private_burst: float = 3.0
     group_per_minute: int = 20
+    # Messages sent with allow_paid_broadcast share this instead of the overall limit.
+    paid_per_second: float = 1000.0
+    paid_burst: float = 50.0
     enabled: bool = True
 
 
@@ -324,6 +327,7 @@ class SentMessage:
     at: float  # time.monotonic() when accepted
     edits: int = 0
     reply_to: int | None = None  # reply_parameters.message_id, when sent as a reply
+    paid: bool = False  # sent with allow_paid_broadcast
 
     def buttons(self) -> list[dict[str, Any]]:
         rows = (self.reply_markup or {}).get("inline_keyboard", [])
@@ -375,6 +379,7 @@ class FakeTelegram:
         self._lock = threading.Lock()
         self._s = _State()
         self._overall = _Bucket(self.limits.overall_per_second, self.limits.overall_burst)
+        self._paid = _Bucket(self.limits.paid_per_second, self.limits.paid_burst)
         self._update_ids = itertools.count(1000)
         self._callback_ids = itertools.count(1)
         self._slow: tuple[float, str | None] = (0.0, None)
@@ -915,8 +920,9 @@ class FakeTelegram:
             raise ApiError(400, "Bad Request: message is too long")
         return text, entities
 
-    def _throttle(self, chat: Chat, now: float) -> None:
-        """Raise 429 when this message would exceed a flood limit."""
+    def _throttle(self, chat: Chat, now: float, *, paid: bool = False) -> None:
+        """Raise 429 when this message would exceed a flood limit (a paid broadcast
+        lifts only the overall one)."""
         if not self.limits.enabled:
             return
         wait = 0.0
@@ -937,7 +943,7 @@ class FakeTelegram:
             if len(window) >= self.limits.group_per_minute:
                 wait = window[0] + 60.0 - now
         if not wait:
-            wait = self._overall.take(now)
+            wait = (self._paid if paid else self._overall).take(now)
         if wait:
             self._s.throttled += 1
             self._s.throttled_by_chat[chat.id] = self._s.throttled_by_chat.get(chat.id, 0) + 1
@@ -969,7 +975,8 @@ class FakeTelegram:
         text, entities = self._render(params)
         markup = validate_markup(params.get("reply_markup"))
         now = time.monotonic()
-        self._throttle(chat, now)
+        paid = str(params.get("allow_paid_broadcast", "")).lower() in ("true", "1")
+        self._throttle(chat, now, paid=paid)
         mid = self._s.next_message_id.get(chat.id, 1)
         self._s.next_message_id[chat.id] = mid + 1
         msg = SentMessage(
@@ -982,6 +989,7 @@ class FakeTelegram:
             reply_markup=markup,
             at=now,
             reply_to=_reply_to(params.get("reply_parameters")),
+            paid=paid,
         )
         self._s.messages.setdefault(chat.id, []).append(msg)
         self._s.accepted.append(now)
