@@ -21,11 +21,18 @@ from sqlmodel import col, select
 
 from monitor import kcalendar
 from monitor.matcher import alert_from_rows
+from monitor.matcher import categories as filing_categories
 from monitor.rematch import rematch_all
 from monitor.timeline import RECORD_RESULTS, Timeline, render_text, team_of, team_standing
 from monitor.timeline_records import NewRecord, RecordError, add_record
 from notifiers.base import Alert
-from notifiers.telegram_bot.services import CompanyInfo, RecordCheck, RecordRequest, Resolution
+from notifiers.telegram_bot.services import (
+    CategoryInfo,
+    CompanyInfo,
+    RecordCheck,
+    RecordRequest,
+    Resolution,
+)
 from storage import deliveries as outbox
 from storage import subscribers as subs
 from storage.db import Database
@@ -113,6 +120,9 @@ class MonitorBotServices:
                 )
             )
         return out
+
+    async def categories(self) -> Sequence[CategoryInfo]:
+        return [CategoryInfo(i, ko, en) for i, ko, en in filing_categories()]
 
     async def resolve(self, query: str) -> Resolution:
         if self.resolver is not None:

@@ -373,6 +373,16 @@ class Rules:
 _RULES_CACHE: dict[str, Rules] = {}
 
 
+def categories() -> list[tuple[str, str, str]]:
+    """``(id, ko, en)`` of the categories a filing can fall in, in file order (what a
+    chat can switch off with ``/types``). Correction and withdrawal wrap another
+    category, so they are not choices of their own."""
+    return [(c.id, c.ko, c.en) for c in _base().categories if c.id not in WRAPPERS]
+
+
+WRAPPERS = ("correction", "withdrawal")
+
+
 def rules_for(timeline: Timeline) -> Rules:
     rules = _RULES_CACHE.get(timeline.version)
     if rules is None:

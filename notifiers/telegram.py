@@ -298,7 +298,9 @@ class TelegramNotifier(Notifier):
         me = await self._call(self._bot.get_me())
         return f"ok (@{me.username})"
 
-    async def send_alert(self, alert: Alert, destination: str, *, lang: str = "ko") -> None:
+    async def send_alert(
+        self, alert: Alert, destination: str, *, lang: str = "ko", silent: bool = False
+    ) -> None:
         await self.start()
         text, markup = format_alert_html(alert, lang)
         await self._send_message(
@@ -307,7 +309,13 @@ class TelegramNotifier(Notifier):
             parse_mode=ParseMode.HTML,
             reply_markup=markup,
             link_preview_options=LinkPreviewOptions(is_disabled=True),
+            disable_notification=silent,
         )
+
+    async def send_alert_silently(
+        self, alert: Alert, destination: str, *, lang: str = "ko"
+    ) -> None:
+        await self.send_alert(alert, destination, lang=lang, silent=True)
 
     async def _send_parts(self, parts: list[str], destination: str) -> None:
         chat_id = chat_id_of(destination)

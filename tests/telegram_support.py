@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from monitor.loopback import serve_in_thread
 from notifiers.base import Alert
 from notifiers.telegram_bot import BotConfig, CompanyInfo, Resolution, RunningBot, start_bot
-from notifiers.telegram_bot.services import RecordCheck, RecordRequest
+from notifiers.telegram_bot.services import CategoryInfo, RecordCheck, RecordRequest
 from storage.db import Database
 from tests.fakes.telegram_api import TOKEN, FakeTelegram, Limits, SentMessage
 
@@ -68,6 +68,13 @@ class FakeServices:
 
     async def companies(self) -> Sequence[CompanyInfo]:
         return self.companies_
+
+    async def categories(self) -> Sequence[CategoryInfo]:
+        return (
+            CategoryInfo("investment", "투자·지분 취득", "Investment"),
+            CategoryInfo("ownership", "지분 변동", "Ownership"),
+            CategoryInfo("rumour", "조회공시·풍문 해명", "Rumour clarification"),
+        )
 
     async def resolve(self, query: str) -> Resolution:
         if query == "삼성전자":

@@ -400,6 +400,7 @@ async def test_reply_survives_a_flood_error(env: BotEnv) -> None:
 
 async def test_group_commands_with_bot_name(env: BotEnv) -> None:
     group = -4001
+    env.api.set_member(group, 90, "administrator")
     env.api.group_text(group, 90, "/subscribe@dartwatch_test_bot 네이버 엔씨")
     [reply] = await env.api.wait_sent(group, 1)
     assert reply.text == "구독했습니다: NAVER, 엔씨소프트"
@@ -418,6 +419,7 @@ async def test_group_commands_with_bot_name(env: BotEnv) -> None:
 
 async def test_group_english_and_supergroup_migration(env: BotEnv) -> None:
     group, supergroup = -4002, -1004002
+    env.api.set_member(group, 92, "creator")
     env.api.group_text(group, 92, "/lang@dartwatch_test_bot en")
     await env.api.wait_sent(group, 1)
     env.api.group_text(group, 92, "/subscribe SKT")
@@ -454,6 +456,7 @@ async def test_channel_post_commands(env: BotEnv) -> None:
 
 async def test_kicked_from_group_deactivates(env: BotEnv) -> None:
     group = -4003
+    env.api.set_member(group, 93, "administrator")
     env.api.group_text(group, 93, "/subscribe 네이버")
     await env.api.wait_sent(group, 1)
     member = {"user": env.api.bot_user, "status": "member"}

@@ -14,13 +14,18 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, timedelta, timezone
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Message
 from telegram.constants import ParseMode
 
 from notifiers.telegram_bot.resolve import MAX_ARGUMENT_CHARS, MAX_NAMES, Found, find, split_names
-from notifiers.telegram_bot.services import BotServices, CompanyInfo, RecordRequest
+from notifiers.telegram_bot.services import (
+    BotServices,
+    CategoryInfo,
+    CompanyInfo,
+    RecordRequest,
+)
 from notifiers.telegram_bot.texts import raw, t
 from notifiers.telegram_format import split_text, utf16_len
 from storage import subscribers as subs
@@ -309,7 +314,7 @@ async def cmd_list(req: Request) -> None:
                 lang,
                 "list_settings",
                 lang=html.escape(t(sub.language, "lang_name")),
-                filter=html.escape(t(lang, "filter_ai" if sub.filter == "ai" else "filter_all")),
+                filter=html.escape(_filter_label(lang, sub.filter, sub.min_relevance)),
                 quiet=html.escape(quiet),
                 digest=html.escape(t(lang, "on" if sub.digest else "off")),
             )
@@ -390,17 +395,215 @@ async def cmd_latest(req: Request) -> None:
     await req.reply_lines(lines)
 
 
+def _filter_label(lang: str, filter_: str, min_relevance: int) -> str:
+    if filter_ == "ai":
+        return t(lang, "filter_ai")
+    return t(lang, "filter_min", n=min_relevance) if min_relevance else t(lang, "filter_all")
+
+
 async def cmd_filter(req: Request) -> None:
     value = req.args.strip().lower()
-    if value not in subs.FILTERS:
+    if value not in subs.FILTERS and not (value.isdigit() and 0 <= int(value) <= 100):
         await req.reply(t(req.lang, "filter_usage"))
         return
     sub = await req.own_subscriber()
     assert sub.id is not None
     async with req.deps.db.session() as s:
-        await subs.set_filter(s, sub.id, value)
-    label = t(req.lang, "filter_ai" if value == "ai" else "filter_all")
+        await subs.set_relevance_filter(s, sub.id, value)
+    minimum = int(value) if value.isdigit() else 0
+    label = _filter_label(req.lang, "ai" if value == "ai" else "all", minimum)
     await req.reply(t(req.lang, "filter_set", value=label))
+
+
+# --- per-chat filters ---------------------------------------------------------------
+
+WORD_SPLIT = re.compile(r"[\s,]+")
+WORD_BUTTON_RE = re.compile(r"^kw:(k|x):(.+)$", re.DOTALL)
+TYPE_BUTTON_RE = re.compile(r"^type:([a-z_]{1,40})$")
+MUTE_PERIODS = {"1d": timedelta(days=1), "7d": timedelta(days=7), "30d": timedelta(days=30)}
+FOREVER = ("forever", "영구", "계속")
+KST = timezone(timedelta(hours=9))
+
+
+def words_markup(sub: Subscriber, lang: str) -> InlineKeyboardMarkup | None:
+    """One removal button per keyword and excluded word."""
+    rows = [
+        [
+            InlineKeyboardButton(
+                html.unescape(t(lang, label, word=word)), callback_data=f"kw:{kind}:{word}"
+            )
+        ]
+        for kind, label, words in (
+            ("k", "button_remove_keyword", sub.keywords),
+            ("x", "button_remove_exclude", sub.excludes),
+        )
+        for word in words or ()
+    ]
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+async def _show_words(req: Request) -> None:
+    sub = await req.own_subscriber()
+    lang = req.lang
+    none = t(lang, "words_none")
+    text = "\n".join(
+        [
+            t(lang, "words_header", words=", ".join(sub.keywords or ()) or none),
+            t(lang, "excludes_header", words=", ".join(sub.excludes or ()) or none),
+        ]
+    )
+    markup = words_markup(sub, lang)
+    if markup is not None:
+        text += "\n\n" + t(lang, "words_hint")
+    await req.reply(text, markup)
+
+
+async def _add_words(req: Request, kind: str) -> None:
+    if _too_long(req):
+        await req.reply(t(req.lang, "too_long", max=MAX_ARGUMENT_CHARS))
+        return
+    words = [w for w in WORD_SPLIT.split(req.args) if w]
+    if not words:
+        await _show_words(req)
+        return
+    sub = await req.own_subscriber()
+    try:
+        async with req.deps.db.session() as s:
+            added = await subs.add_words(s, sub, kind, words)
+    except subs.SubscriberError:
+        too_long = any(len(subs.normalize_word(w).encode()) > subs.MAX_WORD_BYTES for w in words)
+        key = "words_too_long" if too_long else "words_too_many"
+        await req.reply(t(req.lang, key, max=subs.MAX_WORDS))
+        return
+    key = "keywords_added" if kind == "keywords" else "excludes_added"
+    lines = [t(req.lang, key, words=", ".join(added))] if added else []
+    old = [w for w in dict.fromkeys(subs.normalize_word(w) for w in words) if w not in added]
+    if old:
+        lines.append(t(req.lang, "words_already", words=", ".join(old)))
+    await req.reply("\n".join(lines), words_markup(sub, req.lang))
+
+
+async def cmd_keyword(req: Request) -> None:
+    await _add_words(req, "keywords")
+
+
+async def cmd_exclude(req: Request) -> None:
+    await _add_words(req, "excludes")
+
+
+def types_markup(
+    categories: Sequence[CategoryInfo], hidden: set[str], lang: str
+) -> InlineKeyboardMarkup:
+    buttons = [
+        InlineKeyboardButton(
+            ("⬜ " if c.id in hidden else "✅ ") + c.name(lang), callback_data=f"type:{c.id}"
+        )
+        for c in categories
+    ]
+    return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
+
+
+async def cmd_types(req: Request) -> None:
+    sub = await req.own_subscriber()
+    categories = await req.deps.services.categories()
+    markup = types_markup(categories, set(sub.hidden_types or ()), req.lang)
+    await req.reply(t(req.lang, "types_prompt"), markup)
+
+
+async def cmd_silent(req: Request) -> None:
+    value = req.args.strip().lower()
+    if value in ("off", "끄기", "해제"):
+        below = None
+    elif value.isdigit() and 0 <= int(value) <= 100:
+        below = int(value)
+    else:
+        await req.reply(t(req.lang, "silent_usage"))
+        return
+    sub = await req.own_subscriber()
+    assert sub.id is not None
+    async with req.deps.db.session() as s:
+        await subs.set_silent(s, sub.id, below)
+    await req.reply(
+        t(req.lang, "silent_off") if below is None else t(req.lang, "silent_set", n=below)
+    )
+
+
+def parse_mute(args: str) -> tuple[str, timedelta | None] | None:
+    """``NAME [1d|7d|30d|forever]`` -> (name, period or None for "until unmuted")."""
+    words = args.split()
+    if not words:
+        return None
+    last = words[-1].lower()
+    if last in MUTE_PERIODS and len(words) > 1:
+        return " ".join(words[:-1]), MUTE_PERIODS[last]
+    if last in FOREVER and len(words) > 1:
+        return " ".join(words[:-1]), None
+    return " ".join(words), None
+
+
+async def _one_company(req: Request, name: str) -> CompanyInfo | None:
+    found = find(name, list(await req.deps.services.companies()))
+    if found.company is None:
+        await req.reply(await _explain_unresolved(req, found))
+    return found.company
+
+
+async def cmd_mute(req: Request) -> None:
+    parsed = None if _too_long(req) else parse_mute(req.args)
+    if parsed is None:
+        await req.reply(t(req.lang, "mute_usage"))
+        return
+    company = await _one_company(req, parsed[0])
+    if company is None:
+        return
+    sub = await req.own_subscriber()
+    until = datetime.now(UTC) + parsed[1] if parsed[1] is not None else None
+    async with req.deps.db.session() as s:
+        await subs.mute(s, sub, company.corp_code, until)
+    name = company.name(req.lang)
+    if until is None:
+        await req.reply(t(req.lang, "muted_forever", name=name))
+    else:
+        shown = until.astimezone(KST).strftime("%Y-%m-%d %H:%M KST")
+        await req.reply(t(req.lang, "muted_until", name=name, until=shown))
+
+
+async def cmd_unmute(req: Request) -> None:
+    if not req.args.strip() or _too_long(req):
+        await req.reply(t(req.lang, "unmute_usage"))
+        return
+    company = await _one_company(req, req.args.strip())
+    if company is None:
+        return
+    sub = await req.own_subscriber()
+    async with req.deps.db.session() as s:
+        was = await subs.unmute(s, sub, company.corp_code)
+    await req.reply(t(req.lang, "unmuted" if was else "not_muted", name=company.name(req.lang)))
+
+
+async def on_filter_button(req: Request, data: str) -> tuple[str, InlineKeyboardMarkup | None]:
+    """A word-removal or category-toggle button: (toast, new keyboard or None)."""
+    lang = req.lang
+    sub = await req.own_subscriber()
+    word = WORD_BUTTON_RE.match(data)
+    if word is not None:
+        kind = "keywords" if word.group(1) == "k" else "excludes"
+        async with req.deps.db.session() as s:
+            removed = await subs.remove_words(s, sub, kind, [word.group(2)])
+        if not removed:
+            return html.unescape(t(lang, "button_expired")), None
+        markup = words_markup(sub, lang) or InlineKeyboardMarkup([])
+        return html.unescape(t(lang, "word_removed", word=removed[0])), markup
+    kind_match = TYPE_BUTTON_RE.match(data)
+    categories = {c.id: c for c in await req.deps.services.categories()}
+    if kind_match is None or kind_match.group(1) not in categories:
+        return html.unescape(t(lang, "button_expired")), None
+    category = categories[kind_match.group(1)]
+    async with req.deps.db.session() as s:
+        shown = await subs.toggle_type(s, sub, category.id)
+    toast = t(lang, "type_shown" if shown else "type_hidden", name=category.name(lang))
+    markup = types_markup(list(categories.values()), set(sub.hidden_types or ()), lang)
+    return html.unescape(toast), markup
 
 
 QUIET_RE = re.compile(r"^(\d{1,2})(?::00)?\s*[-~–]\s*(\d{1,2})(?::00)?$")
@@ -573,23 +776,31 @@ class Command:
     handler: Handler
     admin: bool = False
     public: bool = True  # shown in the command menu (setMyCommands)
+    #: changes the chat's subscriptions or filters: in groups, administrators only
+    settings: bool = False
 
 
 #: The one place commands are wired: name -> handler (menu order).
 COMMANDS: dict[str, Command] = {
     "start": Command(cmd_start),
     "help": Command(cmd_help),
-    "subscribe": Command(cmd_subscribe),
-    "unsubscribe": Command(cmd_unsubscribe),
+    "subscribe": Command(cmd_subscribe, settings=True),
+    "unsubscribe": Command(cmd_unsubscribe, settings=True),
     "list": Command(cmd_list),
     "companies": Command(cmd_companies),
     "timeline": Command(cmd_timeline),
     "latest": Command(cmd_latest),
-    "filter": Command(cmd_filter),
-    "quiet": Command(cmd_quiet),
-    "digest": Command(cmd_digest),
-    "lang": Command(cmd_lang),
-    "stop": Command(cmd_stop),
+    "filter": Command(cmd_filter, settings=True),
+    "keyword": Command(cmd_keyword, settings=True),
+    "exclude": Command(cmd_exclude, settings=True),
+    "types": Command(cmd_types, settings=True),
+    "silent": Command(cmd_silent, settings=True),
+    "mute": Command(cmd_mute, settings=True),
+    "unmute": Command(cmd_unmute, settings=True),
+    "quiet": Command(cmd_quiet, settings=True),
+    "digest": Command(cmd_digest, settings=True),
+    "lang": Command(cmd_lang, settings=True),
+    "stop": Command(cmd_stop, settings=True),
     "stats": Command(cmd_stats, admin=True, public=False),
     "broadcast": Command(cmd_broadcast, admin=True, public=False),
     "record": Command(cmd_record, admin=True, public=False),
@@ -608,6 +819,8 @@ async def on_button(req: Request, data: str) -> tuple[str, InlineKeyboardMarkup 
     lang = req.lang
     if (data or "").startswith("rec:"):
         return await on_record_button(req, data), None
+    if (data or "").startswith(("kw:", "type:")):
+        return await on_filter_button(req, data)
     m = CALLBACK_RE.match(data or "")
     companies = list(await req.deps.services.companies())
     by_code = {c.corp_code: c for c in companies}

@@ -38,6 +38,18 @@ class CompanyInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class CategoryInfo:
+    """A filing category a chat can switch off (``/types``)."""
+
+    id: str
+    name_ko: str
+    name_en: str
+
+    def name(self, lang: str) -> str:
+        return self.name_en if lang == "en" else self.name_ko
+
+
+@dataclass(frozen=True, slots=True)
 class Resolution:
     """What the wider registry (OpenDART's corpCode list) says about a name.
 
@@ -72,6 +84,10 @@ class RecordCheck:
 class BotServices(Protocol):
     async def companies(self) -> Sequence[CompanyInfo]:
         """The watched companies, in display order."""
+        ...
+
+    async def categories(self) -> Sequence[CategoryInfo]:
+        """The filing categories, in display order."""
         ...
 
     async def resolve(self, query: str) -> Resolution:
