@@ -69,6 +69,7 @@ class MonitorBotServices:
         timeline_file: Path | None = None,
         on_timeline: Callable[[Timeline], None] | None = None,
         remote_file: Path | None = None,
+        max_watched: int = 300,
     ) -> None:
         """*watchlist*: the watched companies (default: the ``companies`` table rows
         marked watched); *resolver*: wider name lookup (default: the corpCode table);
@@ -85,6 +86,7 @@ class MonitorBotServices:
         self.resolver = resolver
         self.on_queued = on_queued
         self.today = today
+        self.max_watched = max_watched
 
     async def _watched(self) -> Sequence[WatchedLike]:
         if self.watchlist is not None:
@@ -148,6 +150,13 @@ class MonitorBotServices:
         if len(rows) == 1:
             return Resolution(rows[0].corp_code, rows[0].corp_name)
         return Resolution(candidates=tuple((r.corp_code, r.corp_name) for r in rows))
+
+    async def can_follow(self, corp_code: str) -> bool:
+        core = {c.corp_code for c in await self._watched()}
+        async with self.db.session() as s:
+            followed = set(await subs.followed_companies(s))
+        polled = core | followed
+        return corp_code in polled or len(polled) < self.max_watched
 
     async def timeline_text(self, lang: str) -> str:
         return render_text(self.timeline, self.today(), lang, full=False)

@@ -348,6 +348,19 @@ async def subscribers_for_alert(
     return list(result.all())
 
 
+async def followed_companies(session: AsyncSession) -> list[str]:
+    """Corp codes at least one active chat follows, sorted: what the poller adds to the
+    watchlist, so a company nobody follows any more drops out by itself."""
+    result = await session.exec(
+        select(Subscription.corp_code)
+        .join(Subscriber, col(Subscription.subscriber_id) == col(Subscriber.id))
+        .where(col(Subscriber.active).is_(True))
+        .distinct()
+        .order_by(col(Subscription.corp_code))
+    )
+    return list(result.all())
+
+
 async def digest_subscribers(
     session: AsyncSession, *, notifier: str = TELEGRAM
 ) -> list[Subscriber]:

@@ -64,6 +64,7 @@ class FakeServices:
     broadcasts: list[str] = field(default_factory=list)
     records: list[RecordRequest] = field(default_factory=list)
     fail_latest: bool = False
+    full: bool = False  # no room for one more followed company
     timeline: str = "현재 단계: 2차 <평가> & 준비\n다음: 2026-07 2차 평가 (D-170)"
 
     async def companies(self) -> Sequence[CompanyInfo]:
@@ -77,9 +78,18 @@ class FakeServices:
         )
 
     async def resolve(self, query: str) -> Resolution:
-        if query == "삼성전자":
+        if query in ("삼성전자", "00126380", "005930"):
             return Resolution("00126380", "삼성전자")
+        if query == "셀트리온":
+            return Resolution(
+                candidates=(("00413046", "셀트리온"), ("00421045", "셀트리온헬스케어"))
+            )
+        if query in ("00413046", "00421045"):
+            return Resolution(query, "셀트리온" if query == "00413046" else "셀트리온헬스케어")
         return Resolution()
+
+    async def can_follow(self, corp_code: str) -> bool:
+        return not self.full or corp_code in {c.corp_code for c in self.companies_}
 
     async def timeline_text(self, lang: str) -> str:
         return self.timeline if lang == "ko" else "Current phase: 2nd <evaluation> & prep"

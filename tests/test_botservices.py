@@ -117,7 +117,7 @@ async def test_real_bot_over_real_services(sqlite_db: Database) -> None:
         [timeline] = await env.say(5, "/timeline")
         assert "2026-01-20" in timeline.text
         [sub] = await env.say(5, "/subscribe 삼성전자 엘지")
-        assert "구독했습니다: LG" in sub.text and "감시 목록에 없는" in sub.text
+        assert "구독했습니다: LG" in sub.text and "삼성전자를 구독했습니다" in sub.text
 
 
 async def test_record_checks_then_writes_and_hands_over_the_new_timeline(

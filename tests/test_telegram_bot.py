@@ -140,12 +140,13 @@ async def test_ambiguous_sk_subscribes_nothing(env: BotEnv) -> None:
 
 async def test_unknown_names_get_help(env: BotEnv) -> None:
     [reply] = await env.say(24, "/subscribe 네이바 삼성전자 zzzz")
-    assert "‘네이바’에 해당하는 감시 기업을 찾지 못했습니다." in reply.text
+    assert "‘네이바’에 해당하는 기업을 찾지 못했습니다." in reply.text
     assert "혹시 이 기업인가요? NAVER" in reply.text  # difflib's closest match
-    assert "‘삼성전자’(삼성전자)는 감시 목록에 없는 기업입니다." in reply.text
+    # A listed company outside the watchlist is simply subscribed (the corpCode registry).
+    assert "삼성전자를 구독했습니다. 다음 조회부터" in reply.text
     assert "‘zzzz’" in reply.text and "/companies" in reply.text
     [en] = await env.say(25, "/subscribe Navr", language_code="en")
-    assert "No watched company matches ‘Navr’." in en.text and "Did you mean: NAVER" in en.text
+    assert "No company matches ‘Navr’." in en.text and "Did you mean: NAVER" in en.text
 
 
 async def test_subscribe_without_argument_shows_buttons(env: BotEnv) -> None:

@@ -25,6 +25,7 @@ from notifiers.telegram_bot.services import (
     CategoryInfo,
     CompanyInfo,
     RecordRequest,
+    Resolution,
 )
 from notifiers.telegram_bot.texts import raw, t
 from notifiers.telegram_format import split_text, utf16_len
@@ -232,11 +233,54 @@ async def cmd_subscribe(req: Request) -> None:
     if old:
         lines.append(t(req.lang, "already_subscribed", names=_names(old, req.lang)))
     unresolved = [f for f in parsed.found if f.company is None]
+    pickers: list[tuple[str, InlineKeyboardMarkup]] = []
+    explained = False
     for found in unresolved:
-        lines.append(await _explain_unresolved(req, found))
-    if unresolved:
+        wider = None if found.ambiguous else await _wider(req, found.query)
+        if wider is not None and wider.corp_code:
+            lines.append(await _follow_listed(req, sub.id, wider.corp_code, wider.name))
+        elif wider is not None and wider.candidates:
+            pickers.append((found.query, _pick_markup(wider.candidates)))
+        else:
+            lines.append(await _explain_unresolved(req, found))
+            explained = True
+    if explained:
         lines.append(t(req.lang, "companies_hint"))
-    await req.reply_lines(lines)
+    if lines:
+        await req.reply_lines(lines)
+    for query, markup in pickers:
+        await req.reply(t(req.lang, "pick_company", query=query), markup)
+
+
+MAX_CANDIDATES = 10
+
+
+async def _wider(req: Request, query: str) -> Resolution | None:
+    """OpenDART's corpCode registry beyond the watchlist; None when it cannot answer."""
+    try:
+        return await req.deps.services.resolve(query)
+    except Exception as exc:  # the registry is a nicety here, never a reason to fail
+        log.warning("company lookup failed: %s", type(exc).__name__)
+        return None
+
+
+def _pick_markup(candidates: Sequence[tuple[str, str]]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(f"➕ {name} ({code})", callback_data=f"sub:{code}")]
+            for code, name in candidates[:MAX_CANDIDATES]
+        ]
+    )
+
+
+async def _follow_listed(req: Request, subscriber_id: int, corp_code: str, name: str) -> str:
+    """Follow a company outside the watchlist: the confirmation, or why not."""
+    if not await req.deps.services.can_follow(corp_code):
+        return t(req.lang, "watch_full", name=name)
+    async with req.deps.db.session() as s:
+        added = await subs.subscribe(s, subscriber_id, [corp_code])
+    key = "subscribed_listed" if added else "already_subscribed"
+    return t(req.lang, key, name=name, names=name)
 
 
 def _unique(companies: Sequence[CompanyInfo]) -> list[CompanyInfo]:
@@ -267,6 +311,15 @@ async def cmd_unsubscribe(req: Request) -> None:
         else:
             codes = [f.company.corp_code for f in parsed.found if f.company is not None]
             removed = await subs.unsubscribe(s, sub.id, codes)
+    listed: dict[str, str] = {}
+    if sub is not None and sub.id is not None and not parsed.everything:
+        for found in parsed.found:
+            wider = None if found.company or found.ambiguous else await _wider(req, found.query)
+            if wider is not None and wider.corp_code:
+                listed[wider.corp_code] = found.query
+        if listed:
+            async with req.deps.db.session() as s:
+                removed += await subs.unsubscribe(s, sub.id, list(listed))
     if parsed.everything:
         await req.reply(t(req.lang, "unsubscribed_all" if removed else "nothing_to_unsubscribe"))
         return
@@ -282,8 +335,11 @@ async def cmd_unsubscribe(req: Request) -> None:
     ]
     if kept:
         lines.append(t(req.lang, "not_subscribed", names=_names(_unique(kept), req.lang)))
+    gone_listed = [listed[c] for c in removed if c in listed]
+    if gone_listed:
+        lines.append(t(req.lang, "unsubscribed", names=", ".join(gone_listed)))
     for found in parsed.found:
-        if found.company is None:
+        if found.company is None and found.query not in gone_listed:
             lines.append(await _explain_unresolved(req, found))
     await req.reply_lines(lines or [t(req.lang, "nothing_to_unsubscribe")])
 
@@ -298,9 +354,14 @@ async def cmd_list(req: Request) -> None:
     by_code = {c.corp_code: c for c in companies}
     codes = sorted(codes, key=lambda c: (order.get(c, len(order)), c))
     lines = [t(lang, "list_header")]
-    if codes:
-        lines += [f"• {html.escape(by_code[c].name(lang) if c in by_code else c)}" for c in codes]
-    else:
+    for c in codes:
+        if c in by_code:
+            lines.append(f"• {html.escape(by_code[c].name(lang))}")
+        else:
+            wider = await _wider(req, c)
+            name = wider.name if wider is not None and wider.corp_code == c else c
+            lines.append(f"• {html.escape(name)} ({c})")
+    if not codes:
         lines.append(t(lang, "list_empty"))
     if sub is not None:
         quiet = (
@@ -824,6 +885,13 @@ async def on_button(req: Request, data: str) -> tuple[str, InlineKeyboardMarkup 
     m = CALLBACK_RE.match(data or "")
     companies = list(await req.deps.services.companies())
     by_code = {c.corp_code: c for c in companies}
+    if m and m.group(1) == "sub" and m.group(2) != "all" and m.group(2) not in by_code:
+        wider = await _wider(req, m.group(2))
+        if wider is None or wider.corp_code != m.group(2):
+            return html.unescape(t(lang, "button_expired")), None
+        sub = await req.own_subscriber()
+        assert sub.id is not None
+        return html.unescape(await _follow_listed(req, sub.id, m.group(2), wider.name)), None
     if not m or (m.group(2) != "all" and m.group(2) not in by_code):
         return t(lang, "button_expired"), None
     action, code = m.groups()

@@ -94,6 +94,11 @@ class BotServices(Protocol):
         """Resolve a name/code beyond the watchlist (to tell "not watched" from "unknown")."""
         ...
 
+    async def can_follow(self, corp_code: str) -> bool:
+        """Whether one more chat may follow *corp_code*: it is watched or followed
+        already, or the companies polled are still under ``MAX_WATCHED_COMPANIES``."""
+        ...
+
     async def timeline_text(self, lang: str) -> str:
         """Plain text: current phase, last/next milestones with day counts, team statuses."""
         ...
