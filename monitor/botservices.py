@@ -162,19 +162,29 @@ class MonitorBotServices:
         return render_text(self.timeline, self.today(), lang, full=False)
 
     async def latest(self, corp_code: str | None, limit: int) -> Sequence[Alert]:
+        codes = [corp_code] if corp_code is not None else None
+        return await self.latest_page(codes, ai_only=False, offset=0, limit=limit)
+
+    async def latest_page(
+        self, corp_codes: Sequence[str] | None, *, ai_only: bool, offset: int, limit: int
+    ) -> Sequence[Alert]:
         codes = (
-            [corp_code] if corp_code is not None else [c.corp_code for c in await self._watched()]
+            list(corp_codes)
+            if corp_codes is not None
+            else [c.corp_code for c in await self._watched()]
         )
+        stmt = (
+            select(Filing, Match)
+            .join(Match, col(Match.rcept_no) == col(Filing.rcept_no), isouter=True)
+            .where(col(Filing.corp_code).in_(codes))
+            .order_by(col(Filing.rcept_dt).desc(), col(Filing.rcept_no).desc())
+            .offset(offset)
+            .limit(limit)
+        )
+        if ai_only:
+            stmt = stmt.where(col(Match.ai_related).is_(True))
         async with self.db.session() as s:
-            rows = (
-                await s.exec(
-                    select(Filing, Match)
-                    .join(Match, col(Match.rcept_no) == col(Filing.rcept_no), isouter=True)
-                    .where(col(Filing.corp_code).in_(codes))
-                    .order_by(col(Filing.rcept_dt).desc(), col(Filing.rcept_no).desc())
-                    .limit(limit)
-                )
-            ).all()
+            rows = (await s.exec(stmt)).all()
         alerts = []
         for filing, match in rows:
             if match is not None:

@@ -100,6 +100,18 @@ class FakeServices:
         found = [a for a in self.alerts if corp_code is None or a.corp_code == corp_code]
         return found[:limit]
 
+    async def latest_page(
+        self, corp_codes: Sequence[str] | None, *, ai_only: bool, offset: int, limit: int
+    ) -> Sequence[Alert]:
+        if self.fail_latest:
+            raise RuntimeError("database is down")
+        found = [
+            a
+            for a in self.alerts
+            if (corp_codes is None or a.corp_code in corp_codes) and (a.ai_related or not ai_only)
+        ]
+        return found[offset : offset + limit]
+
     async def stats(self) -> Mapping[str, int | str]:
         return {"alerts_today": 3, "requests_today": 120, "failed_deliveries": 0}
 

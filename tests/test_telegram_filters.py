@@ -146,3 +146,34 @@ async def test_in_groups_only_administrators_change_settings(env: BotEnv) -> Non
         sub = await subs.get(s, group)
         assert sub is not None and sub.id is not None
         assert await subs.subscriptions(s, sub.id) == [NAVER]
+
+
+async def test_latest_follows_own_subscriptions_pages_and_ai(env: BotEnv) -> None:
+    from notifiers.base import Alert
+
+    env.services.alerts = [
+        Alert(f"202601150{i:05d}", NAVER if i % 2 else LG, "NAVER" if i % 2 else "LG",
+              f"공시 {i:02d}", "20260115", relevance=i, ai_related=i >= 20)
+        for i in range(25, 0, -1)
+    ]  # fmt: skip
+    await env.say(56, "/subscribe 네이버")
+    [first] = await env.say(56, "/latest")
+    titles = [line for line in first.text.splitlines() if "공시 " in line]
+    assert len(titles) == 10 and all("NAVER" in line for line in titles)  # only NAVER
+    assert [b["callback_data"] for b in first.buttons()] == ["lt:s:1"]
+    qid = env.api.callback(56, "lt:s:1", message=first)
+    await env.api.wait_answered(qid)
+    [page] = [m for m in env.api.sent_messages(56) if m.message_id == first.message_id]
+    assert page.edits == 1 and "공시 05" in page.text and "공시 25" not in page.text
+    assert [b["callback_data"] for b in page.buttons()] == ["lt:s:0"]  # 13 NAVER filings
+    [ai] = await env.say(56, "/latest ai")
+    ai_titles = [line for line in ai.text.splitlines() if "공시 " in line]
+    assert ai_titles and all("NAVER" in line for line in ai_titles)
+    assert {int(line.split("공시 ")[1][:2]) for line in ai_titles} == {25, 23, 21}
+    assert ai.buttons() == []
+    [lg] = await env.say(56, "/latest LG")  # any company, subscribed or not
+    assert "LG" in lg.text and "NAVER" not in lg.text
+    # A muted company still shows in /latest.
+    await env.say(56, "/mute 네이버")
+    [muted] = await env.say(56, "/latest")
+    assert "공시 25" in muted.text

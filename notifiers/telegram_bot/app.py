@@ -298,6 +298,7 @@ async def route_button(deps: BotDeps, update: Update, context: ContextTypes.DEFA
     req = await _request(deps, update, context, "button", "")
     if req is None:
         return
+    req.message_id = message.message_id
     if (query.data or "").startswith(SETTINGS_BUTTONS) and not await may_change_settings(req, None):
         with contextlib.suppress(TelegramError):
             await query.answer(html.unescape(t(req.lang, "group_admins_only"))[:200])

@@ -74,6 +74,7 @@ class Request:
     sent: list[Message] = field(default_factory=list)
     user_id: int | None = None  # the person (effective_user), None when anonymous
     private: bool = False
+    message_id: int | None = None  # the bot's message whose button was pressed
 
     @property
     def is_admin(self) -> bool:
@@ -423,24 +424,42 @@ async def cmd_timeline(req: Request) -> None:
         await req.reply(html.escape(part))
 
 
-async def cmd_latest(req: Request) -> None:
+LATEST_PAGE = 10
+LATEST_BUTTON_RE = re.compile(r"^lt:(s|a|\d{8}):(\d{1,4})$")
+
+
+async def _latest_scope(req: Request) -> str | None:
+    """``s`` (the chat's subscriptions), ``a`` (those, AI-related only) or a corp code;
+    None after replying why the name is unknown."""
+    arg = req.args.strip()
+    if not arg:
+        return "s"
+    if arg.lower() == "ai":
+        return "a"
+    found = find(arg, list(await req.deps.services.companies()))
+    if found.company is not None:
+        return found.company.corp_code
+    wider = None if found.ambiguous else await _wider(req, arg)
+    if wider is not None and wider.corp_code:
+        return wider.corp_code
+    await req.reply(await _explain_unresolved(req, found))
+    return None
+
+
+async def _latest_page(req: Request, scope: str, page: int) -> tuple[str, InlineKeyboardMarkup]:
+    """One page of ``/latest`` (HTML) and its ◀ ▶ buttons."""
     lang = req.lang
-    if _too_long(req):
-        await req.reply(t(lang, "too_long", max=MAX_ARGUMENT_CHARS))
-        return
-    corp_code = None
-    if req.args.strip():
-        found = find(req.args.strip(), list(await req.deps.services.companies()))
-        if found.company is None:
-            await req.reply(await _explain_unresolved(req, found))
-            return
-        corp_code = found.company.corp_code
-    alerts = await req.deps.services.latest(corp_code, 5)
-    if not alerts:
-        await req.reply(t(lang, "latest_empty"))
-        return
-    lines = [t(lang, "latest_header")]
-    for a in alerts:
+    codes: list[str] | None = [scope] if scope not in ("s", "a") else None
+    if codes is None:
+        async with req.deps.db.session() as s:
+            sub = await subs.get(s, req.chat_id)
+            own = await subs.subscriptions(s, sub.id) if sub and sub.id is not None else []
+        codes = own or None  # no subscriptions yet: the watched companies
+    alerts = await req.deps.services.latest_page(
+        codes, ai_only=scope == "a", offset=page * LATEST_PAGE, limit=LATEST_PAGE + 1
+    )
+    lines = [t(lang, "latest_header")] if alerts else [t(lang, "latest_empty")]
+    for a in alerts[:LATEST_PAGE]:
         lines.append(
             t(
                 lang,
@@ -448,12 +467,45 @@ async def cmd_latest(req: Request) -> None:
                 date=a.rcept_date,
                 company=a.corp_name,
                 url=a.url,
-                title=a.report_nm[:300],
+                title=a.report_nm[:200],
                 category=a.category_en if lang == "en" else a.category_ko,
                 relevance=a.relevance,
             )
         )
-    await req.reply_lines(lines)
+    buttons = []
+    if page > 0:
+        buttons.append(InlineKeyboardButton("◀", callback_data=f"lt:{scope}:{page - 1}"))
+    if len(alerts) > LATEST_PAGE:
+        buttons.append(InlineKeyboardButton("▶", callback_data=f"lt:{scope}:{page + 1}"))
+    return "\n".join(lines), InlineKeyboardMarkup([buttons] if buttons else [])
+
+
+async def cmd_latest(req: Request) -> None:
+    if _too_long(req):
+        await req.reply(t(req.lang, "too_long", max=MAX_ARGUMENT_CHARS))
+        return
+    scope = await _latest_scope(req)
+    if scope is None:
+        return
+    text, markup = await _latest_page(req, scope, 0)
+    await req.reply(text, markup if markup.inline_keyboard else None)
+
+
+async def on_latest_button(req: Request, data: str) -> str:
+    """◀ ▶ on a ``/latest`` page: the page is replaced in place; the toast text."""
+    m = LATEST_BUTTON_RE.match(data)
+    if m is None or req.message_id is None:
+        return html.unescape(t(req.lang, "button_expired"))
+    text, markup = await _latest_page(req, m.group(1), int(m.group(2)))
+    await req.bot.edit_message_text(
+        text,
+        chat_id=req.chat_id,
+        message_id=req.message_id,
+        parse_mode=ParseMode.HTML,
+        reply_markup=markup,
+        link_preview_options=LinkPreviewOptions(is_disabled=True),
+    )
+    return ""
 
 
 def _filter_label(lang: str, filter_: str, min_relevance: int) -> str:
@@ -882,6 +934,8 @@ async def on_button(req: Request, data: str) -> tuple[str, InlineKeyboardMarkup 
         return await on_record_button(req, data), None
     if (data or "").startswith(("kw:", "type:")):
         return await on_filter_button(req, data)
+    if (data or "").startswith("lt:"):
+        return await on_latest_button(req, data), None
     m = CALLBACK_RE.match(data or "")
     companies = list(await req.deps.services.companies())
     by_code = {c.corp_code: c for c in companies}

@@ -107,6 +107,13 @@ class BotServices(Protocol):
         """The most recent stored filings (of one company, or of all watched), newest first."""
         ...
 
+    async def latest_page(
+        self, corp_codes: Sequence[str] | None, *, ai_only: bool, offset: int, limit: int
+    ) -> Sequence[Alert]:
+        """A page of stored filings of *corp_codes* (None: the watched companies), newest
+        first; only AI-related ones with *ai_only*. Muted companies are included."""
+        ...
+
     async def stats(self) -> Mapping[str, int | str]:
         """Operational figures for /stats (alerts today, requests used, failures...)."""
         ...
