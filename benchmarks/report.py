@@ -33,6 +33,7 @@ MODULES = [
     "latency",
     "startup",
     "hostile",
+    "following",
 ]
 
 
