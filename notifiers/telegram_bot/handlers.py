@@ -19,7 +19,14 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Message
 from telegram.constants import ParseMode
 
-from notifiers.telegram_bot.resolve import MAX_ARGUMENT_CHARS, MAX_NAMES, Found, find, split_names
+from notifiers.telegram_bot.resolve import (
+    MAX_ARGUMENT_CHARS,
+    MAX_NAMES,
+    Found,
+    Parsed,
+    find,
+    split_names,
+)
 from notifiers.telegram_bot.services import (
     BotServices,
     CategoryInfo,
@@ -312,15 +319,10 @@ async def cmd_unsubscribe(req: Request) -> None:
         else:
             codes = [f.company.corp_code for f in parsed.found if f.company is not None]
             removed = await subs.unsubscribe(s, sub.id, codes)
-    listed: dict[str, str] = {}
+    listed: dict[str, tuple[str, str]] = {}
     if sub is not None and sub.id is not None and not parsed.everything:
-        for found in parsed.found:
-            wider = None if found.company or found.ambiguous else await _wider(req, found.query)
-            if wider is not None and wider.corp_code:
-                listed[wider.corp_code] = found.query
-        if listed:
-            async with req.deps.db.session() as s:
-                removed += await subs.unsubscribe(s, sub.id, list(listed))
+        listed = await _unsubscribe_listed(req, sub.id, parsed)
+        removed += [c for c in listed if c not in removed]
     if parsed.everything:
         await req.reply(t(req.lang, "unsubscribed_all" if removed else "nothing_to_unsubscribe"))
         return
@@ -336,13 +338,30 @@ async def cmd_unsubscribe(req: Request) -> None:
     ]
     if kept:
         lines.append(t(req.lang, "not_subscribed", names=_names(_unique(kept), req.lang)))
-    gone_listed = [listed[c] for c in removed if c in listed]
-    if gone_listed:
-        lines.append(t(req.lang, "unsubscribed", names=", ".join(gone_listed)))
+    if listed:
+        lines.append(t(req.lang, "unsubscribed", names=", ".join(n for _, n in listed.values())))
+    handled = {query for query, _ in listed.values()}
     for found in parsed.found:
-        if found.company is None and found.query not in gone_listed:
+        if found.company is None and found.query not in handled:
             lines.append(await _explain_unresolved(req, found))
     await req.reply_lines(lines or [t(req.lang, "nothing_to_unsubscribe")])
+
+
+async def _unsubscribe_listed(
+    req: Request, subscriber_id: int, parsed: Parsed
+) -> dict[str, tuple[str, str]]:
+    """Unsubscribe the names that are listed companies outside the watchlist; return
+    the removed ones as corp code -> (the name typed, the registry's name)."""
+    wanted: dict[str, tuple[str, str]] = {}
+    for found in parsed.found:
+        wider = None if found.company or found.ambiguous else await _wider(req, found.query)
+        if wider is not None and wider.corp_code:
+            wanted[wider.corp_code] = (found.query, wider.name)
+    if not wanted:
+        return {}
+    async with req.deps.db.session() as s:
+        removed = await subs.unsubscribe(s, subscriber_id, list(wanted))
+    return {code: wanted[code] for code in removed}
 
 
 async def cmd_list(req: Request) -> None:
