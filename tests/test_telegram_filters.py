@@ -100,6 +100,13 @@ async def test_mute_for_a_week_forever_and_unmute(env: BotEnv) -> None:
     [not_muted] = await env.say(54, "/unmute 네이버")
     assert not_muted.text == "알림이 꺼진 기업이 아닙니다: NAVER"
     assert set((await row(env, 54)).mutes) == {LG}
+    await env.say(54, "/silent 30")
+    await env.say(54, "/keyword gpu")
+    [listing] = await env.say(54, "/list")
+    assert (
+        "키워드: gpu · 제외: 없음 · 받지 않는 분류: 0개 · 소리 없이: &lt; 30 · 알림 끈 기업: LG"
+        in listing.source
+    )
     [unknown] = await env.say(54, "/mute 없는회사 1d")
     assert "찾지 못했습니다" in unknown.text
     [usage] = await env.say(54, "/mute")

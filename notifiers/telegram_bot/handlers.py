@@ -400,7 +400,23 @@ async def cmd_list(req: Request) -> None:
                 digest=html.escape(t(lang, "on" if sub.digest else "off")),
             )
         )
+        lines.append(_filters_line(sub, lang, {c.corp_code: c.name(lang) for c in companies}))
     await req.reply_lines(lines)
+
+
+def _filters_line(sub: Subscriber, lang: str, names: dict[str, str]) -> str:
+    """The per-chat filters in one line of ``/list`` (plain labels: t() escapes them)."""
+    none = html.unescape(t(lang, "words_none"))
+    silent = html.unescape(t(lang, "off")) if sub.silent_below is None else f"< {sub.silent_below}"
+    return t(
+        lang,
+        "list_filters",
+        keywords=", ".join(sub.keywords or ()) or none,
+        excludes=", ".join(sub.excludes or ()) or none,
+        types=len(sub.hidden_types or ()),
+        silent=silent,
+        muted=", ".join(names.get(c, c) for c in sub.mutes or {}) or none,
+    )
 
 
 def _team_label(c: CompanyInfo, lang: str) -> str:
