@@ -37,6 +37,7 @@ MODULES = [
     "startup",
     "hostile",
     "web",
+    "following",
 ]
 
 

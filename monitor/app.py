@@ -399,6 +399,7 @@ class App:
             timeline_file=self.settings.timeline_file,
             on_timeline=self._use_timeline,
             remote_file=self.settings.timeline_cache_file if self.settings.timeline_url else None,
+            max_watched=self.settings.max_watched_companies,
         )
         return self._bot_services
 

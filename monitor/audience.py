@@ -3,6 +3,10 @@
 Shared by alerts (the pipeline) and digests: subscriber-based notifiers (Telegram) get a
 row per chat, in the chat's language and held until its quiet hours end; the others get
 a row per fixed destination in the default language.
+
+Alerts to subscribers also pass the chat's own filters (:mod:`monitor.routing`): the
+chosen reason goes into the row's payload (``reason``, and ``silent`` for an alert sent
+without sound), and chats that were skipped are reported back with theirs.
 """
 
 from __future__ import annotations
@@ -14,11 +18,25 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from monitor.quiet import quiet_until
+from monitor.routing import ChatFilters, FilingView, Route, route
 from notifiers.base import Notifier
 from storage.deliveries import NewDelivery
 from storage.models import Delivery, Subscriber
 
 SubscribersOf = Callable[[str], Awaitable[list[Subscriber]]]
+
+
+def filters_of(sub: Subscriber) -> ChatFilters:
+    """The routing view of a subscriber row."""
+    return ChatFilters(
+        filter=sub.filter,
+        min_relevance=sub.min_relevance,
+        keywords=tuple(sub.keywords or ()),
+        excludes=tuple(sub.excludes or ()),
+        hidden_types=frozenset(sub.hidden_types or ()),
+        silent_below=sub.silent_below,
+        mutes=dict(sub.mutes or {}),
+    )
 
 
 async def fan_out(
@@ -29,9 +47,15 @@ async def fan_out(
     default_lang: str,
     now: datetime,
     subscribers_of: SubscribersOf,
+    filing: FilingView | None = None,
+    skipped: list[tuple[Subscriber, Route]] | None = None,
 ) -> list[NewDelivery]:
     """Rows for *kind* (``alert`` or ``digest``) of *ref*; *subscribers_of(notifier)*
-    lists the subscribers that should receive it on a per-subscriber notifier."""
+    lists the subscribers that could receive it on a per-subscriber notifier.
+
+    With *filing*, each such subscriber's filters decide (see :mod:`monitor.routing`);
+    the ones refused are appended to *skipped* with their reason when it is given.
+    """
     rows: list[NewDelivery] = []
     for name, notifier in notifiers.items():
         accepts = notifier.accepts_digests if kind == "digest" else notifier.accepts_alerts
@@ -39,6 +63,18 @@ async def fan_out(
             continue
         if notifier.per_subscriber:
             for sub in await subscribers_of(name):
+                payload: dict[str, object] = {"lang": sub.language}
+                if filing is not None:
+                    decided = route(filters_of(sub), filing, now)
+                    if not decided.deliver:
+                        if skipped is not None:
+                            skipped.append((sub, decided))
+                        continue
+                    payload["reason"] = decided.reason
+                    if decided.word is not None:
+                        payload["word"] = decided.word
+                    if decided.silent:
+                        payload["silent"] = True
                 held = quiet_until(now, sub.quiet_start, sub.quiet_end)
                 rows.append(
                     NewDelivery(
@@ -47,7 +83,7 @@ async def fan_out(
                         notifier=name,
                         destination=str(sub.chat_id),
                         subscriber_id=sub.id,
-                        payload={"lang": sub.language},
+                        payload=payload,
                         next_attempt_at=held or now,
                     )
                 )

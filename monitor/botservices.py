@@ -21,11 +21,18 @@ from sqlmodel import col, select
 
 from monitor import kcalendar
 from monitor.matcher import alert_from_rows
+from monitor.matcher import categories as filing_categories
 from monitor.rematch import rematch_all
 from monitor.timeline import RECORD_RESULTS, Timeline, render_text, team_of, team_standing
 from monitor.timeline_records import NewRecord, RecordError, add_record
 from notifiers.base import Alert
-from notifiers.telegram_bot.services import CompanyInfo, RecordCheck, RecordRequest, Resolution
+from notifiers.telegram_bot.services import (
+    CategoryInfo,
+    CompanyInfo,
+    RecordCheck,
+    RecordRequest,
+    Resolution,
+)
 from storage import deliveries as outbox
 from storage import subscribers as subs
 from storage.db import Database
@@ -62,6 +69,7 @@ class MonitorBotServices:
         timeline_file: Path | None = None,
         on_timeline: Callable[[Timeline], None] | None = None,
         remote_file: Path | None = None,
+        max_watched: int = 300,
     ) -> None:
         """*watchlist*: the watched companies (default: the ``companies`` table rows
         marked watched); *resolver*: wider name lookup (default: the corpCode table);
@@ -78,6 +86,7 @@ class MonitorBotServices:
         self.resolver = resolver
         self.on_queued = on_queued
         self.today = today
+        self.max_watched = max_watched
 
     async def _watched(self) -> Sequence[WatchedLike]:
         if self.watchlist is not None:
@@ -114,6 +123,9 @@ class MonitorBotServices:
             )
         return out
 
+    async def categories(self) -> Sequence[CategoryInfo]:
+        return [CategoryInfo(i, ko, en) for i, ko, en in filing_categories()]
+
     async def resolve(self, query: str) -> Resolution:
         if self.resolver is not None:
             return await self.resolver(query)
@@ -139,23 +151,40 @@ class MonitorBotServices:
             return Resolution(rows[0].corp_code, rows[0].corp_name)
         return Resolution(candidates=tuple((r.corp_code, r.corp_name) for r in rows))
 
+    async def can_follow(self, corp_code: str) -> bool:
+        core = {c.corp_code for c in await self._watched()}
+        async with self.db.session() as s:
+            followed = set(await subs.followed_companies(s))
+        polled = core | followed
+        return corp_code in polled or len(polled) < self.max_watched
+
     async def timeline_text(self, lang: str) -> str:
         return render_text(self.timeline, self.today(), lang, full=False)
 
     async def latest(self, corp_code: str | None, limit: int) -> Sequence[Alert]:
+        codes = [corp_code] if corp_code is not None else None
+        return await self.latest_page(codes, ai_only=False, offset=0, limit=limit)
+
+    async def latest_page(
+        self, corp_codes: Sequence[str] | None, *, ai_only: bool, offset: int, limit: int
+    ) -> Sequence[Alert]:
         codes = (
-            [corp_code] if corp_code is not None else [c.corp_code for c in await self._watched()]
+            list(corp_codes)
+            if corp_codes is not None
+            else [c.corp_code for c in await self._watched()]
         )
+        stmt = (
+            select(Filing, Match)
+            .join(Match, col(Match.rcept_no) == col(Filing.rcept_no), isouter=True)
+            .where(col(Filing.corp_code).in_(codes))
+            .order_by(col(Filing.rcept_dt).desc(), col(Filing.rcept_no).desc())
+            .offset(offset)
+            .limit(limit)
+        )
+        if ai_only:
+            stmt = stmt.where(col(Match.ai_related).is_(True))
         async with self.db.session() as s:
-            rows = (
-                await s.exec(
-                    select(Filing, Match)
-                    .join(Match, col(Match.rcept_no) == col(Filing.rcept_no), isouter=True)
-                    .where(col(Filing.corp_code).in_(codes))
-                    .order_by(col(Filing.rcept_dt).desc(), col(Filing.rcept_no).desc())
-                    .limit(limit)
-                )
-            ).all()
+            rows = (await s.exec(stmt)).all()
         alerts = []
         for filing, match in rows:
             if match is not None:

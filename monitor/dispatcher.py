@@ -370,7 +370,9 @@ class Dispatcher:
     ) -> None:
         dest = destination or row.destination
         lang = str(row.payload.get("lang", "ko"))
-        if isinstance(payload, Alert):
+        if isinstance(payload, Alert) and row.payload.get("silent"):
+            await notifier.send_alert_silently(payload, dest, lang=lang)
+        elif isinstance(payload, Alert):
             await notifier.send_alert(payload, dest, lang=lang)
         elif isinstance(payload, DigestMessage):
             await notifier.send_digest(payload, dest)

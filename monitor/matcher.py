@@ -374,6 +374,16 @@ class Rules:
 _RULES_CACHE: dict[str, Rules] = {}
 
 
+def categories() -> list[tuple[str, str, str]]:
+    """``(id, ko, en)`` of the categories a filing can fall in, in file order (what a
+    chat can switch off with ``/types``). Correction and withdrawal wrap another
+    category, so they are not choices of their own."""
+    return [(c.id, c.ko, c.en) for c in _base().categories if c.id not in WRAPPERS]
+
+
+WRAPPERS = ("correction", "withdrawal")
+
+
 def rules_for(timeline: Timeline) -> Rules:
     rules = _RULES_CACHE.get(timeline.version)
     if rules is None:
@@ -778,7 +788,9 @@ def alert_from_match(
     *,
     event: str = "new",
 ) -> Alert:
-    """The notifier payload for a matched filing."""
+    """The notifier payload for a matched filing. The K-AI context (phase, milestones)
+    is only carried when a team applies: for any other company it would be noise."""
+    kai = match.team is not None
     return Alert(
         rcept_no=filing.rcept_no,
         corp_code=filing.corp_code,
@@ -802,12 +814,12 @@ def alert_from_match(
         team_status=match.team_status,
         team_status_ko=match.team_status_ko,
         team_status_en=match.team_status_en,
-        sources_end=match.sources_end,
-        phase_status=match.phase_status,
-        phase=match.phase_en,
-        phase_ko=match.phase_ko,
-        milestone_before=match.milestone_before,
-        milestone_after=match.milestone_after,
+        sources_end=match.sources_end if kai else None,
+        phase_status=match.phase_status if kai else None,
+        phase=match.phase_en if kai else None,
+        phase_ko=match.phase_ko if kai else None,
+        milestone_before=match.milestone_before if kai else None,
+        milestone_after=match.milestone_after if kai else None,
         relevance=match.relevance,
         ai_related=match.ai_related,
         reasons=match.reasons,

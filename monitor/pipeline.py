@@ -29,7 +29,9 @@ from monitor.bodies import BodyResult, DocumentSource, fetch_body
 from monitor.facts.alerts import with_facts
 from monitor.facts.model import FactSet
 from monitor.facts.service import FactsService, facts_and_changes
+from monitor.facts.summary import facts_text
 from monitor.matcher import MatchResult, alert_from_rows, match_filing
+from monitor.routing import FilingView, Route
 from monitor.suggestions import Suggestion, suggest
 from monitor.timeline import Timeline
 from notifiers.base import Alert, Notifier
@@ -101,7 +103,10 @@ class Pipeline:
                 facts = await self._facts(filing, body)
                 match = match_filing(filing, self.timeline, body.text, body.status, facts)
                 corrects = facts.corrects if facts is not None else None
-                written = await self._commit_filing(filing, match, now, corrects)
+                said = facts_text(facts)
+                written = await self._commit_filing(
+                    filing, match, now, corrects, " ".join(t for t in (body.text, said) if t)
+                )
                 if written is not None:
                     result.matched += 1
                     result.deliveries += written
@@ -197,6 +202,7 @@ class Pipeline:
         match: MatchResult,
         now: datetime | None,
         corrects: str | None = None,
+        body_text: str = "",
     ) -> int | None:
         async with self.db.session() as session:
             claimed = await session.exec(
@@ -209,8 +215,15 @@ class Pipeline:
             if not claimed.rowcount:
                 return None  # another run got here first
             await save_match(session, match.to_row())
+            view = FilingView(
+                corp_code=filing.corp_code,
+                category=match.base_category,
+                relevance=match.relevance,
+                ai_related=match.ai_related,
+                texts=(filing.report_nm, body_text),
+            )
             rows = await self._audience(
-                session, filing.corp_code, match.ai_related, ref=filing.rcept_no, now=now
+                session, filing.corp_code, match.ai_related, ref=filing.rcept_no, now=now, view=view
             )
             if corrects is not None:
                 # Whoever got the original gets its correction, whatever their filters.
@@ -250,13 +263,22 @@ class Pipeline:
                     continue
                 stored = await session.get(Match, event.rcept_no)
                 ai_related = bool(stored.ai_related) if stored is not None else False
+                category, relevance = (stored.category, stored.relevance) if stored else ("", 0)
                 if stored is None:
                     fresh = match_filing(filing, self.timeline)
                     await save_match(session, fresh.to_row())
                     ai_related = fresh.ai_related
+                    category, relevance = fresh.base_category, fresh.relevance
+                # A withdrawal reaches the chats the filing could have reached: the same
+                # filters, over the title (the body was read when the filing came in).
+                view = FilingView(
+                    filing.corp_code, category, relevance, ai_related, (filing.report_nm,)
+                )
                 ref = f"{event.rcept_no}{EVENT_SEP}{event.kind}"
-                rows = await self._audience(session, filing.corp_code, ai_related, ref=ref, now=now)
-                # A withdrawal tells the people who got the filing, whatever their filters.
+                rows = await self._audience(
+                    session, filing.corp_code, ai_related, ref=ref, now=now, view=view
+                )
+                # ... and always the people who got the filing, whatever their filters now.
                 earlier = await same_people(session, event.rcept_no, ref=ref, now=now or utcnow())
                 queued += await outbox.enqueue(session, merge_rows(rows, earlier))
         return handled, queued
@@ -269,20 +291,31 @@ class Pipeline:
         *,
         ref: str,
         now: datetime | None,
+        view: FilingView | None = None,
     ) -> list[outbox.NewDelivery]:
         async def subscribers_of(notifier: str) -> list[Subscriber]:
+            # With a view, every subscriber is routed so a refusal gets its reason.
             return await subs.subscribers_for_alert(
-                session, corp_code, ai_related=ai_related, notifier=notifier
+                session,
+                corp_code,
+                ai_related=None if view is not None else ai_related,
+                notifier=notifier,
             )
 
-        return await fan_out(
+        skipped: list[tuple[Subscriber, Route]] = []
+        rows = await fan_out(
             self.notifiers,
             kind=ALERT,
             ref=ref,
             default_lang=self.default_lang,
             now=now or utcnow(),
             subscribers_of=subscribers_of,
+            filing=view,
+            skipped=skipped,
         )
+        for sub, why in skipped:
+            log.debug("%s not sent to chat %s: %s", ref, sub.chat_id, why.reason)
+        return rows
 
 
 async def alert_for_ref(db: Database, ref: str) -> Alert:

@@ -37,6 +37,7 @@ from monitor.watchlist import CorpRecord, Watchlist, company_rows, load_watchlis
 from storage import companies as companies_repo
 from storage import corpcodes, meta, pollruns
 from storage import filings as filings_repo
+from storage import subscribers as subscribers_repo
 from storage.db import Database
 from storage.models import utcnow
 
@@ -300,6 +301,16 @@ class Poller:
             return codes
         return self._watched
 
+    async def with_followed(self, core: Sequence[str]) -> list[str]:
+        """The watchlist plus the companies chats follow beyond it, bounded by
+        ``MAX_WATCHED_COMPANIES`` (the bot refuses a follow that would pass it)."""
+        async with self.db.session() as s:
+            followed = await subscribers_repo.followed_companies(s)
+        have = set(core)
+        extra = [c for c in followed if c not in have]
+        room = max(0, self.settings.max_watched_companies - len(core))
+        return [*core, *extra[:room]]
+
     async def _blocked(self, result: PollResult) -> bool:
         """Whether a persisted stop (020 pause, fatal key) forbids calling OpenDART."""
         now = self.clock()
@@ -460,7 +471,7 @@ class Poller:
         try:
             if await self._blocked(result):
                 return await self._end(result, before)
-            corp_codes = await self._watched_codes(result)
+            corp_codes = await self.with_followed(await self._watched_codes(result))
             today = self.clock().astimezone(KST).date()
             result.window = poll_window(today, self.settings.poll_lookback_days)
             if corp_codes:

@@ -103,6 +103,7 @@ class Settings(BaseSettings):
     poll_lookback_days: int = Field(default=1, ge=1, le=14, alias="POLL_LOOKBACK_DAYS")
     watchlist_file: Path | None = Field(default=None, alias="WATCHLIST_FILE")
     corpcode_refresh_hours: float = Field(default=24.0, ge=1, alias="CORPCODE_REFRESH_HOURS")
+    max_watched_companies: int = Field(default=300, ge=1, le=5000, alias="MAX_WATCHED_COMPANIES")
 
     # --- RSS fast path (docs/detection.md) ------------------------------------------
     dart_rss_url: str = Field(default=DEFAULT_RSS_URL, alias="DART_RSS_URL")

@@ -350,6 +350,13 @@ class Notifier(abc.ABC):
     async def send_alert(self, alert: Alert, destination: str, *, lang: str = "ko") -> None:
         """Deliver one alert, or raise a :class:`NotifierError` subclass."""
 
+    async def send_alert_silently(
+        self, alert: Alert, destination: str, *, lang: str = "ko"
+    ) -> None:
+        """Deliver an alert the recipient asked to get without sound (``/silent``).
+        Notifiers that have no such notion keep this default: a normal alert."""
+        await self.send_alert(alert, destination, lang=lang)
+
     async def send_digest(self, digest: DigestMessage, destination: str) -> None:
         """Deliver one digest; notifiers that do not take digests keep this default."""
         raise PermanentError(f"the {self.name} notifier does not send digests")

@@ -322,7 +322,9 @@ class TelegramNotifier(Notifier):
         me = await self._call(self._bot.get_me())
         return f"ok (@{me.username})"
 
-    async def send_alert(self, alert: Alert, destination: str, *, lang: str = "ko") -> None:
+    async def send_alert(
+        self, alert: Alert, destination: str, *, lang: str = "ko", silent: bool = False
+    ) -> None:
         await self.start()
         text, markup = format_alert_html(alert, lang)
         reply = await self._thread_of(alert, destination)
@@ -333,6 +335,7 @@ class TelegramNotifier(Notifier):
             reply_markup=markup,
             link_preview_options=LinkPreviewOptions(is_disabled=True),
             allow_paid_broadcast=self._paid,
+            disable_notification=silent,
             reply_parameters=(
                 ReplyParameters(message_id=reply, allow_sending_without_reply=True)
                 if reply is not None
@@ -358,6 +361,11 @@ class TelegramNotifier(Notifier):
         except Exception as exc:  # threading is a nicety: send unthreaded
             log.warning("thread of %s unknown: %s", alert.rcept_no, type(exc).__name__)
             return None
+
+    async def send_alert_silently(
+        self, alert: Alert, destination: str, *, lang: str = "ko"
+    ) -> None:
+        await self.send_alert(alert, destination, lang=lang, silent=True)
 
     async def _send_parts(self, parts: list[str], destination: str) -> None:
         chat_id = chat_id_of(destination)

@@ -203,6 +203,14 @@ class Subscriber(SQLModel, table=True):
     deactivated_reason: str = ""
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+    # Per-chat filters (see docs/telegram.md): words are stored normalized (NFKC, casefolded).
+    keywords: list[str] = Field(default_factory=list, sa_type=JSON)  # /keyword: any must match
+    excludes: list[str] = Field(default_factory=list, sa_type=JSON)  # /exclude: none may match
+    hidden_types: list[str] = Field(default_factory=list, sa_type=JSON)  # /types switched off
+    min_relevance: int = 0  # /filter N
+    silent_below: int | None = None  # /silent N: quieter alerts ring without sound
+    # /mute: corp_code -> ISO-8601 UTC end, or "" for "until /unmute".
+    mutes: dict[str, str] = Field(default_factory=dict, sa_type=JSON)
 
 
 class Subscription(SQLModel, table=True):

@@ -8,8 +8,10 @@ A subscriber is keyed by ``(notifier, chat_id)``; everything else refers to its 
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import delete, func, update
 from sqlmodel import col, select
@@ -20,6 +22,10 @@ from storage.models import Delivery, Subscriber, Subscription, utcnow
 TELEGRAM = "telegram"
 FILTERS = ("all", "ai")
 LANGUAGES = ("ko", "en")
+WORD_KINDS = ("keywords", "excludes")
+MAX_WORDS = 30  # per list and chat
+#: A word must fit a removal button's callback data (64 bytes) with its prefix.
+MAX_WORD_BYTES = 48
 
 
 class SubscriberError(ValueError):
@@ -142,6 +148,102 @@ async def set_filter(session: AsyncSession, subscriber_id: int, value: str) -> N
     await _set(session, subscriber_id, filter=value)
 
 
+def normalize_word(word: str) -> str:
+    """How a filter word is stored and compared: NFKC (full-width ``ＡＩ`` is ``ai``),
+    casefolded, inner whitespace collapsed."""
+    return " ".join(unicodedata.normalize("NFKC", word).casefold().split())
+
+
+async def set_relevance_filter(session: AsyncSession, subscriber_id: int, value: str) -> None:
+    """``/filter all|ai|N``: ``all`` and ``ai`` reset the minimum, ``N`` (0-100) sets it
+    and lets non-AI filings through when they score enough."""
+    if value in FILTERS:
+        await _set(session, subscriber_id, filter=value, min_relevance=0)
+        return
+    if not value.isdigit() or not 0 <= int(value) <= 100:
+        raise SubscriberError("filter must be all, ai or a number from 0 to 100")
+    await _set(session, subscriber_id, filter="all", min_relevance=int(value))
+
+
+async def set_silent(session: AsyncSession, subscriber_id: int, below: int | None) -> None:
+    """``/silent N``: alerts scoring under N arrive without sound; None turns it off."""
+    if below is not None and not 0 <= below <= 100:
+        raise SubscriberError("silent threshold must be from 0 to 100")
+    await _set(session, subscriber_id, silent_below=below)
+
+
+async def add_words(
+    session: AsyncSession, subscriber: Subscriber, kind: str, words: Iterable[str]
+) -> list[str]:
+    """Add normalized *words* to the chat's ``keywords`` or ``excludes``; return the new
+    ones. Raises :class:`SubscriberError` for a word too long or a list too full."""
+    if kind not in WORD_KINDS or subscriber.id is None:
+        raise SubscriberError(f"word list must be one of {', '.join(WORD_KINDS)}")
+    have: list[str] = list(getattr(subscriber, kind) or [])
+    added: list[str] = []
+    for word in (normalize_word(w) for w in words):
+        if not word or word in have:
+            continue
+        if len(word.encode()) > MAX_WORD_BYTES:
+            raise SubscriberError(f"a word may have at most {MAX_WORD_BYTES} bytes")
+        if len(have) >= MAX_WORDS:
+            raise SubscriberError(f"at most {MAX_WORDS} words per list")
+        have.append(word)
+        added.append(word)
+    if added:
+        await _set(session, subscriber.id, **{kind: have})
+        setattr(subscriber, kind, have)
+    return added
+
+
+async def remove_words(
+    session: AsyncSession, subscriber: Subscriber, kind: str, words: Iterable[str] | None = None
+) -> list[str]:
+    """Remove *words* (all when None) from a word list; return the removed."""
+    if kind not in WORD_KINDS or subscriber.id is None:
+        raise SubscriberError(f"word list must be one of {', '.join(WORD_KINDS)}")
+    have: list[str] = list(getattr(subscriber, kind) or [])
+    drop = set(have) if words is None else {normalize_word(w) for w in words}
+    removed = [w for w in have if w in drop]
+    if removed:
+        kept = [w for w in have if w not in drop]
+        await _set(session, subscriber.id, **{kind: kept})
+        setattr(subscriber, kind, kept)
+    return removed
+
+
+async def toggle_type(session: AsyncSession, subscriber: Subscriber, category: str) -> bool:
+    """Switch one category off (or back on) for ``/types``; return whether it is shown."""
+    assert subscriber.id is not None
+    hidden = list(subscriber.hidden_types or [])
+    shown = category in hidden
+    hidden = [c for c in hidden if c != category] if shown else [*hidden, category]
+    await _set(session, subscriber.id, hidden_types=hidden)
+    subscriber.hidden_types = hidden
+    return shown
+
+
+async def mute(
+    session: AsyncSession, subscriber: Subscriber, corp_code: str, until: datetime | None
+) -> None:
+    """Mute a company for this chat until *until* (UTC), or until unmuted when None."""
+    assert subscriber.id is not None
+    mutes = dict(subscriber.mutes or {})
+    mutes[corp_code] = until.isoformat() if until is not None else ""
+    await _set(session, subscriber.id, mutes=mutes)
+    subscriber.mutes = mutes
+
+
+async def unmute(session: AsyncSession, subscriber: Subscriber, corp_code: str) -> bool:
+    assert subscriber.id is not None
+    mutes = dict(subscriber.mutes or {})
+    if mutes.pop(corp_code, None) is None:
+        return False
+    await _set(session, subscriber.id, mutes=mutes)
+    subscriber.mutes = mutes
+    return True
+
+
 async def set_quiet(
     session: AsyncSession, subscriber_id: int, start: int | None, end: int | None
 ) -> None:
@@ -243,6 +345,19 @@ async def subscribers_for_alert(
     if ai_related is False:
         stmt = stmt.where(Subscriber.filter != "ai")
     result = await session.exec(stmt)
+    return list(result.all())
+
+
+async def followed_companies(session: AsyncSession) -> list[str]:
+    """Corp codes at least one active chat follows, sorted: what the poller adds to the
+    watchlist, so a company nobody follows any more drops out by itself."""
+    result = await session.exec(
+        select(Subscription.corp_code)
+        .join(Subscriber, col(Subscription.subscriber_id) == col(Subscriber.id))
+        .where(col(Subscriber.active).is_(True))
+        .distinct()
+        .order_by(col(Subscription.corp_code))
+    )
     return list(result.all())
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from monitor.loopback import serve_in_thread
 from notifiers.base import Alert
 from notifiers.telegram_bot import BotConfig, CompanyInfo, Resolution, RunningBot, start_bot
-from notifiers.telegram_bot.services import RecordCheck, RecordRequest
+from notifiers.telegram_bot.services import CategoryInfo, RecordCheck, RecordRequest
 from storage.db import Database
 from tests.fakes.telegram_api import TOKEN, FakeTelegram, Limits, SentMessage
 
@@ -64,15 +64,32 @@ class FakeServices:
     broadcasts: list[str] = field(default_factory=list)
     records: list[RecordRequest] = field(default_factory=list)
     fail_latest: bool = False
+    full: bool = False  # no room for one more followed company
     timeline: str = "현재 단계: 2차 <평가> & 준비\n다음: 2026-07 2차 평가 (D-170)"
 
     async def companies(self) -> Sequence[CompanyInfo]:
         return self.companies_
 
+    async def categories(self) -> Sequence[CategoryInfo]:
+        return (
+            CategoryInfo("investment", "투자·지분 취득", "Investment"),
+            CategoryInfo("ownership", "지분 변동", "Ownership"),
+            CategoryInfo("rumour", "조회공시·풍문 해명", "Rumour clarification"),
+        )
+
     async def resolve(self, query: str) -> Resolution:
-        if query == "삼성전자":
+        if query in ("삼성전자", "00126380", "005930"):
             return Resolution("00126380", "삼성전자")
+        if query == "셀트리온":
+            return Resolution(
+                candidates=(("00413046", "셀트리온"), ("00421045", "셀트리온헬스케어"))
+            )
+        if query in ("00413046", "00421045"):
+            return Resolution(query, "셀트리온" if query == "00413046" else "셀트리온헬스케어")
         return Resolution()
+
+    async def can_follow(self, corp_code: str) -> bool:
+        return not self.full or corp_code in {c.corp_code for c in self.companies_}
 
     async def timeline_text(self, lang: str) -> str:
         return self.timeline if lang == "ko" else "Current phase: 2nd <evaluation> & prep"
@@ -82,6 +99,18 @@ class FakeServices:
             raise RuntimeError("database is down")
         found = [a for a in self.alerts if corp_code is None or a.corp_code == corp_code]
         return found[:limit]
+
+    async def latest_page(
+        self, corp_codes: Sequence[str] | None, *, ai_only: bool, offset: int, limit: int
+    ) -> Sequence[Alert]:
+        if self.fail_latest:
+            raise RuntimeError("database is down")
+        found = [
+            a
+            for a in self.alerts
+            if (corp_codes is None or a.corp_code in corp_codes) and (a.ai_related or not ai_only)
+        ]
+        return found[offset : offset + limit]
 
     async def stats(self) -> Mapping[str, int | str]:
         return {"alerts_today": 3, "requests_today": 120, "failed_deliveries": 0}

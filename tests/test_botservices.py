@@ -69,6 +69,33 @@ async def test_companies_carry_teams(sqlite_db: Database) -> None:
     assert companies[LG].team_ko and companies[LG].team_status in ("active", "eliminated")
 
 
+async def test_latest_page_by_companies_ai_and_offset(sqlite_db: Database) -> None:
+    await _seed(sqlite_db)
+    svc = services(sqlite_db)
+    everything = await svc.latest_page(None, ai_only=False, offset=0, limit=10)
+    assert [a.rcept_no for a in everything] == ["20260115000123", "20260110000001"]
+    second = await svc.latest_page(None, ai_only=False, offset=1, limit=10)
+    assert [a.rcept_no for a in second] == ["20260110000001"]
+    ai = await svc.latest_page(None, ai_only=True, offset=0, limit=10)
+    assert [a.rcept_no for a in ai] == ["20260115000123"]
+    lg = await svc.latest_page([LG], ai_only=False, offset=0, limit=10)
+    assert [a.corp_code for a in lg] == [LG]
+
+
+async def test_can_follow_counts_watched_and_followed(sqlite_db: Database) -> None:
+    await _seed(sqlite_db)
+    svc = MonitorBotServices(sqlite_db, bundled_timeline(), max_watched=3)
+    async with sqlite_db.session() as s:
+        sub = await subs.get_or_create(s, 1)
+        assert sub.id is not None
+        await subs.subscribe(s, sub.id, ["00126380"])
+    # 2 watched + 1 followed = 3 polled: no room for a fourth, but those stay open.
+    assert not await svc.can_follow("00164742")
+    assert await svc.can_follow(NAVER) and await svc.can_follow("00126380")
+    svc.max_watched = 4
+    assert await svc.can_follow("00164742")
+
+
 async def test_resolve_beyond_the_watchlist(sqlite_db: Database) -> None:
     await _seed(sqlite_db)
     svc = services(sqlite_db)
@@ -117,7 +144,7 @@ async def test_real_bot_over_real_services(sqlite_db: Database) -> None:
         [timeline] = await env.say(5, "/timeline")
         assert "2026-01-20" in timeline.text
         [sub] = await env.say(5, "/subscribe 삼성전자 엘지")
-        assert "구독했습니다: LG" in sub.text and "감시 목록에 없는" in sub.text
+        assert "구독했습니다: LG" in sub.text and "삼성전자를 구독했습니다" in sub.text
 
 
 async def test_record_checks_then_writes_and_hands_over_the_new_timeline(

@@ -12,6 +12,7 @@ import pytest
 
 from monitor.matcher import match_filing
 from monitor.timeline import load_timeline
+from storage import subscribers as subs
 from storage.db import Database
 from storage.matches import get_match, save_matches
 from storage.models import Filing
@@ -154,6 +155,47 @@ async def test_explain_prints_every_reason_in_both_languages(stored: str, tmp_pa
     assert missing.returncode == 1 and "no stored filing 20251231800999" in missing.stderr
     bad = dartwatch("explain", "12345", env=env, cwd=tmp_path)
     assert bad.returncode == 2 and "RCEPT_NO must be 14 digits" in bad.stderr
+
+
+async def test_explain_says_why_a_chat_got_or_missed_the_filing(
+    stored: str, tmp_path: Path
+) -> None:
+    db = Database(stored)
+    try:
+        async with db.session() as s:
+            for chat, words in ((301, ["exaone"]), (302, ["배당"]), (303, [])):
+                sub = await subs.get_or_create(s, chat)
+                assert sub.id is not None
+                await subs.subscribe(s, sub.id, ["00120021"])
+                if words:
+                    await subs.add_words(s, sub, "keywords", words)
+            await subs.set_silent(s, sub.id, 80)
+            await subs.get_or_create(s, 304)  # follows nothing
+    finally:
+        await db.dispose()
+    env = {"DATABASE_URL": stored}
+
+    def explain(chat: int, *extra: str) -> subprocess.CompletedProcess[str]:
+        return dartwatch(
+            "explain", "20251231800456", "--chat", str(chat), *extra, env=env, cwd=tmp_path
+        )
+
+    hit = explain(301)
+    assert hit.returncode == 0, hit.stderr
+    assert "Chat 301: sent / 보냄\n  why:      키워드 ‘exaone’ / keyword 'exaone'" in hit.stdout
+    miss = explain(302).stdout
+    assert "Chat 302: not sent / 보내지 않음" in miss and "none of the keywords" in miss
+    quiet = json.loads(explain(303, "--format", "json").stdout)["chat"]
+    assert quiet == {
+        "chat_id": 303,
+        "sent": True,
+        "reason": "subscribed",
+        "word": None,
+        "silent": True,
+    }
+    assert "does not follow the company" in explain(304).stdout
+    unknown = explain(305)
+    assert unknown.returncode == 1 and "no chat 305" in unknown.stderr
 
 
 async def test_rematch_after_recording_the_stage2_result(stored: str, tmp_path: Path) -> None:

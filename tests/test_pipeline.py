@@ -114,7 +114,7 @@ async def test_routes_by_company_and_filter_exactly_once(db: Database) -> None:
     assert routine == {"101"}  # 102 filters to AI; 103 follows LG only
     assert {r.ref for r in rows if r.notifier == "fixedrec"} == {"20260115800123", "20260115000456"}
     en = [r for r in rows if r.subscriber_id == ai_only]
-    assert en and en[0].payload == {"lang": "en"}
+    assert en and en[0].payload == {"lang": "en", "reason": "subscribed"}
     assert everyone != ai_only
     async with db.session() as s:
         states = {f.alert_state for f in (await s.exec(select(Filing))).all()}

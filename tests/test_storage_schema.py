@@ -123,3 +123,38 @@ def test_sqlite_upgrade_killed_half_way_leaves_no_half_schema(tmp_path: Path) ->
         assert current_revision_sync(url) == head_revision()
     print(f"\nmigration killed 12 times: {states}")
     assert states["partial"] == 0, states
+
+
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def test_chat_filters_migration_keeps_existing_chats(kind: str, tmp_path: Path) -> None:
+    """A deployment with chats from before per-chat filters upgrades to empty filters."""
+    from sqlalchemy import text
+
+    from storage import subscribers as subs
+    from tests.conftest import fresh_database_url
+
+    with fresh_database_url(kind, tmp_path) as url:
+        upgrade_sync(url, "0001")
+        engine = create_engine(sync_url(url))
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO subscribers (notifier, chat_id, chat_type, title, language,"
+                    " filter, digest, active, deactivated_reason, created_at, updated_at)"
+                    " VALUES ('telegram', 42, 'private', '', 'ko', 'ai', false, true, '',"
+                    " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                )
+            )
+        engine.dispose()
+        upgrade_sync(url)
+        db = Database(url)
+        try:
+            async with db.session() as s:
+                sub = await subs.get(s, 42)
+                assert sub is not None and sub.filter == "ai"
+                assert (sub.keywords, sub.excludes, sub.hidden_types) == ([], [], [])
+                assert (sub.min_relevance, sub.silent_below, sub.mutes) == (0, None, {})
+                added = await subs.add_words(s, sub, "keywords", ["GPU"])
+            assert added == ["gpu"]
+        finally:
+            await db.dispose()

@@ -140,12 +140,13 @@ async def test_ambiguous_sk_subscribes_nothing(env: BotEnv) -> None:
 
 async def test_unknown_names_get_help(env: BotEnv) -> None:
     [reply] = await env.say(24, "/subscribe 네이바 삼성전자 zzzz")
-    assert "‘네이바’에 해당하는 감시 기업을 찾지 못했습니다." in reply.text
+    assert "‘네이바’에 해당하는 기업을 찾지 못했습니다." in reply.text
     assert "혹시 이 기업인가요? NAVER" in reply.text  # difflib's closest match
-    assert "‘삼성전자’(삼성전자)는 감시 목록에 없는 기업입니다." in reply.text
+    # A listed company outside the watchlist is simply subscribed (the corpCode registry).
+    assert "삼성전자를 구독했습니다. 다음 조회부터" in reply.text
     assert "‘zzzz’" in reply.text and "/companies" in reply.text
     [en] = await env.say(25, "/subscribe Navr", language_code="en")
-    assert "No watched company matches ‘Navr’." in en.text and "Did you mean: NAVER" in en.text
+    assert "No company matches ‘Navr’." in en.text and "Did you mean: NAVER" in en.text
 
 
 async def test_subscribe_without_argument_shows_buttons(env: BotEnv) -> None:
@@ -400,6 +401,7 @@ async def test_reply_survives_a_flood_error(env: BotEnv) -> None:
 
 async def test_group_commands_with_bot_name(env: BotEnv) -> None:
     group = -4001
+    env.api.set_member(group, 90, "administrator")
     env.api.group_text(group, 90, "/subscribe@dartwatch_test_bot 네이버 엔씨")
     [reply] = await env.api.wait_sent(group, 1)
     assert reply.text == "구독했습니다: NAVER, 엔씨소프트"
@@ -418,6 +420,7 @@ async def test_group_commands_with_bot_name(env: BotEnv) -> None:
 
 async def test_group_english_and_supergroup_migration(env: BotEnv) -> None:
     group, supergroup = -4002, -1004002
+    env.api.set_member(group, 92, "creator")
     env.api.group_text(group, 92, "/lang@dartwatch_test_bot en")
     await env.api.wait_sent(group, 1)
     env.api.group_text(group, 92, "/subscribe SKT")
@@ -454,6 +457,7 @@ async def test_channel_post_commands(env: BotEnv) -> None:
 
 async def test_kicked_from_group_deactivates(env: BotEnv) -> None:
     group = -4003
+    env.api.set_member(group, 93, "administrator")
     env.api.group_text(group, 93, "/subscribe 네이버")
     await env.api.wait_sent(group, 1)
     member = {"user": env.api.bot_user, "status": "member"}

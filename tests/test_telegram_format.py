@@ -104,8 +104,7 @@ def test_split_names_never_raises(text: str) -> None:
 
 def test_texts_escape_values_and_both_languages_agree() -> None:
     assert (
-        t("ko", "unknown_company", query="<b>")
-        == "‘&lt;b&gt;’에 해당하는 감시 기업을 찾지 못했습니다."
+        t("ko", "unknown_company", query="<b>") == "‘&lt;b&gt;’에 해당하는 기업을 찾지 못했습니다."
     )
     assert set(command_descriptions("ko")) == set(command_descriptions("en"))
     for lang in ("ko", "en"):

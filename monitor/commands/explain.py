@@ -20,10 +20,17 @@ def register(sub: Any) -> None:
             "added to (or took from) its relevance score, in Korean and English.",
             "dartwatch explain 20260310000123",
             "dartwatch explain 20260310000123 --format json",
+            "dartwatch explain 20260310000123 --chat 123456789",
         ),
     )
     p.add_argument("rcept_no", metavar="RCEPT_NO", help="the 14-digit receipt number")
     p.add_argument("--format", choices=["text", "json"], default="text")
+    p.add_argument(
+        "--chat",
+        type=int,
+        metavar="CHAT_ID",
+        help="also say whether this Telegram chat's filters let the filing through, and why",
+    )
     p.set_defaults(handler="monitor.commands.explain:run")
 
 
@@ -168,10 +175,64 @@ def render(filing: Any, match: Any, *, stored: bool, matched_at: Any, current: s
     return "\n".join(lines)
 
 
+#: Why a chat got (or did not get) a filing, in both languages.
+ROUTE_TEXTS = {
+    "subscribed": ("구독 기업의 공시", "a filing of a followed company"),
+    "keyword": ("키워드 ‘{word}’", "keyword '{word}'"),
+    "muted": ("기업 알림 꺼짐 (/mute)", "the company is muted (/mute)"),
+    "type_hidden": ("분류를 받지 않음 (/types)", "its category is switched off (/types)"),
+    "not_ai": ("AI 관련 공시만 받음 (/filter ai)", "AI-related filings only (/filter ai)"),
+    "below_min_relevance": ("관련도가 /filter 기준 미만", "relevance under the chat's /filter N"),
+    "excluded": ("제외 단어 ‘{word}’ (/exclude)", "excluded word '{word}' (/exclude)"),
+    "no_keyword": ("키워드가 하나도 없음 (/keyword)", "none of the keywords (/keyword)"),
+    "not_following": ("이 기업을 구독하지 않음", "the chat does not follow the company"),
+    "inactive": ("비활성 채팅 (봇 차단 등)", "the chat is inactive (blocked the bot…)"),
+}
+
+
+def render_route(chat_id: int, deliver: bool, reason: str, word: str | None, silent: bool) -> str:
+    """One block: the chat, sent or not, and the reason in Korean and English."""
+    ko, en = (text.format(word=word or "") for text in ROUTE_TEXTS[reason])
+    verdict = "sent / 보냄" if deliver else "not sent / 보내지 않음"
+    if deliver and silent:
+        verdict += " (silent / 소리 없이, /silent)"
+    return f"Chat {chat_id}: {verdict}\n  why:      {ko} / {en}"
+
+
+async def _route_for_chat(
+    db: Any, chat_id: int, filing: Any, match: Any, body: str
+) -> tuple[bool, str, str | None, bool]:
+    from monitor.audience import filters_of
+    from monitor.errors import UserError
+    from monitor.routing import FilingView, route
+    from storage import subscribers as subs
+    from storage.models import utcnow
+
+    async with db.session() as session:
+        sub = await subs.get(session, chat_id)
+        if sub is None or sub.id is None:
+            raise UserError(f"no chat {chat_id} has talked to the bot")
+        follows = filing.corp_code in await subs.subscriptions(session, sub.id)
+    if not sub.active:
+        return False, "inactive", None, False
+    if not follows:
+        return False, "not_following", None, False
+    view = FilingView(
+        filing.corp_code,
+        match.base_category,
+        match.relevance,
+        match.ai_related,
+        (filing.report_nm, body),
+    )
+    decided = route(filters_of(sub), view, utcnow())
+    return decided.deliver, decided.reason, decided.word, decided.silent
+
+
 async def run(args: argparse.Namespace, settings: Any) -> int:
     from monitor.commands.timeline import load
     from monitor.errors import UsageError, UserError
     from monitor.facts.service import facts_and_changes
+    from monitor.facts.summary import facts_text
     from monitor.matcher import MatchResult, match_filing
     from storage.db import Database
     from storage.documents import get_document
@@ -187,19 +248,26 @@ async def run(args: argparse.Namespace, settings: Any) -> int:
     try:
         async with db.session() as session:
             filing, row = await filing_and_match(session, rcept_no)
-            doc = await get_document(session, rcept_no) if filing and row is None else None
+            doc = await get_document(session, rcept_no) if filing else None
         facts, changes, _ = await facts_and_changes(db, rcept_no)
+        if filing is None:
+            raise UserError(f"no stored filing {rcept_no} (see `dartwatch filings`)")
+        body = doc.text if doc is not None and doc.status == "ok" else None
+        if row is not None:
+            match = MatchResult.from_row(row)
+            matched_at = row.matched_at
+        else:
+            match = match_filing(filing, timeline, body, "not_fetched", facts)
+            matched_at = None
+        routed = (
+            await _route_for_chat(
+                db, args.chat, filing, match, " ".join(t for t in (body, facts_text(facts)) if t)
+            )
+            if args.chat is not None
+            else None
+        )
     finally:
         await db.dispose()
-    if filing is None:
-        raise UserError(f"no stored filing {rcept_no} (see `dartwatch filings`)")
-    if row is not None:
-        match = MatchResult.from_row(row)
-        matched_at = row.matched_at
-    else:
-        body = doc.text if doc is not None and doc.status == "ok" else None
-        match = match_filing(filing, timeline, body, "not_fetched", facts)
-        matched_at = None
     said = facts_json(facts, changes)
     if args.format == "json":
         out = {
@@ -210,6 +278,15 @@ async def run(args: argparse.Namespace, settings: Any) -> int:
             "matched_at": matched_at.isoformat() if matched_at else None,
             "current_timeline_version": timeline.version,
         }
+        if routed is not None:
+            deliver, reason, word, silent = routed
+            out["chat"] = {
+                "chat_id": args.chat,
+                "sent": deliver,
+                "reason": reason,
+                "word": word,
+                "silent": silent,
+            }
         print(json.dumps(out, ensure_ascii=False, indent=2))
     else:
         print(
@@ -222,4 +299,7 @@ async def run(args: argparse.Namespace, settings: Any) -> int:
             )
         )
         print("\n".join(render_facts(said)))
+        if routed is not None:
+            print()
+            print(render_route(args.chat, *routed))
     return 0

@@ -139,3 +139,14 @@ def summarize(facts: FactSet | None, lang: str = "ko") -> str | None:
 
 def families_with_templates() -> tuple[str, ...]:
     return tuple(_templates().by_family)
+
+
+def facts_text(facts: FactSet | None) -> str:
+    """What a subscriber's keywords read of the facts: both summaries and every text
+    fact (a counterparty, a target company, a purpose), so ``/keyword 반도체`` finds a
+    supply contract whose title names neither."""
+    if facts is None or not facts.ok:
+        return ""
+    parts = [summarize(facts, "ko") or "", summarize(facts, "en") or ""]
+    parts.extend(f.display for f in facts.facts if f.unit == "text")
+    return " ".join(p for p in parts if p)

@@ -204,6 +204,9 @@ async def route_message(deps: BotDeps, update: Update, context: ContextTypes.DEF
         if _answers_unknown(private, target, chat.type):
             await _safe_reply(req, "unknown_command", command=f"/{name}"[:65])
         return
+    if command.settings and not await may_change_settings(req, message):
+        await _safe_reply(req, "group_admins_only")
+        return
     if command.admin and not req.is_admin:
         log.warning("chat %s (user %s) tried admin command /%s", chat.id, req.user_id, name)
         if private:  # in groups and channels, admin commands do not exist
@@ -220,6 +223,29 @@ async def route_message(deps: BotDeps, update: Update, context: ContextTypes.DEF
             redact_token(str(exc), deps_token(context)),
         )
         await _safe_reply(req, "error")
+
+
+GROUP_TYPES = (ChatType.GROUP, ChatType.SUPERGROUP)
+SETTINGS_BUTTONS = ("sub:", "unsub:", "kw:", "type:")
+
+
+async def may_change_settings(req: Request, message: Message | None) -> bool:
+    """In a group, only its administrators change what the group receives (Bot API
+    getChatMember); an anonymous administrator posts as the group itself. Private
+    chats and channels (where only administrators can post) are never refused."""
+    if req.chat_type not in GROUP_TYPES:
+        return True
+    sender_chat = message.sender_chat if message is not None else None
+    if sender_chat is not None:
+        return sender_chat.id == req.chat_id
+    if req.user_id is None:
+        return False
+    try:
+        member = await req.bot.get_chat_member(req.chat_id, req.user_id)
+    except TelegramError as exc:
+        log.warning("could not check rights in chat %s: %s", req.chat_id, redact_token(str(exc)))
+        return False
+    return member.status in (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
 
 
 def _answers_unknown(private: bool, target: str | None, chat_type: str) -> bool:
@@ -271,6 +297,11 @@ async def route_button(deps: BotDeps, update: Update, context: ContextTypes.DEFA
         return
     req = await _request(deps, update, context, "button", "")
     if req is None:
+        return
+    req.message_id = message.message_id
+    if (query.data or "").startswith(SETTINGS_BUTTONS) and not await may_change_settings(req, None):
+        with contextlib.suppress(TelegramError):
+            await query.answer(html.unescape(t(req.lang, "group_admins_only"))[:200])
         return
     try:
         toast, markup = await on_button(req, query.data or "")

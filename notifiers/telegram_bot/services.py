@@ -38,6 +38,18 @@ class CompanyInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class CategoryInfo:
+    """A filing category a chat can switch off (``/types``)."""
+
+    id: str
+    name_ko: str
+    name_en: str
+
+    def name(self, lang: str) -> str:
+        return self.name_en if lang == "en" else self.name_ko
+
+
+@dataclass(frozen=True, slots=True)
 class Resolution:
     """What the wider registry (OpenDART's corpCode list) says about a name.
 
@@ -74,8 +86,17 @@ class BotServices(Protocol):
         """The watched companies, in display order."""
         ...
 
+    async def categories(self) -> Sequence[CategoryInfo]:
+        """The filing categories, in display order."""
+        ...
+
     async def resolve(self, query: str) -> Resolution:
         """Resolve a name/code beyond the watchlist (to tell "not watched" from "unknown")."""
+        ...
+
+    async def can_follow(self, corp_code: str) -> bool:
+        """Whether one more chat may follow *corp_code*: it is watched or followed
+        already, or the companies polled are still under ``MAX_WATCHED_COMPANIES``."""
         ...
 
     async def timeline_text(self, lang: str) -> str:
@@ -84,6 +105,13 @@ class BotServices(Protocol):
 
     async def latest(self, corp_code: str | None, limit: int) -> Sequence[Alert]:
         """The most recent stored filings (of one company, or of all watched), newest first."""
+        ...
+
+    async def latest_page(
+        self, corp_codes: Sequence[str] | None, *, ai_only: bool, offset: int, limit: int
+    ) -> Sequence[Alert]:
+        """A page of stored filings of *corp_codes* (None: the watched companies), newest
+        first; only AI-related ones with *ai_only*. Muted companies are included."""
         ...
 
     async def stats(self) -> Mapping[str, int | str]:

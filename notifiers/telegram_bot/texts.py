@@ -13,6 +13,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from notifiers.korean import PAIRS, particle
+
 TEXTS_FILE = Path(__file__).resolve().parent.parent / "data" / "telegram_texts.toml"
 LANGUAGES = ("ko", "en")
 DEFAULT_LANGUAGE = "ko"
@@ -23,7 +25,24 @@ class TextsError(Exception):
 
 
 def _fields(template: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+    """Placeholder names; ``{name|은/는}`` (a Korean particle after a value) counts as
+    ``name``, so the English text needs only ``{name}``."""
+    return {name.split("|")[0] for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def _particle_fields(template: str) -> set[str]:
+    return {f for _, f, _, _ in string.Formatter().parse(template) if f and "|" in f}
+
+
+def _with_particles(template: str, values: dict[str, str]) -> dict[str, str]:
+    """Add the value of every ``{name|은/는}`` placeholder: the particle alone, chosen by
+    the final consonant of *values[name]* (the name itself is written as ``{name}``)."""
+    out = dict(values)
+    for _, field, _, _ in string.Formatter().parse(template):
+        if field and "|" in field:
+            name, pair = field.split("|", 1)
+            out[field] = particle(html.unescape(values.get(name, "")), pair)
+    return out
 
 
 def validate(raw: dict[str, Any], source: str = "telegram_texts.toml") -> dict[str, dict[str, Any]]:
@@ -42,6 +61,9 @@ def validate(raw: dict[str, Any], source: str = "telegram_texts.toml") -> dict[s
             for sub in sorted(set(a) ^ set(b)):
                 problems.append(f"[{'en' if sub in a else 'ko'}.{key}].{sub} is missing")
         elif isinstance(a, str) and isinstance(b, str):
+            for field in _particle_fields(a) | _particle_fields(b):
+                if field.split("|", 1)[1] not in PAIRS:
+                    problems.append(f"{key}: unknown particle in {{{field}}}")
             if _fields(a) != _fields(b):
                 problems.append(
                     f"{key}: placeholders differ (ko {sorted(_fields(a))}, en {sorted(_fields(b))})"
@@ -78,13 +100,14 @@ def t(lang: str, key: str, /, **values: object) -> str:
         raise KeyError(key)
     if not values:
         return template
-    return template.format(**{k: html.escape(str(v)) for k, v in values.items()})
+    escaped = {k: html.escape(str(v)) for k, v in values.items()}
+    return template.format(**_with_particles(template, escaped))
 
 
 def raw(lang: str, key: str, /, **values: str) -> str:
     """Like :func:`t` for values that are already HTML (built from escaped parts)."""
-    template = _texts()["en" if lang == "en" else "ko"][key]
-    return str(template).format(**values) if values else str(template)
+    template = str(_texts()["en" if lang == "en" else "ko"][key])
+    return template.format(**_with_particles(template, values)) if values else template
 
 
 def command_descriptions(lang: str) -> dict[str, str]:

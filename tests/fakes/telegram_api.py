@@ -297,6 +297,9 @@ class Chat:
     blocked: bool = False
     migrated_to: int | None = None
     left: bool = False
+    #: user id -> getChatMember status (creator | administrator | member ...); users
+    #: not listed are plain members of a group.
+    members: dict[int, str] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"id": self.id, "type": self.type}
@@ -328,6 +331,7 @@ class SentMessage:
     edits: int = 0
     reply_to: int | None = None  # reply_parameters.message_id, when sent as a reply
     paid: bool = False  # sent with allow_paid_broadcast
+    disable_notification: bool = False  # sent without sound
 
     def buttons(self) -> list[dict[str, Any]]:
         rows = (self.reply_markup or {}).get("inline_keyboard", [])
@@ -414,6 +418,11 @@ class FakeTelegram:
             chat = Chat(chat_id, kind, title=title, first_name=name)
             self._s.chats[chat_id] = chat
         return chat
+
+    def set_member(self, chat_id: int, user_id: int, status: str) -> None:
+        """Give *user_id* a status in a group (``administrator``, ``creator``…)."""
+        with self._lock:
+            self._chat(chat_id, None).members[user_id] = status
 
     def block(self, chat_id: int) -> None:
         """The user blocks the bot (or the bot is kicked from the group)."""
@@ -990,6 +999,7 @@ class FakeTelegram:
             at=now,
             reply_to=_reply_to(params.get("reply_parameters")),
             paid=paid,
+            disable_notification=bool(params.get("disable_notification")),
         )
         self._s.messages.setdefault(chat.id, []).append(msg)
         self._s.accepted.append(now)
@@ -1038,6 +1048,32 @@ class FakeTelegram:
             "show_alert": bool(params.get("show_alert")),
         }
         return True
+
+    def _m_getchatmember(self, params: dict[str, Any]) -> Any:
+        chat = self._target(params)
+        user_id = int(params.get("user_id") or 0)
+        status = chat.members.get(user_id, "member")
+        data: dict[str, Any] = {"status": status, "user": self.user(user_id)}
+        if status == "administrator":
+            data.update(
+                {
+                    "can_be_edited": False,
+                    "is_anonymous": False,
+                    "can_manage_chat": True,
+                    "can_delete_messages": True,
+                    "can_manage_video_chats": True,
+                    "can_restrict_members": True,
+                    "can_promote_members": False,
+                    "can_change_info": True,
+                    "can_invite_users": True,
+                    "can_post_stories": False,
+                    "can_edit_stories": False,
+                    "can_delete_stories": False,
+                }
+            )
+        elif status == "creator":
+            data["is_anonymous"] = False
+        return data
 
     def _m_getchat(self, params: dict[str, Any]) -> Any:
         chat = self._target(params)
