@@ -175,9 +175,11 @@ async def sqlite_db(sqlite_url: str) -> AsyncIterator[Database]:
         await database.dispose()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    """One headless Chromium (Playwright on Debian's chromium) for the whole session."""
+    """One headless Chromium (Playwright on Debian's chromium) per test module, not per
+    session: while Playwright's sync API lives it keeps an event loop running in the main
+    thread, and every later test calling ``asyncio.run`` would fail."""
     from tests.browser_support import launch_chromium
 
     yield from launch_chromium()

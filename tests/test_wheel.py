@@ -139,7 +139,12 @@ def test_installed_wheel_runs_the_demo(installed: Path, tmp_path: Path) -> None:
 def test_installed_wheel_checks_a_configuration(installed: Path, tmp_path: Path) -> None:
     fake = FakeDart(keys={TEST_KEY}, noise_per_day=0, noise_companies=5)
     with serve_in_thread(fake) as url:
-        env = {**_env(), "DART_API_KEY": TEST_KEY, "DART_BASE_URL": f"{url}/api"}
+        env = {
+            **_env(),
+            "DART_API_KEY": TEST_KEY,
+            "DART_BASE_URL": f"{url}/api",
+            "DART_RSS_URL": f"{url}/api/todayRSS.xml",  # the local feed, never DART's own
+        }
         result = _run(
             [str(installed / "bin" / "dartwatch"), "check", "--json"],
             cwd=tmp_path,
