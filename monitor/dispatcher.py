@@ -171,7 +171,9 @@ class Dispatcher:
         # with the mark not yet written).
         self._held: set[int] = set()
         # Sent rows whose "sent" mark is buffered, and those being written now.
-        self.mark_every = mark_every or max(1, batch_size // 4)
+        # At most half a batch: the claimer waits for half a batch of room, and
+        # buffered marks take room, so a larger buffer would only wait for the timer.
+        self.mark_every = min(mark_every or batch_size // 4, batch_size // 2) or 1
         self.mark_interval = mark_interval
         self._unmarked: set[int] = set()
         self._marking: set[int] = set()
@@ -223,7 +225,8 @@ class Dispatcher:
         self._stopping = False
         queue: asyncio.Queue[Delivery] = asyncio.Queue(maxsize=self.batch_size)
         workers = [asyncio.create_task(self._worker(queue)) for _ in range(self.concurrency)]
-        marker = asyncio.create_task(self._mark_periodically())
+        marks_done = asyncio.Event()
+        marker = asyncio.create_task(self._mark_periodically(marks_done))
         last_stale_check = 0.0
         try:
             while not stop.is_set():
@@ -278,6 +281,7 @@ class Dispatcher:
             await asyncio.gather(*workers, return_exceptions=True)
             # Write the buffered marks before handing claims back: a sent row handed
             # back as pending would be sent again.
+            marks_done.set()
             await asyncio.gather(marker, return_exceptions=True)
             await self._flush_marks()
             try:
@@ -296,10 +300,12 @@ class Dispatcher:
         except Exception as exc:
             log.warning("building the messages of a batch failed: %s", redact(str(exc)))
 
-    async def _mark_periodically(self) -> None:
-        """Write buffered "sent" marks at least every ``mark_interval`` seconds."""
-        while not self._stopping:
-            await asyncio.sleep(self.mark_interval)
+    async def _mark_periodically(self, done: asyncio.Event) -> None:
+        """Write buffered "sent" marks at least every ``mark_interval`` seconds, until
+        *done* (not cancelled: a flush cut short would lose the marks it holds)."""
+        while not done.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(done.wait(), timeout=self.mark_interval)
             await self._flush_marks()
 
     async def _flush_marks(self) -> None:
