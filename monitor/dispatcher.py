@@ -161,6 +161,8 @@ class Dispatcher:
         self._dest_next: dict[tuple[str, str], float] = {}
         self._dest_locks: dict[tuple[str, str], asyncio.Lock] = {}
         self._wake = asyncio.Event()
+        # Set when a worker finishes a row or marks are written: room to claim into.
+        self._room = asyncio.Event()
         self._stopping = False
         self.shutdown_grace = 5.0
         # Destinations found gone in this process: rows already claimed for them are
@@ -248,9 +250,11 @@ class Dispatcher:
                     last_stale_check = time.monotonic()
                 # Sent rows whose mark is not written yet count as held: they would
                 # be sent again after a crash, like the queued ones.
+                self._room.clear()
                 room = queue.maxsize - queue.qsize() - len(self._unmarked) - len(self._marking)
                 claimed = []
-                if room >= max(1, queue.maxsize // 2):
+                has_room = room >= max(1, queue.maxsize // 2)
+                if has_room:
                     try:
                         claimed = await outbox.claim_due(self.db, self.claimer, room)
                     except Exception as exc:  # database down: keep the loop alive
@@ -260,7 +264,13 @@ class Dispatcher:
                     if row.id is not None:
                         self._held.add(row.id)
                     queue.put_nowait(row)
-                if not claimed:
+                if not claimed and not has_room:
+                    # Busy, not idle: claim again as soon as half a batch of room is
+                    # free, not after the idle tick (that capped a backlog at about
+                    # one batch per tick).
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._room.wait(), timeout=idle)
+                elif not claimed:
                     self._wake.clear()
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wait_any(stop), timeout=idle)
@@ -325,6 +335,7 @@ class Dispatcher:
             self._held -= ids
         finally:
             self._marking -= ids
+            self._room.set()
 
     async def _wait_any(self, stop: asyncio.Event) -> None:
         waiters = [asyncio.create_task(stop.wait()), asyncio.create_task(self._wake.wait())]
@@ -352,6 +363,7 @@ class Dispatcher:
                 ):
                     self._held.discard(row.id)
                 queue.task_done()
+                self._room.set()
 
     # -- one row ------------------------------------------------------------------------
     @contextlib.asynccontextmanager

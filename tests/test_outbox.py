@@ -335,3 +335,22 @@ async def test_a_stop_mid_fanout_writes_the_marks_before_handing_claims_back(
     # ...so a successor sends only the rest.
     await _dispatcher(db, rec, worker_id="w2", batch_size=20).drain(timeout=30)
     assert len(rec.sent) == len(set(rec.sent)) == 80
+
+
+async def test_daemon_loop_claims_a_backlog_without_waiting_for_the_idle_tick(
+    db: Database,
+) -> None:
+    await _enqueue(db, 200)
+    rec = Recorder()
+    d = _dispatcher(db, rec, batch_size=10, concurrency=4)
+    stop = asyncio.Event()
+    # A 30 s idle tick: a loop that waited for it whenever its queue was full would
+    # send about one batch per tick.
+    task = asyncio.create_task(d.run_forever(stop, idle=30.0))
+    start = asyncio.get_running_loop().time()
+    while len(rec.sent) < 200 and asyncio.get_running_loop().time() - start < 20:
+        await asyncio.sleep(0.02)
+    stop.set()
+    await asyncio.wait_for(task, timeout=10)
+    assert len(rec.sent) == len(set(rec.sent)) == 200
+    assert (await outbox.counts(db)) == {"sent": 200}
