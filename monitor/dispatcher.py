@@ -312,18 +312,21 @@ class Dispatcher:
 
     async def _mark_periodically(self, done: asyncio.Event) -> None:
         """Write buffered "sent" marks at least every ``mark_interval`` seconds, until
-        *done* (not cancelled: a flush cut short would lose the marks it holds)."""
+        *done* (not cancelled: a flush cut short would lose the marks it holds).
+        After a failed write, once a second: the database is down, not busy."""
+        wait = self.mark_interval
         while not done.is_set():
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(done.wait(), timeout=self.mark_interval)
-            await self._flush_marks()
+                await asyncio.wait_for(done.wait(), timeout=wait)
+            wait = self.mark_interval if await self._flush_marks() else max(self.mark_interval, 1.0)
 
-    async def _flush_marks(self) -> None:
-        """Write the buffered "sent" marks in one statement. On failure (database
-        down) they stay buffered for the next flush; until then the rows stay held,
-        so the heartbeat keeps their claims and the claimer takes no more."""
+    async def _flush_marks(self) -> bool:
+        """Write the buffered "sent" marks in one statement; False when that failed.
+        On failure (database down) they stay buffered for the next flush; until then
+        the rows stay held, so the heartbeat keeps their claims and the claimer takes
+        no more."""
         if not self._unmarked:
-            return
+            return True
         ids, self._unmarked = self._unmarked, set()
         self._marking |= ids
         try:
@@ -331,8 +334,10 @@ class Dispatcher:
         except Exception as exc:
             log.error("marking %d deliveries sent failed: %s", len(ids), redact(str(exc)))
             self._unmarked |= ids
+            return False
         else:
             self._held -= ids
+            return True
         finally:
             self._marking -= ids
             self._room.set()
