@@ -12,8 +12,15 @@ one slow destination never stalls the rest. Classification is the notifier's job
   queued rows dropped; :class:`DestinationMoved` -> re-addressed and retried;
 - :class:`PermanentError` (or a payload that cannot be rebuilt) -> ``dead``.
 
-In-flight rows (claimed, not yet marked) are at most ``batch_size + concurrency``:
-that is the duplicate window after a SIGKILL.
+"Sent" marks are buffered and written together (:func:`storage.deliveries.mark_sent_many`)
+every ``mark_every`` rows or ``mark_interval`` seconds, whichever comes first, and the
+alerts of a claimed batch are built with one query (:meth:`PayloadResolver.prefetch`):
+that is what lets one process keep up with a fan-out (see ``docs/delivery.md``).
+
+In-flight rows (claimed, not yet marked sent) are at most ``batch_size + concurrency``:
+that is the duplicate window after a SIGKILL. Buffered marks do not widen it: a sent
+row waiting for its mark takes the place of a queued one, so the claimer claims only
+into the room that queued rows and buffered marks leave.
 """
 
 from __future__ import annotations
@@ -23,10 +30,10 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import sqlalchemy.exc
 from tenacity import RetryCallState, wait_exponential_jitter
@@ -62,6 +69,13 @@ Payload = Alert | DigestMessage | str
 Resolver = Callable[[Delivery], Awaitable[Payload]]
 GoneHook = Callable[[Delivery, str], Awaitable[None]]
 MovedHook = Callable[[Delivery, str], Awaitable[None]]
+
+
+@runtime_checkable
+class Prefetching(Protocol):
+    """A resolver that can build the messages of a whole claimed batch at once."""
+
+    async def prefetch(self, rows: Sequence[Delivery]) -> int: ...
 
 
 @dataclass
@@ -118,6 +132,8 @@ class Dispatcher:
         on_gone: GoneHook | None = None,
         on_moved: MovedHook | None = None,
         on_sent: Callable[[Delivery, float], None] | None = None,
+        mark_every: int | None = None,
+        mark_interval: float = 0.05,
     ) -> None:
         self.db = db
         self.notifiers = dict(notifiers)
@@ -145,14 +161,24 @@ class Dispatcher:
         self._dest_next: dict[tuple[str, str], float] = {}
         self._dest_locks: dict[tuple[str, str], asyncio.Lock] = {}
         self._wake = asyncio.Event()
+        # Set when a worker finishes a row or marks are written: room to claim into.
+        self._room = asyncio.Event()
         self._stopping = False
         self.shutdown_grace = 5.0
         # Destinations found gone in this process: rows already claimed for them are
         # dropped without another doomed send.
         # Forgotten after a minute: a user who unblocks and /start's again is reachable.
         self._gone: dict[tuple[str, str], float] = {}
-        # Ids of claimed rows a task here still holds (queued or being sent).
+        # Ids of claimed rows a task here still holds (queued, being sent, or sent
+        # with the mark not yet written).
         self._held: set[int] = set()
+        # Sent rows whose "sent" mark is buffered, and those being written now.
+        # At most half a batch: the claimer waits for half a batch of room, and
+        # buffered marks take room, so a larger buffer would only wait for the timer.
+        self.mark_every = min(mark_every or batch_size // 4, batch_size // 2) or 1
+        self.mark_interval = mark_interval
+        self._unmarked: set[int] = set()
+        self._marking: set[int] = set()
 
     def wake(self) -> None:
         """New rows were written: claim now instead of at the next idle tick."""
@@ -163,21 +189,29 @@ class Dispatcher:
         """Claim one batch and send it; return how many rows were handled."""
         await outbox.release_stale(self.db, self.lease)
         batch = await outbox.claim_due(self.db, self.claimer, self.batch_size)
+        await self._prefetch(batch)
         sem = asyncio.Semaphore(self.concurrency)
 
         async def one(row: Delivery) -> None:
             async with sem:
                 await self._handle(row)
 
-        await asyncio.gather(*(one(r) for r in batch))
+        try:
+            await asyncio.gather(*(one(r) for r in batch))
+        finally:
+            await self._flush_marks()
         return len(batch)
 
     async def send_rows(self, ids: list[int]) -> int:
         """Claim exactly the rows *ids* and send each once (``dartwatch notify test``):
         other rows stay for the dispatchers whose notifiers they need."""
         batch = await outbox.claim_ids(self.db, self.claimer, ids)
-        for row in batch:
-            await self._handle(row)
+        await self._prefetch(batch)
+        try:
+            for row in batch:
+                await self._handle(row)
+        finally:
+            await self._flush_marks()
         return len(batch)
 
     async def drain(self, *, timeout: float = 60.0) -> None:
@@ -193,6 +227,8 @@ class Dispatcher:
         self._stopping = False
         queue: asyncio.Queue[Delivery] = asyncio.Queue(maxsize=self.batch_size)
         workers = [asyncio.create_task(self._worker(queue)) for _ in range(self.concurrency)]
+        marks_done = asyncio.Event()
+        marker = asyncio.create_task(self._mark_periodically(marks_done))
         last_stale_check = 0.0
         try:
             while not stop.is_set():
@@ -212,18 +248,29 @@ class Dispatcher:
                     except Exception as exc:
                         log.error("outbox lease check failed: %s", redact(str(exc)))
                     last_stale_check = time.monotonic()
-                room = queue.maxsize - queue.qsize()
+                # Sent rows whose mark is not written yet count as held: they would
+                # be sent again after a crash, like the queued ones.
+                self._room.clear()
+                room = queue.maxsize - queue.qsize() - len(self._unmarked) - len(self._marking)
                 claimed = []
-                if room >= max(1, queue.maxsize // 2):
+                has_room = room >= max(1, queue.maxsize // 2)
+                if has_room:
                     try:
                         claimed = await outbox.claim_due(self.db, self.claimer, room)
                     except Exception as exc:  # database down: keep the loop alive
                         log.error("claiming deliveries failed: %s", redact(str(exc)))
+                await self._prefetch(claimed)
                 for row in claimed:
                     if row.id is not None:
                         self._held.add(row.id)
                     queue.put_nowait(row)
-                if not claimed:
+                if not claimed and not has_room:
+                    # Busy, not idle: claim again as soon as half a batch of room is
+                    # free, not after the idle tick (that capped a backlog at about
+                    # one batch per tick).
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._room.wait(), timeout=idle)
+                elif not claimed:
                     self._wake.clear()
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wait_any(stop), timeout=idle)
@@ -242,12 +289,58 @@ class Dispatcher:
             for w in unfinished:
                 w.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
+            # Write the buffered marks before handing claims back: a sent row handed
+            # back as pending would be sent again.
+            marks_done.set()
+            await asyncio.gather(marker, return_exceptions=True)
+            await self._flush_marks()
             try:
                 released = await outbox.release_worker(self.db, self.claimer)
                 if released:
                     log.info("released %d claimed deliveries at shutdown", released)
             except Exception as exc:
                 log.error("could not release claimed deliveries: %s", redact(str(exc)))
+
+    async def _prefetch(self, rows: Sequence[Delivery]) -> None:
+        """Build the batch's messages at once; a failure here is decided per row later."""
+        if not rows or not isinstance(self.resolver, Prefetching):
+            return
+        try:
+            await self.resolver.prefetch(rows)
+        except Exception as exc:
+            log.warning("building the messages of a batch failed: %s", redact(str(exc)))
+
+    async def _mark_periodically(self, done: asyncio.Event) -> None:
+        """Write buffered "sent" marks at least every ``mark_interval`` seconds, until
+        *done* (not cancelled: a flush cut short would lose the marks it holds).
+        After a failed write, once a second: the database is down, not busy."""
+        wait = self.mark_interval
+        while not done.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(done.wait(), timeout=wait)
+            wait = self.mark_interval if await self._flush_marks() else max(self.mark_interval, 1.0)
+
+    async def _flush_marks(self) -> bool:
+        """Write the buffered "sent" marks in one statement; False when that failed.
+        On failure (database down) they stay buffered for the next flush; until then
+        the rows stay held, so the heartbeat keeps their claims and the claimer takes
+        no more."""
+        if not self._unmarked:
+            return True
+        ids, self._unmarked = self._unmarked, set()
+        self._marking |= ids
+        try:
+            await outbox.mark_sent_many(self.db, sorted(ids))
+        except Exception as exc:
+            log.error("marking %d deliveries sent failed: %s", len(ids), redact(str(exc)))
+            self._unmarked |= ids
+            return False
+        else:
+            self._held -= ids
+            return True
+        finally:
+            self._marking -= ids
+            self._room.set()
 
     async def _wait_any(self, stop: asyncio.Event) -> None:
         waiters = [asyncio.create_task(stop.wait()), asyncio.create_task(self._wake.wait())]
@@ -268,9 +361,14 @@ class Dispatcher:
             except Exception:  # _handle classifies everything; this is a last resort
                 log.exception("unexpected error handling delivery %s", row.id)
             finally:
-                if row.id is not None:
+                if (
+                    row.id is not None
+                    and row.id not in self._unmarked
+                    and row.id not in self._marking
+                ):
                     self._held.discard(row.id)
                 queue.task_done()
+                self._room.set()
 
     # -- one row ------------------------------------------------------------------------
     @contextlib.asynccontextmanager
@@ -336,7 +434,9 @@ class Dispatcher:
                 return
             if not await self._attempt(notifier, row, payload):
                 return
-        await outbox.mark_sent(self.db, row.id)
+        self._unmarked.add(row.id)
+        if len(self._unmarked) >= self.mark_every:
+            await self._flush_marks()
         self.stats.sent += 1
         latency = (utcnow() - row.created_at).total_seconds()
         self.stats.latencies.append(latency)

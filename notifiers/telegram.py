@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
-from telegram import Bot, LinkPreviewOptions, Message, ReplyParameters
+from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, Message, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -51,6 +51,7 @@ from notifiers.base import (
     TransientError,
     is_loopback_host,
 )
+from notifiers.render_cache import RenderCache
 from notifiers.telegram_bot.redaction import install_log_redaction, redact_token
 from notifiers.telegram_format import MAX_CHARS, digest_parts, format_alert_html, split_text
 
@@ -251,6 +252,7 @@ class TelegramNotifier(Notifier):
         self._spacer = _Spacer(self.rate_limit())
         self._gone: dict[str, float] = {}  # chat -> when it answered "gone" (monotonic)
         self.messages: MessageLog | None = None
+        self._rendered: RenderCache[tuple[str, InlineKeyboardMarkup]] = RenderCache()
 
     @property
     def bot(self) -> Bot:
@@ -326,7 +328,9 @@ class TelegramNotifier(Notifier):
         self, alert: Alert, destination: str, *, lang: str = "ko", silent: bool = False
     ) -> None:
         await self.start()
-        text, markup = format_alert_html(alert, lang)
+        text, markup = self._rendered.get(
+            alert, lang, "html", lambda: format_alert_html(alert, lang)
+        )
         reply = await self._thread_of(alert, destination)
         message = await self._send_message(
             chat_id_of(destination),

@@ -59,6 +59,7 @@ from notifiers.formatting import (
     escape_markdown,
     escape_slack,
 )
+from notifiers.render_cache import RenderCache
 
 SIGNATURE_HEADER = "X-Dartwatch-Signature"
 TIMESTAMP_HEADER = "X-Dartwatch-Timestamp"
@@ -255,6 +256,7 @@ class WebhookNotifier(Notifier):
         self._host = httpx.URL(self._url).host
         self._transport = transport
         self._client: httpx.AsyncClient | None = None
+        self._rendered: RenderCache[dict[str, Any]] = RenderCache()
 
     @property
     def where(self) -> str:
@@ -283,7 +285,8 @@ class WebhookNotifier(Notifier):
 
     async def send_alert(self, alert: Alert, destination: str, *, lang: str = "ko") -> None:
         lang = self.settings.lang or lang
-        payload = alert_payload(alert, self.settings.mode, lang)
+        mode = self.settings.mode
+        payload = self._rendered.get(alert, lang, mode, lambda: alert_payload(alert, mode, lang))
         await self.post(payload, event="alert", ident=f"{alert.rcept_no}:{alert.event}")
 
     async def send_digest(self, digest: DigestMessage, destination: str) -> None:

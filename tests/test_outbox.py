@@ -260,3 +260,97 @@ async def test_run_forever_stops_and_releases(db: Database) -> None:
 def test_backoff_grows_and_is_bounded(attempt: int) -> None:
     delay = backoff_seconds(attempt, initial=2, maximum=60)
     assert 0 < delay <= 61
+
+
+async def test_mark_sent_many_marks_exactly_the_rows_given(db: Database) -> None:
+    await _enqueue(db, 5)
+    claimed = await outbox.claim_due(db, "w", 5)
+    ids = [r.id for r in claimed if r.id is not None]
+    assert await outbox.mark_sent_many(db, ids[:3]) == 3
+    assert await outbox.mark_sent_many(db, []) == 0
+    assert (await outbox.counts(db)) == {"sent": 3, "sending": 2}
+    rows = {r.id: r for r in await outbox.list_by_status(db, ["sent"])}
+    assert sorted(rows) == sorted(ids[:3])
+    assert all(r.sent_at is not None and r.attempts == 1 for r in rows.values())
+
+
+class Watcher(Recorder):
+    """Counts, at every send, the rows claimed but not marked sent: the rows a SIGKILL
+    at that moment would send twice."""
+
+    def __init__(self, db: Database) -> None:
+        super().__init__()
+        self.db = db
+        self.unmarked: list[int] = []
+
+    async def send_alert(self, alert: Alert, destination: str, *, lang: str = "ko") -> None:
+        self.unmarked.append((await outbox.counts(self.db)).get("sending", 0))
+        await super().send_alert(alert, destination, lang=lang)
+
+
+async def test_buffered_marks_keep_the_crash_window_within_batch_plus_concurrency(
+    db: Database,
+) -> None:
+    await _enqueue(db, 60)
+    rec = Watcher(db)
+    # Marks are written by count only (the timer is far off): the claimer must leave
+    # room for the buffered ones, or claimed-but-unmarked rows would pile up.
+    d = _dispatcher(db, rec, batch_size=10, concurrency=3, mark_every=5, mark_interval=30.0)
+    stop = asyncio.Event()
+    task = asyncio.create_task(d.run_forever(stop, idle=0.05))
+    for _ in range(500):
+        if len(rec.sent) == 60:
+            break
+        await asyncio.sleep(0.02)
+    stop.set()
+    await asyncio.wait_for(task, timeout=10)
+    assert len(set(rec.sent)) == len(rec.sent) == 60
+    assert max(rec.unmarked) <= 10 + 3
+    assert (await outbox.counts(db)) == {"sent": 60}
+
+
+class Slow(Recorder):
+    async def send_alert(self, alert: Alert, destination: str, *, lang: str = "ko") -> None:
+        await asyncio.sleep(0.01)
+        await super().send_alert(alert, destination, lang=lang)
+
+
+async def test_a_stop_mid_fanout_writes_the_marks_before_handing_claims_back(
+    db: Database,
+) -> None:
+    await _enqueue(db, 80)
+    rec = Slow()
+    d = _dispatcher(db, rec, batch_size=20, concurrency=4, mark_interval=30.0)
+    stop = asyncio.Event()
+    task = asyncio.create_task(d.run_forever(stop, idle=0.05))
+    for _ in range(500):
+        if len(rec.sent) >= 25:
+            break
+        await asyncio.sleep(0.01)
+    stop.set()
+    await asyncio.wait_for(task, timeout=10)
+    sent_before = len(rec.sent)
+    # Every send is marked (none handed back as pending to be sent again)...
+    assert (await outbox.counts(db)) == {"sent": sent_before, "pending": 80 - sent_before}
+    # ...so a successor sends only the rest.
+    await _dispatcher(db, rec, worker_id="w2", batch_size=20).drain(timeout=30)
+    assert len(rec.sent) == len(set(rec.sent)) == 80
+
+
+async def test_daemon_loop_claims_a_backlog_without_waiting_for_the_idle_tick(
+    db: Database,
+) -> None:
+    await _enqueue(db, 200)
+    rec = Recorder()
+    d = _dispatcher(db, rec, batch_size=10, concurrency=4)
+    stop = asyncio.Event()
+    # A 30 s idle tick: a loop that waited for it whenever its queue was full would
+    # send about one batch per tick.
+    task = asyncio.create_task(d.run_forever(stop, idle=30.0))
+    start = asyncio.get_running_loop().time()
+    while len(rec.sent) < 200 and asyncio.get_running_loop().time() - start < 20:
+        await asyncio.sleep(0.02)
+    stop.set()
+    await asyncio.wait_for(task, timeout=10)
+    assert len(rec.sent) == len(set(rec.sent)) == 200
+    assert (await outbox.counts(db)) == {"sent": 200}

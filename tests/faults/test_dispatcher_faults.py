@@ -99,3 +99,35 @@ async def test_a_database_error_while_building_the_message_is_retried(db: Databa
     assert (await outbox.counts(db)) == {"sent": 2}
     assert sorted(sink.sent) == ["t0", "t1"]
     assert dispatcher.stats.dead == 0 and dispatcher.stats.retried == 2
+
+
+async def test_a_lost_sent_mark_is_written_later_and_nothing_is_sent_twice(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The buffered "sent" marks meet a lost connection: they stay buffered (the rows
+    held and claimed), are written by a later flush, and no row goes out again."""
+    await _queue(db, 6)
+    sink = Sink()
+    real = outbox.mark_sent_many
+    failures = {"left": 2}
+
+    async def flaky(db_: Database, ids: list[int], **kw: object) -> int:
+        if failures["left"]:
+            failures["left"] -= 1
+            raise OperationalError("UPDATE", {}, Exception("server closed the connection"))
+        return await real(db_, ids)
+
+    monkeypatch.setattr(outbox, "mark_sent_many", flaky)
+    dispatcher = Dispatcher(
+        db, {"sink": sink}, _resolve, worker_id="w", batch_size=4, mark_interval=0.05
+    )
+    stop = asyncio.Event()
+    task = asyncio.create_task(dispatcher.run_forever(stop, idle=0.1))
+    try:
+        counts = await _until_sent(db, 6, timeout=15)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, timeout=10)
+    assert counts == {"sent": 6}
+    assert failures["left"] == 0
+    assert sorted(sink.sent) == [f"t{i}" for i in range(6)]
