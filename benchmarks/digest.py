@@ -1,4 +1,4 @@
-"""Digest generation time (issue 6, target under 1 s each), on one core:
+"""Digest generation time (target under 1 s each), on one core:
 
 - a day with 600 filings: build the digest from its alerts and render every format
   (HTML with the SVG chart, Markdown, text with Telegram parts, JSON, CSV);

@@ -1,4 +1,4 @@
-"""Detection latency and daemon memory (issue 7).
+"""Detection latency and daemon memory.
 
 1. Latency: ``dartwatch run`` (a subprocess, POLL_INTERVAL_SECONDS=2) against the local
    OpenDART and the fake Telegram Bot API; 50 filings become visible at random moments;

@@ -15,7 +15,7 @@ from typing import Any
 from monitor.matcher import FilingInput, match_filing, rules_for
 from monitor.timeline import load_timeline
 
-TITLE_TARGET = 5000.0  # filings/s, title only, one core (issue 3)
+TITLE_TARGET = 5000.0  # filings/s, title only, one core
 
 _TITLES = [
     ("00120021", "003550", "기타경영사항(자율공시)(K-EXAONE 오픈웨이트 공개)"),

@@ -1,4 +1,4 @@
-"""The daily digest for analysts (issue 6).
+"""The daily digest for analysts.
 
 - :func:`build_digest` (pure): a business day's alerts, trend counts and timeline box
   -> :class:`Digest`;

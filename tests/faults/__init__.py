@@ -1,3 +1,3 @@
-"""The fault-tolerance suite (issue 8): OpenDART, Telegram, storage and process faults,
+"""The fault-tolerance suite: OpenDART, Telegram, storage and process faults,
 bad input and secrets. Every test is marked ``faults``; run it alone with
 ``.venv/bin/pytest -m faults``."""
