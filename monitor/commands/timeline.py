@@ -132,7 +132,7 @@ def load(settings: Any) -> Any:
 
 
 def show(args: argparse.Namespace, settings: Any) -> int:
-    from monitor.kai.timeline import render_text, timeline_box
+    from monitor.kai.timeline.views import render_text, timeline_box
 
     day = parse_day(args.date)
     lang = args.lang or settings.digest_lang

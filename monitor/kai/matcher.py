@@ -21,10 +21,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from monitor.kai.timeline import (
-    Milestone,
-    NearMilestone,
-    Timeline,
+from monitor.kai.timeline import Timeline
+from monitor.kai.timeline.model import Milestone, NearMilestone
+from monitor.kai.timeline.queries import (
     milestones_around,
     outcome_at,
     phase_at,
