@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import tomllib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
@@ -23,7 +22,6 @@ from typing import Any
 
 from monitor.kai.timeline.model import (
     ALL_TEAMS,
-    MILESTONE_STATUSES,
     RECORD_RESULTS,
     ROLES,
     STATUSES,
@@ -31,158 +29,36 @@ from monitor.kai.timeline.model import (
     Label,
     Meta,
     Milestone,
-    Model,
-    Outcome,
     PartialDate,
     Phase,
-    Reading,
     Record,
     StatusChange,
     Team,
-    TeamCompany,
     Timeline,
     TimelineError,
+)
+from monitor.kai.timeline.schema import (
+    E,
+    LabelEntry,
+    MetaEntry,
+    MilestoneEntry,
+    PhaseEntry,
+    RecordEntry,
+    StatusChangeEntry,
+    TeamEntry,
+    any_date,
+    check,
+    full_date,
+    strings,
+    text,
+    type_name,
+    valid,
 )
 from monitor.kai.timeline.text import ui_text
 
 BUNDLED_FILE = Path(__file__).resolve().parents[2] / "data" / "timeline.toml"
 
-_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-_CORP_CODE_RE = re.compile(r"^\d{8}$")
-_STOCK_CODE_RE = re.compile(r"^\d{6}$")
-_URL_RE = re.compile(r"^https?://\S+$")
-
-# --- loading and validation ----------------------------------------------------------
-
-
-@dataclass
-class _Collector:
-    errors: list[str] = field(default_factory=list)
-
-    def add(self, where: str, message: str) -> None:
-        self.errors.append(f"{where}: {message}")
-
-
-class _Entry:
-    """Field access for one table of the file that records what went wrong, and where."""
-
-    def __init__(self, where: str, data: Any, errors: _Collector, allowed: Iterable[str]) -> None:
-        self.where = where
-        self.errors = errors
-        self.ok = isinstance(data, dict)
-        self.data: dict[str, Any] = data if isinstance(data, dict) else {}
-        if not self.ok:
-            errors.add(where, f"expected a table, got {_type_name(data)}")
-            return
-        allowed_set = set(allowed)
-        for name in self.data:
-            if name not in allowed_set:
-                errors.add(
-                    f"{where}.{name}",
-                    f"unknown field (allowed: {', '.join(sorted(allowed_set))})",
-                )
-
-    def _fail(self, name: str, message: str) -> None:
-        self.ok = False
-        self.errors.add(f"{self.where}.{name}", message)
-
-    def string(self, name: str, *, required: bool = True, default: str = "") -> str:
-        value = self.data.get(name)
-        if value is None:
-            if required:
-                self._fail(name, "missing (required)")
-            return default
-        if not isinstance(value, str) or (required and not value.strip()):
-            self._fail(name, f"expected a non-empty string, got {_show(value)}")
-            return default
-        return value.strip()
-
-    def ident(self, name: str = "id") -> str:
-        value = self.string(name)
-        if value and not _ID_RE.match(value):
-            self._fail(name, f"expected lower-case letters, digits, '-' or '_', got {value!r}")
-        return value
-
-    def boolean(self, name: str, default: bool = False) -> bool:
-        value = self.data.get(name, default)
-        if not isinstance(value, bool):
-            self._fail(name, f"expected true or false, got {_show(value)}")
-            return default
-        return value
-
-    def choice(self, name: str, options: Iterable[str]) -> str:
-        value = self.string(name)
-        opts = tuple(options)
-        if value and value not in opts:
-            self._fail(name, f"expected one of {', '.join(opts)}, got {value!r}")
-        return value
-
-    def partial_date(self, name: str, *, required: bool = True) -> PartialDate | None:
-        value = self.data.get(name)
-        if value is None:
-            if required:
-                self._fail(name, "missing (required)")
-            return None
-        try:
-            return PartialDate.parse(value)
-        except ValueError:
-            self._fail(name, f"expected a date as YYYY-MM-DD or YYYY-MM, got {_show(value)}")
-            return None
-
-    def full_date(self, name: str) -> date | None:
-        value = self.data.get(name)
-        if value is None:
-            self._fail(name, "missing (required)")
-            return None
-        try:
-            parsed = PartialDate.parse(value)
-        except ValueError:
-            parsed = None
-        if parsed is None or parsed.day is None:
-            self._fail(name, f"expected a date as YYYY-MM-DD, got {_show(value)}")
-            return None
-        return parsed.first
-
-    def strings(self, name: str, *, required: bool = False) -> tuple[str, ...]:
-        value = self.data.get(name)
-        if value is None:
-            if required:
-                self._fail(name, "missing (required)")
-            return ()
-        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-            self._fail(name, f"expected a list of non-empty strings, got {_show(value)}")
-            return ()
-        return tuple(v.strip() for v in value)
-
-    def urls(self, name: str, *, required: bool = True) -> tuple[str, ...]:
-        """A list of http(s) URLs; when *required*, at least one (every fact carries
-        its sources)."""
-        sources = self.strings(name, required=required)
-        if required and name in self.data and not sources and isinstance(self.data[name], list):
-            self._fail(name, "needs at least one source URL")
-        for j, url in enumerate(sources):
-            if not _URL_RE.match(url):
-                self._fail(f"{name}[{j}]", f"expected an http(s) URL, got {_show(url)}")
-        return sources
-
-    def table_list(self, name: str) -> list[Any]:
-        value = self.data.get(name, [])
-        if not isinstance(value, list):
-            self._fail(name, f"expected a list of tables, got {_show(value)}")
-            return []
-        return value
-
-
-def _type_name(value: Any) -> str:
-    return {dict: "a table", list: "a list", str: "a string", bool: "a boolean"}.get(
-        type(value), type(value).__name__
-    )
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, str):
-        return repr(value) if len(value) <= 60 else repr(value[:57] + "...")
-    return _type_name(value)
+# --- one file --------------------------------------------------------------------
 
 
 @dataclass
@@ -215,6 +91,7 @@ _TOP_LEVEL = (
     "milestones",
     "records",
 )
+LABEL_GROUPS = ("roles", "team_status", "status")
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -233,302 +110,160 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise TimelineError([f"TOML syntax error: {exc}"], str(path)) from None
 
 
-def _label_table(where: str, data: Any, errors: _Collector) -> dict[str, Label]:
-    out: dict[str, Label] = {}
-    if not isinstance(data, dict):
-        errors.add(where, f"expected a table, got {_type_name(data)}")
-        return out
-    for key, value in data.items():
-        entry = _Entry(f"{where}.{key}", value, errors, ("ko", "en"))
-        ko, en = entry.string("ko"), entry.string("en")
-        if entry.ok:
-            out[key] = Label(ko, en)
-    return out
-
-
-def _parse_document(raw: dict[str, Any], errors: _Collector) -> _Parsed:
+def _parse_document(raw: dict[str, Any], errors: list[str]) -> _Parsed:
+    """Every entry of one file that is valid on its own, and every problem in *errors*."""
     parsed = _Parsed()
     for name in raw:
         if name not in _TOP_LEVEL:
-            errors.add(name, f"unknown section (allowed: {', '.join(_TOP_LEVEL)})")
+            errors.append(f"{name}: unknown section (allowed: {', '.join(_TOP_LEVEL)})")
     if "schema" in raw and raw["schema"] != 1:
-        errors.add("schema", f"unsupported schema {raw['schema']!r} (this dartwatch reads 1)")
-
+        errors.append(f"schema: unsupported schema {raw['schema']!r} (this dartwatch reads 1)")
     if "meta" in raw:
-        meta = _Entry("meta", raw["meta"], errors, ("title_ko", "title_en", "sources_end"))
-        for name in ("title_ko", "title_en"):
-            if name in meta.data:
-                parsed.meta[name] = meta.string(name)
-        if "sources_end" in meta.data:
-            parsed.meta["sources_end"] = meta.partial_date("sources_end")
-
+        _parse_meta(raw["meta"], parsed, errors)
     if "labels" in raw:
-        labels = raw["labels"]
-        if not isinstance(labels, dict):
-            errors.add("labels", f"expected a table, got {_type_name(labels)}")
-        else:
-            for group, table in labels.items():
-                if group not in ("roles", "team_status", "status"):
-                    errors.add(
-                        f"labels.{group}", "unknown group (allowed: roles, team_status, status)"
-                    )
-                    continue
-                parsed.labels[group] = _label_table(f"labels.{group}", table, errors)
+        _parse_labels(raw["labels"], parsed, errors)
     if "kinds" in raw:
         parsed.kinds = _label_table("kinds", raw["kinds"], errors)
-
-    root = _Entry("", raw, _Collector(), _TOP_LEVEL)
-    for i, item in enumerate(root.table_list("phases")):
-        e = _Entry(
-            f"phases[{i}]",
-            item,
-            errors,
-            ("id", "title_ko", "title_en", "start", "end", "status", "sources"),
-        )
-        if not e.ok:
-            continue
-        phase_id = e.ident()
-        title_ko, title_en = e.string("title_ko"), e.string("title_en")
-        start, end = e.full_date("start"), e.full_date("end")
-        status = e.choice("status", MILESTONE_STATUSES)
-        sources = e.urls("sources")
-        if start and end and end < start:
-            e._fail("end", f"{end.isoformat()} is before start {start.isoformat()}")
-        if e.ok and start and end:
-            parsed.phases.append(
-                (e.where, Phase(phase_id, title_ko, title_en, start, end, status, sources))
-            )
-
-    for i, item in enumerate(root.table_list("teams")):
-        if isinstance(item, dict) and isinstance(item.get("id"), str):
-            parsed.declared.setdefault("teams", set()).add(item["id"].strip())
-        team = _parse_team(f"teams[{i}]", item, errors)
-        if team is not None:
-            parsed.teams.append((f"teams[{i}]", team))
-
-    for i, item in enumerate(root.table_list("status_changes")):
-        e = _Entry(
-            f"status_changes[{i}]",
-            item,
-            errors,
-            ("id", "team", "date", "status", "reason_ko", "reason_en", "milestone", "sources"),
-        )
-        if not e.ok:
-            continue
-        change_id, team_id = e.ident(), e.string("team")
-        parsed.declared.setdefault("status_changes", set()).add(change_id)
-        if team_id:
-            parsed.refs.append((f"{e.where}.team", "team", team_id))
-        if isinstance(e.data.get("milestone"), str):
-            parsed.refs.append((f"{e.where}.milestone", "milestone", e.data["milestone"]))
-        day = e.full_date("date")
-        status = e.choice("status", TEAM_STATUSES)
-        reason_ko, reason_en = e.string("reason_ko"), e.string("reason_en")
-        milestone = e.string("milestone", required=False) or None
-        sources = e.strings("sources")
-        if e.ok and day:
-            parsed.status_changes.append(
-                (
-                    e.where,
-                    StatusChange(
-                        change_id, team_id, day, status, reason_ko, reason_en, milestone, sources
-                    ),
-                )
-            )
-
-    for i, item in enumerate(root.table_list("milestones")):
-        e = _Entry(
-            f"milestones[{i}]",
-            item,
-            errors,
-            (
-                "id",
-                "date",
-                "end",
-                "kind",
-                "key",
-                "title_ko",
-                "title_en",
-                "teams",
-                "status",
-                "sources",
-                "note_ko",
-                "note_en",
-                "short_ko",
-                "short_en",
-                "eliminates",
-                "readings",
-            ),
-        )
-        if not e.ok:
-            continue
-        milestone_id = e.ident()
-        m_start = e.partial_date("date")
-        m_end = e.partial_date("end", required=False)
-        kind, key = e.string("kind"), e.boolean("key")
-        parsed.declared.setdefault("milestones", set()).add(milestone_id)
-        if kind:
-            parsed.refs.append((f"{e.where}.kind", "kind", kind))
-        title_ko, title_en = e.string("title_ko"), e.string("title_en")
-        if "teams" not in e.data:
-            e._fail("teams", 'missing (required; use ["all"] for every team, [] for none)')
-        teams = e.strings("teams")
-        for j, team_ref in enumerate(teams):
-            parsed.refs.append((f"{e.where}.teams[{j}]", "teams", team_ref))
-        status = e.choice("status", MILESTONE_STATUSES)
-        sources = e.urls("sources")
-        note_ko = e.string("note_ko", required=False)
-        note_en = e.string("note_en", required=False)
-        short_ko = e.string("short_ko", required=False)
-        short_en = e.string("short_en", required=False)
-        eliminates = e.boolean("eliminates")
-        readings = []
-        for j, raw in enumerate(e.table_list("readings")):
-            r = _Entry(f"{e.where}.readings[{j}]", raw, errors, ("ko", "en", "sources"))
-            r_ko, r_en = r.string("ko"), r.string("en")
-            r_sources = r.urls("sources", required=False)
-            if r.ok:
-                readings.append(Reading(r_ko, r_en, r_sources))
-            else:
-                e.ok = False
-        if m_start and m_end and m_end.last < m_start.first:
-            e._fail("end", f"{m_end.text} is before date {m_start.text}")
-        if e.ok and m_start:
-            parsed.milestones.append(
-                (
-                    e.where,
-                    Milestone(
-                        milestone_id,
-                        m_start,
-                        m_end,
-                        kind,
-                        key,
-                        title_ko,
-                        title_en,
-                        teams,
-                        status,
-                        sources,
-                        note_ko,
-                        note_en,
-                        short_ko,
-                        short_en,
-                        eliminates,
-                        tuple(readings),
-                    ),
-                )
-            )
-
-    for i, item in enumerate(root.table_list("records")):
-        record = _parse_record(f"records[{i}]", item, errors)
-        if record is not None:
-            parsed.records.append((f"records[{i}]", record))
-            parsed.refs.append((f"records[{i}].milestone", "milestone", record.milestone))
-            for team_id, _ in record.outcome.teams:
-                parsed.refs.append((f"records[{i}].teams.{team_id}", "team", team_id))
+    _parse_phases(_items(raw, "phases"), parsed, errors)
+    _parse_teams(_items(raw, "teams"), parsed, errors)
+    _parse_status_changes(_items(raw, "status_changes"), parsed, errors)
+    _parse_milestones(_items(raw, "milestones"), parsed, errors)
+    _parse_records(_items(raw, "records"), parsed, errors)
     return parsed
 
 
-def _parse_record(where: str, item: Any, errors: _Collector) -> Record | None:
-    e = _Entry(
-        where,
-        item,
-        errors,
-        ("milestone", "date", "outcome_ko", "outcome_en", "teams", "sources", "recorded_at"),
-    )
-    if not e.ok:
-        return None
-    milestone = e.ident("milestone")
-    day = e.full_date("date")
-    outcome_ko = e.string("outcome_ko")
-    outcome_en = e.string("outcome_en", required=False) or outcome_ko
-    sources = e.urls("sources")
-    e.string("recorded_at", required=False)
-    teams: list[tuple[str, str]] = []
-    raw_teams = e.data.get("teams", {})
-    if not isinstance(raw_teams, dict):
-        e._fail("teams", f'expected a table like {{ lg = "advanced" }}, got {_show(raw_teams)}')
-    else:
-        for team_id, result in raw_teams.items():
-            if result not in RECORD_RESULTS:
-                e._fail(
-                    f"teams.{team_id}",
-                    f"expected one of {', '.join(RECORD_RESULTS)}, got {_show(result)}",
-                )
-            else:
-                teams.append((team_id, result))
-    if not e.ok or day is None:
-        return None
-    return Record(milestone, Outcome(day, outcome_ko, outcome_en, sources, tuple(teams)))
+def _items(raw: dict[str, Any], section: str) -> list[Any]:
+    """The entries of an array section (a section that is not an array has none)."""
+    value = raw.get(section, [])
+    return value if isinstance(value, list) else []
 
 
-def _parse_team(where: str, item: Any, errors: _Collector) -> Team | None:
-    e = _Entry(
-        where,
-        item,
-        errors,
-        ("id", "name_ko", "name_en", "lead_ko", "lead_en", "companies", "models", "sources"),
-    )
-    if not e.ok:
-        return None
-    team_id = e.ident()
-    name_ko, name_en = e.string("name_ko"), e.string("name_en")
-    lead_ko, lead_en = e.string("lead_ko"), e.string("lead_en")
-    sources = e.strings("sources")
-    companies = []
-    for j, raw in enumerate(e.table_list("companies")):
-        c = _Entry(
-            f"{where}.companies[{j}]",
-            raw,
-            errors,
-            ("role", "name_ko", "name_en", "corp_code", "stock_code", "verify", "note"),
-        )
-        if not c.ok:
-            e.ok = False
+def _checked(model: type[E], where: str, data: object, errors: list[str]) -> E | None:
+    checked = check(model, where, data)
+    errors.extend(checked.problems)
+    return checked.entry
+
+
+def _parse_meta(data: object, parsed: _Parsed, errors: list[str]) -> None:
+    """The fields given; a wrong title counts as missing once the files are merged."""
+    checked = check(MetaEntry, "meta", data)
+    errors.extend(checked.problems)
+    if not isinstance(data, dict):
+        return
+    fields = MetaEntry.model_fields
+    good = {k: v for k, v in data.items() if k in fields and k not in checked.failed}
+    meta = MetaEntry.model_validate(good)
+    for name in fields:
+        if name in checked.failed:
+            parsed.meta[name] = None if name == "sources_end" else ""
+        elif name in good:
+            parsed.meta[name] = getattr(meta, name)
+
+
+def _parse_labels(data: object, parsed: _Parsed, errors: list[str]) -> None:
+    if not isinstance(data, dict):
+        errors.append(f"labels: expected a table, got {type_name(data)}")
+        return
+    for group, table in data.items():
+        if group not in LABEL_GROUPS:
+            errors.append(f"labels.{group}: unknown group (allowed: {', '.join(LABEL_GROUPS)})")
             continue
-        role = c.choice("role", ROLES)
-        c_ko, c_en = c.string("name_ko"), c.string("name_en")
-        corp = c.string("corp_code", required=False) or None
-        stock = c.string("stock_code", required=False) or None
-        if corp and not _CORP_CODE_RE.match(corp):
-            c._fail("corp_code", f"expected 8 digits, got {corp!r}")
-        if stock and not _STOCK_CODE_RE.match(stock):
-            c._fail("stock_code", f"expected 6 digits, got {stock!r}")
-        if not corp and not stock and c.ok:
-            c._fail("corp_code", "a company needs a corp_code or a stock_code")
-        verify = c.boolean("verify")
-        note = c.string("note", required=False)
-        if c.ok:
-            companies.append(TeamCompany(role, c_ko, c_en, corp, stock, verify, note))
-        else:
-            e.ok = False
-    models = []
-    for j, raw in enumerate(e.table_list("models")):
-        m = _Entry(f"{where}.models[{j}]", raw, errors, ("name", "keywords", "note"))
-        if not m.ok:
-            e.ok = False
+        parsed.labels[group] = _label_table(f"labels.{group}", table, errors)
+
+
+def _label_table(where: str, data: object, errors: list[str]) -> dict[str, Label]:
+    if not isinstance(data, dict):
+        errors.append(f"{where}: expected a table, got {type_name(data)}")
+        return {}
+    out: dict[str, Label] = {}
+    for key, value in data.items():
+        label = _checked(LabelEntry, f"{where}.{key}", value, errors)
+        if label is not None:
+            out[key] = label.build()
+    return out
+
+
+def _parse_phases(items: list[Any], parsed: _Parsed, errors: list[str]) -> None:
+    for i, item in enumerate(items):
+        where = f"phases[{i}]"
+        phase = _checked(PhaseEntry, where, item, errors)
+        if isinstance(item, dict):
+            start, end = valid(full_date, item.get("start")), valid(full_date, item.get("end"))
+            if start and end and end < start:
+                errors.append(f"{where}.end: {end.isoformat()} is before start {start.isoformat()}")
+                continue
+        if phase is not None:
+            parsed.phases.append((where, phase.build()))
+
+
+def _parse_teams(items: list[Any], parsed: _Parsed, errors: list[str]) -> None:
+    for i, item in enumerate(items):
+        where = f"teams[{i}]"
+        if isinstance(item, dict) and isinstance(item.get("id"), str):
+            parsed.declared.setdefault("teams", set()).add(item["id"].strip())
+        team = _checked(TeamEntry, where, item, errors)
+        if team is not None:
+            parsed.teams.append((where, team.build()))
+
+
+def _parse_status_changes(items: list[Any], parsed: _Parsed, errors: list[str]) -> None:
+    for i, item in enumerate(items):
+        where = f"status_changes[{i}]"
+        change = _checked(StatusChangeEntry, where, item, errors)
+        if isinstance(item, dict):
+            if team := valid(text, item.get("team")):
+                parsed.refs.append((f"{where}.team", "team", team))
+            if isinstance(item.get("milestone"), str):
+                parsed.refs.append((f"{where}.milestone", "milestone", item["milestone"]))
+        if change is not None:
+            parsed.status_changes.append((where, change.build()))
+
+
+def _parse_milestones(items: list[Any], parsed: _Parsed, errors: list[str]) -> None:
+    for i, item in enumerate(items):
+        where = f"milestones[{i}]"
+        milestone = _checked(MilestoneEntry, where, item, errors)
+        if not isinstance(item, dict):
             continue
-        name = m.string("name")
-        keywords = m.strings("keywords")
-        note = m.string("note", required=False)
-        if m.ok:
-            models.append(Model(name, keywords, note))
-        else:
-            e.ok = False
-    if not e.ok:
-        return None
-    return Team(
-        team_id, name_ko, name_en, lead_ko, lead_en, tuple(companies), tuple(models), sources
-    )
+        raw_id = item.get("id")
+        declared = parsed.declared.setdefault("milestones", set())
+        declared.add(raw_id.strip() if isinstance(raw_id, str) else "")
+        if kind := valid(text, item.get("kind")):
+            parsed.refs.append((f"{where}.kind", "kind", kind))
+        for j, team_ref in enumerate(valid(strings, item.get("teams")) or ()):
+            parsed.refs.append((f"{where}.teams[{j}]", "teams", team_ref))
+        start, end = valid(any_date, item.get("date")), valid(any_date, item.get("end"))
+        if start and end and end.last < start.first:
+            errors.append(f"{where}.end: {end.text} is before date {start.text}")
+            continue
+        if milestone is not None:
+            parsed.milestones.append((where, milestone.build()))
+
+
+def _parse_records(items: list[Any], parsed: _Parsed, errors: list[str]) -> None:
+    for i, item in enumerate(items):
+        where = f"records[{i}]"
+        entry = _checked(RecordEntry, where, item, errors)
+        if entry is None:
+            continue
+        record = entry.build()
+        parsed.records.append((where, record))
+        parsed.refs.append((f"{where}.milestone", "milestone", record.milestone))
+        for team_id, _ in record.outcome.teams:
+            parsed.refs.append((f"{where}.teams.{team_id}", "team", team_id))
+
+
+# --- merging files -------------------------------------------------------------------
 
 
 def _merge(
-    base: list[tuple[str, Any]], extra: list[tuple[str, Any]], section: str, errors: _Collector
+    base: list[tuple[str, Any]], extra: list[tuple[str, Any]], section: str, errors: list[str]
 ) -> list[tuple[str, Any]]:
     """Replace by id, append new ids; a duplicate id within one file is an error."""
     seen: dict[str, str] = {}
     for where, item in extra:
         if item.id in seen:
-            errors.add(f"{where}.id", f"duplicate id {item.id!r} (also {seen[item.id]})")
+            errors.append(f"{where}.id: duplicate id {item.id!r} (also {seen[item.id]})")
         seen[item.id] = where
     out = list(base)
     positions = {item.id: i for i, (_, item) in enumerate(out)}
@@ -545,24 +280,24 @@ def _cross_check(
     parsed: _Parsed,
     labels: dict[str, dict[str, Label]],
     kinds: dict[str, Label],
-    errors: _Collector,
+    errors: list[str],
 ) -> None:
     team_ids = {team.id for _, team in parsed.teams} | parsed.declared.get("teams", set())
     milestone_ids = {m.id for _, m in parsed.milestones} | parsed.declared.get("milestones", set())
     for where, ref_type, value in parsed.refs:
         if ref_type == "teams" and value != ALL_TEAMS and value not in team_ids:
             known = ", ".join(sorted(team_ids | {ALL_TEAMS}))
-            errors.add(where, f"unknown team {value!r} (known: {known})")
+            errors.append(f"{where}: unknown team {value!r} (known: {known})")
         elif ref_type == "team" and value not in team_ids:
-            errors.add(where, f"unknown team {value!r} (known: {', '.join(sorted(team_ids))})")
+            known = ", ".join(sorted(team_ids))
+            errors.append(f"{where}: unknown team {value!r} (known: {known})")
         elif ref_type == "kind" and value not in kinds:
-            errors.add(
-                where,
-                f"unknown kind {value!r} (known: {', '.join(sorted(kinds))}; "
-                "add new kinds under [kinds])",
+            known = ", ".join(sorted(kinds))
+            errors.append(
+                f"{where}: unknown kind {value!r} (known: {known}; add new kinds under [kinds])"
             )
         elif ref_type == "milestone" and value not in milestone_ids:
-            errors.add(where, f"unknown milestone {value!r}")
+            errors.append(f"{where}: unknown milestone {value!r}")
     for group, keys in (
         ("roles", ROLES),
         ("team_status", TEAM_STATUSES),
@@ -570,7 +305,7 @@ def _cross_check(
     ):
         missing = [k for k in keys if k not in labels.get(group, {})]
         if missing:
-            errors.add(f"labels.{group}", f"missing labels for {', '.join(missing)}")
+            errors.append(f"labels.{group}: missing labels for {', '.join(missing)}")
     owners: dict[str, str] = {}
     for where, team in parsed.teams:
         for j, company in enumerate(team.companies):
@@ -578,16 +313,16 @@ def _cross_check(
                 if not code:
                     continue
                 if code in owners and owners[code] != team.id:
-                    errors.add(
-                        f"{where}.companies[{j}]",
-                        f"code {code} is already listed in team {owners[code]!r}",
+                    errors.append(
+                        f"{where}.companies[{j}]: "
+                        f"code {code} is already listed in team {owners[code]!r}"
                     )
                 owners[code] = team.id
     phases = sorted(parsed.phases, key=lambda wp: wp[1].start)
     for (_, prev), (where, phase) in pairwise(phases):
         if phase.start <= prev.end:
-            errors.add(
-                f"{where}.start",
+            errors.append(
+                f"{where}.start: "
                 f"phase {phase.id!r} ({phase.start}..{phase.end}) overlaps phase "
                 f"{prev.id!r} ({prev.start}..{prev.end})",
             )
@@ -618,7 +353,7 @@ def _apply_records(merged: _Parsed) -> None:
                 sources=record.outcome.sources,
             )
             merged.status_changes = _merge(
-                merged.status_changes, [(where, change)], "status_changes", _Collector()
+                merged.status_changes, [(where, change)], "status_changes", []
             )
 
 
@@ -640,13 +375,13 @@ def _canonical(value: Any) -> Any:
 
 def _build(parts: list[tuple[str, dict[str, Any]]], origin: str) -> Timeline:
     """Parse and merge documents in order (bundled first); raise with every problem."""
-    errors = _Collector()
+    errors: list[str] = []
     merged = _Parsed()
     for source, raw in parts:
-        local = _Collector()
+        local: list[str] = []
         parsed = _parse_document(raw, local)
         prefix = "" if source == "user" else "bundled timeline: "
-        errors.errors.extend(prefix + e for e in local.errors)
+        errors.extend(prefix + e for e in local)
         if prefix:
             for section in ("phases", "teams", "status_changes", "milestones", "records"):
                 tagged = [(prefix + where, item) for where, item in getattr(parsed, section)]
@@ -667,9 +402,9 @@ def _build(parts: list[tuple[str, dict[str, Any]]], origin: str) -> Timeline:
     _cross_check(merged, merged.labels, merged.kinds, errors)
     for name in ("title_ko", "title_en"):
         if not merged.meta.get(name):
-            errors.add(f"meta.{name}", "missing (required)")
-    if errors.errors:
-        raise TimelineError(errors.errors, origin if origin != "bundled" else str(BUNDLED_FILE))
+            errors.append(f"meta.{name}: missing (required)")
+    if errors:
+        raise TimelineError(errors, origin if origin != "bundled" else str(BUNDLED_FILE))
     _apply_records(merged)
     content = {
         "meta": merged.meta,
