@@ -4,11 +4,11 @@
     python -m tools.fakedart_generate
 
 THE DATASET IS SYNTHETIC. Corp codes, stock codes and company names of the named
-companies are real (reference §5); every filing, receipt number, filer, amount and
-document text is invented, in the shapes real OpenDART rows take (report names,
-rm codes, KRX 80/90 receipt numbers, amendments, trailing spaces). AI-relevant
-filings are placed near the K-AI milestones of ``ai-project-timeline.md`` but state
-no outcome that the timeline does not. Deterministic: the same script writes the
+companies are real (docs/opendart.md, "corpCode.xml"); every filing, receipt number,
+filer, amount and document text is invented, in the shapes real OpenDART rows take
+(report names, rm codes, KRX 80/90 receipt numbers, amendments, trailing spaces). AI-relevant
+filings are placed near the K-AI milestones of ``monitor/data/timeline.toml`` but
+state no outcome that the timeline does not. Deterministic: the same script writes the
 same bytes.
 """
 
@@ -138,8 +138,8 @@ COMPANIES: list[dict[str, str]] = [
     },
 ]
 
-# K-AI consortium partners that are listed. Their stock codes come from
-# ai-project-timeline.md; their real corp codes are NOT known to us, so these corp
+# K-AI consortium partners that are listed. Their stock codes come from the
+# timeline's [[teams]] (docs/timeline.md); their real corp codes are NOT known to us, so these corp
 # codes are SYNTHETIC, in a 99xxxxxx range no real company uses in our data. Market
 # (corp_cls) is best effort.
 PARTNERS = [

@@ -11,7 +11,7 @@ Serve it and point the client at it::
         base_url = f"{url}/api"            # -> DART_BASE_URL; any 40-char key works
         ...
 
-What it does like the real service (``reference/opendart.md``):
+What it does like the real service (``docs/opendart.md``):
 
 - ``/api/list.json``, ``/api/corpCode.xml``, ``/api/company.json``, ``/api/document.xml``
   with OpenDART's parameters, validation (key -> 010, corp_code -> 100, more than
