@@ -13,6 +13,7 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from monitor.commands._help import command_help
+from storage.models import AlertState, DeliveryStatus
 
 if TYPE_CHECKING:
     from monitor.core.settings import Settings
@@ -148,11 +149,11 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
             if daemon.gate.last_started != last_poll_seen:
                 last_poll_seen = daemon.gate.last_started
                 settled_polls += 1
-            due = (await outbox.counts(app.db)).get("pending", 0)
+            due = (await outbox.counts(app.db)).get(DeliveryStatus.PENDING, 0)
             if (
                 settled_polls >= 2
                 and due == 0
-                and (await counts_by_state(app.db)).get("pending", 0) == 0
+                and (await counts_by_state(app.db)).get(AlertState.PENDING, 0) == 0
             ):
                 break
         if tty:

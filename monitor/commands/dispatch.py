@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from monitor.commands._help import command_help
+from storage.models import DeliveryStatus
 
 if TYPE_CHECKING:
     from monitor.core.settings import Settings
@@ -71,7 +72,9 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
                 if await app.dispatcher.run_once():
                     continue
                 counts = await outbox.counts(app.db)
-                if not counts.get("pending") and not counts.get("sending"):
+                if not counts.get(DeliveryStatus.PENDING) and not counts.get(
+                    DeliveryStatus.SENDING
+                ):
                     break
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=0.5)

@@ -55,8 +55,8 @@ def register(sub: Any) -> None:
 
 async def test(args: argparse.Namespace, settings: Settings) -> int:
     from monitor.core.errors import UsageError
-    from monitor.delivery.testalert import send_test_alert
     from monitor.runtime.container import App
+    from monitor.runtime.testalert import send_test_alert
 
     names = [args.notifier.strip().lower()] if args.notifier else list(settings.notifiers)
     if not names:
