@@ -8,9 +8,13 @@ import asyncio
 import contextlib
 import signal
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from monitor.commands._help import command_help
+from storage.models import DeliveryStatus
+
+if TYPE_CHECKING:
+    from monitor.core.settings import Settings
 
 
 def register(sub: Any) -> None:
@@ -38,7 +42,7 @@ def register(sub: Any) -> None:
     p.set_defaults(handler="monitor.commands.dispatch:run")
 
 
-async def run(args: argparse.Namespace, settings: Any) -> int:
+async def run(args: argparse.Namespace, settings: Settings) -> int:
     from monitor.runtime.container import App
 
     if args.lease is not None and args.lease <= 0:
@@ -68,7 +72,9 @@ async def run(args: argparse.Namespace, settings: Any) -> int:
                 if await app.dispatcher.run_once():
                     continue
                 counts = await outbox.counts(app.db)
-                if not counts.get("pending") and not counts.get("sending"):
+                if not counts.get(DeliveryStatus.PENDING) and not counts.get(
+                    DeliveryStatus.SENDING
+                ):
                     break
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=0.5)

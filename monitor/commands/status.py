@@ -10,15 +10,20 @@ from __future__ import annotations
 import argparse
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from monitor.commands._help import command_help
+from storage.models import DeliveryStatus
+
+if TYPE_CHECKING:
+    from monitor.core.settings import Settings
+    from storage.db import Database
 
 
 @dataclass(slots=True)
 class StatusContext:
-    settings: Any
-    db: Any
+    settings: Settings
+    db: Database
 
 
 @dataclass(slots=True)
@@ -135,15 +140,19 @@ async def deliveries_section(ctx: StatusContext) -> Section:
     section = Section(
         "deliveries",
         [
-            ("pending", str(counts.get("pending", 0) + counts.get("sending", 0))),
-            ("sent", str(counts.get("sent", 0))),
-            ("failed (dead letters)", str(counts.get("dead", 0))),
-            ("dropped (destination gone)", str(counts.get("dropped", 0))),
+            (
+                "pending",
+                str(counts.get(DeliveryStatus.PENDING, 0) + counts.get(DeliveryStatus.SENDING, 0)),
+            ),
+            ("sent", str(counts.get(DeliveryStatus.SENT, 0))),
+            ("failed (dead letters)", str(counts.get(DeliveryStatus.DEAD, 0))),
+            ("dropped (destination gone)", str(counts.get(DeliveryStatus.DROPPED, 0))),
         ],
     )
-    if counts.get("dead"):
+    dead = counts.get(DeliveryStatus.DEAD, 0)
+    if dead:
         section.alert = (
-            f"{counts['dead']} deliveries failed: `dartwatch deliveries --failed` lists them, "
+            f"{dead} deliveries failed: `dartwatch deliveries --failed` lists them, "
             "`--retry` requeues them"
         )
     return section
@@ -261,19 +270,17 @@ def register(sub: Any) -> None:
     p.set_defaults(handler="monitor.commands.status:run")
 
 
-async def collect(settings: Any, db: Any) -> list[Section]:
+async def collect(settings: Settings, db: Database) -> list[Section]:
     ctx = StatusContext(settings, db)
     return [await fn(ctx) for fn in SECTIONS]
 
 
-async def run(args: argparse.Namespace, settings: Any) -> int:
+async def run(args: argparse.Namespace, settings: Settings) -> int:
     import json
 
-    from storage.db import Database
-    from storage.migrate import upgrade
+    from storage.migrate import prepare_database
 
-    await upgrade(settings.database_url)
-    db = Database(settings.database_url)
+    db = await prepare_database(settings.database_url)
     try:
         sections = await collect(settings, db)
     finally:

@@ -14,13 +14,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import signal
-import socket
 import time
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -34,8 +32,11 @@ from monitor.runtime.health import HealthApp, Readiness, bounded, poll_is_recent
 from monitor.runtime.leader import Leadership
 from storage import pollruns
 from storage.db import Database
-from storage.migrate import head_revision, schema_revision, upgrade
+from storage.migrate import head_revision, schema_revision
 from storage.models import utcnow
+
+if TYPE_CHECKING:
+    from monitor.runtime.container import App
 
 log = logging.getLogger("dartwatch.daemon")
 
@@ -62,7 +63,7 @@ class Daemon:
     def __init__(
         self,
         settings: Settings,
-        app: Any,  # monitor.runtime.container.App: built lazily so --help stays light
+        app: App,
         *,
         stop: asyncio.Event | None = None,
     ) -> None:
@@ -70,7 +71,7 @@ class Daemon:
         self.app = app
         self.stop = stop or asyncio.Event()
         self.metrics: Metrics = app.metrics
-        self.worker_id = f"{socket.gethostname()}-{os.getpid()}"
+        self.worker_id = app.worker_id
         self.gate = PollGate(settings.poll_interval_seconds, settings.poll_idle_interval_seconds)
         self.scheduler: AsyncIOScheduler | None = None
         self.leadership = Leadership(
@@ -82,7 +83,6 @@ class Daemon:
         self._poll_lock = asyncio.Lock()
         self._feed_lock = asyncio.Lock()
         self._running_jobs: set[asyncio.Task[Any]] = set()
-        self.polling_stopped_reason: str | None = None
         self._first_poll: asyncio.Task[None] | None = None
         self._head: str | None = None
 
@@ -112,7 +112,7 @@ class Daemon:
         async with self._poll_lock:
             self.gate.last_started = time.monotonic()
             try:
-                await self.app.poll_and_process(self)
+                await self.app.poll_and_process()
             except Exception as exc:  # a failed poll is repaired by the next one
                 self.metrics.errors.labels("poll").inc()
                 log.error("poll cycle failed: %s", redact(str(exc), self.settings.secrets()))
@@ -384,12 +384,3 @@ class Daemon:
             await self.app.close()
             log.info("stopped cleanly in %.1fs", time.monotonic() - started)
         return 0
-
-
-def utc_age(moment: datetime | None) -> timedelta | None:
-    return None if moment is None else utcnow() - moment
-
-
-async def prepare_database(settings: Settings) -> Database:
-    await upgrade(settings.database_url)
-    return Database(settings.database_url)

@@ -18,7 +18,7 @@ from datetime import date
 from functools import lru_cache
 from itertools import pairwise
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from monitor.kai.timeline.model import (
     ALL_TEAMS,
@@ -55,6 +55,9 @@ from monitor.kai.timeline.schema import (
     valid,
 )
 from monitor.kai.timeline.text import ui_text
+
+if TYPE_CHECKING:
+    from monitor.core.settings import Settings
 
 BUNDLED_FILE = Path(__file__).resolve().parents[2] / "data" / "timeline.toml"
 
@@ -449,7 +452,7 @@ def load_timeline(path: Path | str | None = None, *, remote: Path | None = None)
     return _build(parts, str(path if path is not None else remote))
 
 
-def remote_layer(settings: Any) -> Path | None:
+def remote_layer(settings: Settings) -> Path | None:
     """The last good copy of TIMELINE_URL, when that setting is on and a copy exists."""
     cache = getattr(settings, "timeline_cache_file", None)
     if getattr(settings, "timeline_url", None) and cache is not None and Path(cache).is_file():
@@ -463,7 +466,7 @@ def validate_file(path: Path | str) -> Timeline:
 
 
 def timeline_for(
-    settings: Any, *, on_error: Callable[[TimelineError], Exception] | None = None
+    settings: Settings, *, on_error: Callable[[TimelineError], Exception] | None = None
 ) -> Timeline:
     """The timeline ``TIMELINE_FILE`` selects; a bad file becomes the caller's error type."""
     try:
