@@ -38,7 +38,6 @@ from monitor.kai.timeline.model import (
     TimelineError,
 )
 from monitor.kai.timeline.schema import (
-    E,
     LabelEntry,
     MetaEntry,
     MilestoneEntry,
@@ -48,6 +47,7 @@ from monitor.kai.timeline.schema import (
     TeamEntry,
     any_date,
     check,
+    entry_of,
     full_date,
     strings,
     text,
@@ -141,12 +141,6 @@ def _items(raw: dict[str, Any], section: str) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-def _checked(model: type[E], where: str, data: object, errors: list[str]) -> E | None:
-    checked = check(model, where, data)
-    errors.extend(checked.problems)
-    return checked.entry
-
-
 def _parse_meta(data: object, parsed: _Parsed, errors: list[str]) -> None:
     """The fields given; a wrong title counts as missing once the files are merged."""
     checked = check(MetaEntry, "meta", data)
@@ -180,7 +174,7 @@ def _label_table(where: str, data: object, errors: list[str]) -> dict[str, Label
         return {}
     out: dict[str, Label] = {}
     for key, value in data.items():
-        label = _checked(LabelEntry, f"{where}.{key}", value, errors)
+        label = entry_of(LabelEntry, f"{where}.{key}", value, errors)
         if label is not None:
             out[key] = label.build()
     return out
@@ -189,7 +183,7 @@ def _label_table(where: str, data: object, errors: list[str]) -> dict[str, Label
 def _parse_phases(items: list[Any], parsed: _Parsed, errors: list[str]) -> None:
     for i, item in enumerate(items):
         where = f"phases[{i}]"
-        phase = _checked(PhaseEntry, where, item, errors)
+        phase = entry_of(PhaseEntry, where, item, errors)
         if isinstance(item, dict):
             start, end = valid(full_date, item.get("start")), valid(full_date, item.get("end"))
             if start and end and end < start:
@@ -204,7 +198,7 @@ def _parse_teams(items: list[Any], parsed: _Parsed, errors: list[str]) -> None:
         where = f"teams[{i}]"
         if isinstance(item, dict) and isinstance(item.get("id"), str):
             parsed.declared.setdefault("teams", set()).add(item["id"].strip())
-        team = _checked(TeamEntry, where, item, errors)
+        team = entry_of(TeamEntry, where, item, errors)
         if team is not None:
             parsed.teams.append((where, team.build()))
 
@@ -212,7 +206,7 @@ def _parse_teams(items: list[Any], parsed: _Parsed, errors: list[str]) -> None:
 def _parse_status_changes(items: list[Any], parsed: _Parsed, errors: list[str]) -> None:
     for i, item in enumerate(items):
         where = f"status_changes[{i}]"
-        change = _checked(StatusChangeEntry, where, item, errors)
+        change = entry_of(StatusChangeEntry, where, item, errors)
         if isinstance(item, dict):
             if team := valid(text, item.get("team")):
                 parsed.refs.append((f"{where}.team", "team", team))
@@ -225,7 +219,7 @@ def _parse_status_changes(items: list[Any], parsed: _Parsed, errors: list[str]) 
 def _parse_milestones(items: list[Any], parsed: _Parsed, errors: list[str]) -> None:
     for i, item in enumerate(items):
         where = f"milestones[{i}]"
-        milestone = _checked(MilestoneEntry, where, item, errors)
+        milestone = entry_of(MilestoneEntry, where, item, errors)
         if not isinstance(item, dict):
             continue
         raw_id = item.get("id")
@@ -246,7 +240,7 @@ def _parse_milestones(items: list[Any], parsed: _Parsed, errors: list[str]) -> N
 def _parse_records(items: list[Any], parsed: _Parsed, errors: list[str]) -> None:
     for i, item in enumerate(items):
         where = f"records[{i}]"
-        entry = _checked(RecordEntry, where, item, errors)
+        entry = entry_of(RecordEntry, where, item, errors)
         if entry is None:
             continue
         record = entry.build()

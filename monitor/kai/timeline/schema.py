@@ -499,3 +499,10 @@ def check(model: type[E], where: str, data: object) -> Checked[E]:
         cleaned = _without(data, [d["loc"] for d in details])
         return Checked(model.model_validate(cleaned), problems, failed)
     return Checked(None, problems, failed)
+
+
+def entry_of(model: type[E], where: str, data: object, errors: list[str]) -> E | None:
+    """:func:`check`, with the problems added to *errors*: the entry, or None."""
+    checked = check(model, where, data)
+    errors.extend(checked.problems)
+    return checked.entry
