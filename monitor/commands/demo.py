@@ -10,9 +10,9 @@ is written as HTML and Markdown, and the command exits 0.
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from monitor.commands._help import command_help
+from monitor.commands._help import Subparsers, command_help
 from storage.models import AlertState, DeliveryStatus
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ NEXT_STEPS = (
 )
 
 
-def register(sub: Any) -> None:
+def register(sub: Subparsers[argparse.ArgumentParser]) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "demo",
         help="watch a replayed day of filings on a bundled local OpenDART (no key)",
