@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from notifiers.base import Alert, DigestMessage, MilestoneRef
-from notifiers.telegram_bot.texts import t
+from notifiers.telegram_texts import t
 
 MAX_CHARS = 4096
 TOP_REASONS = 3

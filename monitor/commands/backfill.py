@@ -28,9 +28,9 @@ def register(sub: Any) -> None:
 
 async def run(args: argparse.Namespace, settings: Any) -> int:
     from monitor.commands._dates import parse_day
-    from monitor.errors import UsageError
-    from monitor.kcalendar import today_kst
-    from monitor.poller import Poller, make_client
+    from monitor.core.errors import UsageError
+    from monitor.core.kcalendar import today_kst
+    from monitor.ingest.poller import Poller, make_client
     from storage.db import Database
     from storage.migrate import upgrade
 

@@ -34,7 +34,7 @@ _MARK = {"OK": "OK  ", "WARN": "WARN", "FAIL": "FAIL"}
 async def run(args: argparse.Namespace, settings: Any) -> int:
     import json
 
-    from monitor.checks import exit_code, run_checks
+    from monitor.runtime.checks import exit_code, run_checks
 
     results = await run_checks(settings)
     code = exit_code(results)

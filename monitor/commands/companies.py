@@ -36,7 +36,7 @@ def register(sub: Any) -> None:
 async def run(args: argparse.Namespace, settings: Any) -> int:
     import json
 
-    from monitor.watchlist import load_watchlist, resolve_company
+    from monitor.ingest.companies import load_watchlist, resolve_company
     from storage import corpcodes
     from storage.db import Database
     from storage.migrate import upgrade
@@ -46,7 +46,7 @@ async def run(args: argparse.Namespace, settings: Any) -> int:
     db = Database(settings.database_url)
     try:
         if args.refresh:
-            from monitor.poller import make_client, refresh_corp_codes
+            from monitor.ingest.poller import make_client, refresh_corp_codes
 
             client = make_client(settings, db)
             try:

@@ -81,7 +81,7 @@ def copy(args: argparse.Namespace, settings: Any) -> int:
     import sys
     import time
 
-    from monitor.errors import UsageError
+    from monitor.core.errors import UsageError
     from storage.copy import CopyError, copy_database, display_url
     from storage.db import DatabaseURLError, validate_url
 

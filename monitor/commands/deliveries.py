@@ -36,8 +36,8 @@ def register(sub: Any) -> None:
 async def run(args: argparse.Namespace, settings: Any) -> int:
     import json
 
-    from monitor.dispatcher import describe
-    from storage import deliveries as outbox
+    from monitor.delivery.dispatcher import describe
+    from storage import outbox
     from storage.db import Database
     from storage.migrate import upgrade
 

@@ -56,15 +56,15 @@ async def run(args: argparse.Namespace, settings: Any) -> int:
     from datetime import timedelta
     from pathlib import Path
 
-    from monitor import kcalendar
-    from monitor.app import App
-    from monitor.daemon import Daemon
-    from monitor.errors import UsageError
+    from monitor.core import kcalendar
+    from monitor.core.errors import UsageError
+    from monitor.core.loopback import serve_on_loop
+    from monitor.core.settings import load_settings
     from monitor.fakedart import FakeDart
-    from monitor.loopback import serve_on_loop
-    from monitor.settings import load_settings
+    from monitor.runtime.container import App
+    from monitor.runtime.daemon import Daemon
     from notifiers.console import ConsoleNotifier, ConsoleSettings
-    from storage import deliveries as outbox
+    from storage import outbox
     from storage.filings import counts_by_state
 
     if not 5 <= args.seconds <= 3600:

@@ -45,8 +45,8 @@ def register(sub: Any) -> None:
 
 def resolve_day(text: str | None, today: date) -> tuple[date, str | None]:
     """The digest day and, when it was chosen for the user, a note saying so."""
+    from monitor.core.errors import UsageError
     from monitor.digest.days import NotABusinessDay, check_digest_day, latest_digest_day
-    from monitor.errors import UsageError
 
     if not text:
         day = latest_digest_day(today)
@@ -67,8 +67,8 @@ def resolve_day(text: str | None, today: date) -> tuple[date, str | None]:
 def run(args: argparse.Namespace, settings: Any) -> int:
     import asyncio
 
-    from monitor.errors import UserError
-    from monitor.kcalendar import today_kst
+    from monitor.core.errors import UserError
+    from monitor.core.kcalendar import today_kst
 
     day, note = resolve_day(args.date, today_kst())
     if note:
@@ -118,7 +118,7 @@ async def _build(args: argparse.Namespace, settings: Any, day: date, lang: str) 
 
 
 def _notifiers(settings: Any) -> dict[str, Any]:
-    from monitor.settings import ConfigError
+    from monitor.core.settings import ConfigError
     from notifiers.base import NotifierConfigError
     from notifiers.registry import load_notifier_map
 

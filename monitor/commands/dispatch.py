@@ -39,10 +39,10 @@ def register(sub: Any) -> None:
 
 
 async def run(args: argparse.Namespace, settings: Any) -> int:
-    from monitor.app import App
+    from monitor.runtime.container import App
 
     if args.lease is not None and args.lease <= 0:
-        from monitor.errors import UsageError
+        from monitor.core.errors import UsageError
 
         raise UsageError("--lease must be positive")
     app = App(settings, with_dart=False)
@@ -54,13 +54,13 @@ async def run(args: argparse.Namespace, settings: Any) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
-    from monitor import early_signals
+    from monitor.core import early_signals
 
     if early_signals.received():  # SIGTERM while still starting: a clean stop
         stop.set()
     try:
         if args.until_empty:
-            from storage import deliveries as outbox
+            from storage import outbox
 
             # Until nothing is pending or claimed: rows a dead dispatcher still holds
             # come back after the lease, and this run sends them too.

@@ -44,7 +44,7 @@ def _offset(days: int) -> str:
 
 def _status(status: str, conflicting: bool = False) -> str:
     """``overdue (결과 미기록 (예정일 경과) / overdue — no result recorded)``."""
-    from monitor.timeline import bundled_timeline
+    from monitor.kai.timeline import bundled_timeline
 
     timeline = bundled_timeline()
     ko, en = (timeline.label("status", status, lang) for lang in ("ko", "en"))
@@ -202,9 +202,9 @@ def render_route(chat_id: int, deliver: bool, reason: str, word: str | None, sil
 async def _route_for_chat(
     db: Any, chat_id: int, filing: Any, match: Any, body: str
 ) -> tuple[bool, str, str | None, bool]:
-    from monitor.audience import filters_of
-    from monitor.errors import UserError
-    from monitor.routing import FilingView, route
+    from monitor.core.errors import UserError
+    from monitor.delivery.audience import filters_of
+    from monitor.delivery.routing import FilingView, route
     from storage import subscribers as subs
     from storage.models import utcnow
 
@@ -230,10 +230,10 @@ async def _route_for_chat(
 
 async def run(args: argparse.Namespace, settings: Any) -> int:
     from monitor.commands.timeline import load
-    from monitor.errors import UsageError, UserError
+    from monitor.core.errors import UsageError, UserError
     from monitor.facts.service import facts_and_changes
     from monitor.facts.summary import facts_text
-    from monitor.matcher import MatchResult, match_filing
+    from monitor.kai.matcher import MatchResult, match_filing
     from storage.db import Database
     from storage.documents import get_document
     from storage.matches import filing_and_match

@@ -37,9 +37,9 @@ def register(sub: Any) -> None:
 
 
 async def run(args: argparse.Namespace, settings: Any) -> int:
-    from monitor.errors import UsageError
+    from monitor.core.errors import UsageError
     from monitor.facts.history import fill_history
-    from monitor.poller import make_client
+    from monitor.ingest.poller import make_client
     from storage.db import Database
     from storage.migrate import upgrade
 

@@ -69,8 +69,8 @@ async def run(args: argparse.Namespace, settings: Any) -> int:
     import json
 
     from monitor.commands._dates import parse_day
-    from monitor.errors import UsageError
-    from monitor.watchlist import load_watchlist, resolve_company
+    from monitor.core.errors import UsageError
+    from monitor.ingest.companies import load_watchlist, resolve_company
     from storage import filings
     from storage.db import Database
     from storage.migrate import upgrade

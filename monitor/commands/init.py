@@ -1,4 +1,4 @@
-"""``dartwatch init``: write a checked ``.env`` (see :mod:`monitor.initenv`)."""
+"""``dartwatch init``: write a checked ``.env`` (see :mod:`monitor.runtime.initenv`)."""
 
 from __future__ import annotations
 
@@ -68,7 +68,7 @@ class _Asker:
         if not self.interactive:
             if default is not None:
                 return default
-            from monitor.errors import UsageError
+            from monitor.core.errors import UsageError
 
             raise UsageError(f"{flag} is required without a terminal (or --non-interactive)")
         shown = f" [{default}]" if default else ""
@@ -79,7 +79,7 @@ class _Asker:
         import getpass
 
         if not self.interactive:
-            from monitor.errors import UsageError
+            from monitor.core.errors import UsageError
 
             raise UsageError(f"{flag} is required without a terminal (or --non-interactive)")
         return getpass.getpass(f"{prompt}: ").strip()
@@ -91,8 +91,8 @@ def run(args: argparse.Namespace, settings: Any) -> int:
     import time
     from pathlib import Path
 
-    from monitor.errors import UserError
-    from monitor.initenv import EnvValues, render_env, validated, write_env
+    from monitor.core.errors import UserError
+    from monitor.runtime.initenv import EnvValues, render_env, validated, write_env
 
     began = time.time()  # a /start sent from now on is the operator's
     path = Path(args.env_file)
@@ -152,7 +152,7 @@ async def _verify(settings: Any, admin_id: int | None, wait: float, *, since: fl
     Returns the admin id to write (None: none known)."""
     import sys
 
-    from monitor.initenv import find_user_id, verify_key, verify_token
+    from monitor.runtime.initenv import find_user_id, verify_key, verify_token
 
     await verify_key(settings)
     print("✓ OpenDART accepted the key (1 request)")
@@ -181,7 +181,7 @@ async def _verify(settings: Any, admin_id: int | None, wait: float, *, since: fl
 
 def _check_names(names: list[str]) -> None:
     """Every notifier name must be installed (a typo is caught here, not at start)."""
-    from monitor.errors import UsageError
+    from monitor.core.errors import UsageError
     from notifiers.registry import available
 
     known = available()

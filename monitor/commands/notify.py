@@ -51,9 +51,9 @@ def register(sub: Any) -> None:
 
 
 async def test(args: argparse.Namespace, settings: Any) -> int:
-    from monitor.app import App
-    from monitor.errors import UsageError
-    from monitor.testalert import send_test_alert
+    from monitor.core.errors import UsageError
+    from monitor.delivery.testalert import send_test_alert
+    from monitor.runtime.container import App
 
     names = [args.notifier.strip().lower()] if args.notifier else list(settings.notifiers)
     if not names:

@@ -37,8 +37,8 @@ def register(sub: Any) -> None:
 async def run(args: argparse.Namespace, settings: Any) -> int:
     import json
 
-    from monitor.dart.budget import clear_fatal
-    from monitor.poller import Poller, make_client
+    from monitor.ingest.poller import Poller, make_client
+    from monitor.opendart.budget import clear_fatal
     from storage.db import Database
     from storage.migrate import upgrade
 

@@ -25,7 +25,7 @@ def register(sub: Any) -> None:
 
 async def run(args: argparse.Namespace, settings: Any) -> int:
     from monitor.commands.timeline import load
-    from monitor.rematch import rematch_all
+    from monitor.kai.rematch import rematch_all
     from storage.db import Database
     from storage.migrate import upgrade
 

@@ -26,7 +26,7 @@ def register(sub: Any) -> None:
 
 
 async def run(args: argparse.Namespace, settings: Any) -> int:
-    from monitor.app import App
-    from monitor.daemon import Daemon
+    from monitor.runtime.container import App
+    from monitor.runtime.daemon import Daemon
 
     return await Daemon(settings, App(settings)).run()

@@ -35,7 +35,7 @@ SectionFn = Callable[[StatusContext], Awaitable[Section]]
 def _when(moment: Any) -> str:
     if moment is None:
         return "-"
-    from monitor.kcalendar import KST
+    from monitor.core.kcalendar import KST
 
     return f"{moment.astimezone(KST):%Y-%m-%d %H:%M:%S} KST"
 
@@ -71,7 +71,7 @@ async def poll_section(ctx: StatusContext) -> Section:
 
 
 async def requests_section(ctx: StatusContext) -> Section:
-    from monitor.dart.budget import used_today
+    from monitor.opendart.budget import used_today
 
     used = await used_today(ctx.db)
     budget = ctx.settings.dart_daily_budget
@@ -85,7 +85,7 @@ async def requests_section(ctx: StatusContext) -> Section:
 
 
 async def quota_section(ctx: StatusContext) -> Section:
-    from monitor.dart.budget import fatal_state, quota_paused_until
+    from monitor.opendart.budget import fatal_state, quota_paused_until
 
     section = Section("OpenDART access")
     paused = await quota_paused_until(ctx.db)
@@ -119,7 +119,7 @@ async def filings_section(ctx: StatusContext) -> Section:
 
 
 async def corpcode_section(ctx: StatusContext) -> Section:
-    from monitor.poller import corp_code_age
+    from monitor.ingest.poller import corp_code_age
     from storage import corpcodes
 
     count = await corpcodes.count(ctx.db)
@@ -129,7 +129,7 @@ async def corpcode_section(ctx: StatusContext) -> Section:
 
 
 async def deliveries_section(ctx: StatusContext) -> Section:
-    from storage import deliveries as outbox
+    from storage import outbox
 
     counts = await outbox.counts(ctx.db)
     section = Section(
@@ -173,7 +173,7 @@ async def detection_section(ctx: StatusContext) -> Section:
     import json
     from datetime import timedelta
 
-    from monitor.pollplan import day_plan
+    from monitor.ingest.pollplan import day_plan
     from storage import companies, meta
     from storage import filings as filings_repo
     from storage.models import utcnow
@@ -182,7 +182,7 @@ async def detection_section(ctx: StatusContext) -> Section:
     section = Section("detection")
     watched = len(await companies.watched_codes(ctx.db))
     if not watched:  # nothing stored yet: the watchlist the first poll will store
-        from monitor.watchlist import load_watchlist
+        from monitor.ingest.companies import load_watchlist
 
         watched = len(load_watchlist(settings.watchlist_file).watched)
     raw = await meta.get_value(ctx.db, "rss.health")

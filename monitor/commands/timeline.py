@@ -112,8 +112,8 @@ def register(sub: Any) -> None:
 
 
 def parse_day(text: str | None) -> date:
-    from monitor.errors import UsageError
-    from monitor.kcalendar import today_kst
+    from monitor.core.errors import UsageError
+    from monitor.core.kcalendar import today_kst
 
     if not text:
         return today_kst()
@@ -125,14 +125,14 @@ def parse_day(text: str | None) -> date:
 
 def load(settings: Any) -> Any:
     """The timeline TIMELINE_FILE selects; a bad file is a configuration error (exit 2)."""
-    from monitor.settings import ConfigError
-    from monitor.timeline import timeline_for
+    from monitor.core.settings import ConfigError
+    from monitor.kai.timeline import timeline_for
 
     return timeline_for(settings, on_error=lambda exc: ConfigError(f"TIMELINE_FILE: {exc}"))
 
 
 def show(args: argparse.Namespace, settings: Any) -> int:
-    from monitor.timeline import render_text, timeline_box
+    from monitor.kai.timeline import render_text, timeline_box
 
     day = parse_day(args.date)
     lang = args.lang or settings.digest_lang
@@ -145,7 +145,7 @@ def show(args: argparse.Namespace, settings: Any) -> int:
 
 
 def validate(args: argparse.Namespace, settings: Any) -> int:
-    from monitor.timeline import TimelineError, validate_file
+    from monitor.kai.timeline import TimelineError, validate_file
 
     try:
         timeline = validate_file(args.file)
@@ -163,7 +163,7 @@ def validate(args: argparse.Namespace, settings: Any) -> int:
 
 
 def _record_file(settings: Any) -> Path:
-    from monitor.errors import UsageError
+    from monitor.core.errors import UsageError
 
     if settings.timeline_file is None:
         raise UsageError(
@@ -174,10 +174,10 @@ def _record_file(settings: Any) -> Path:
 
 
 async def record(args: argparse.Namespace, settings: Any) -> int:
-    from monitor.errors import UsageError
-    from monitor.kcalendar import today_kst
-    from monitor.timeline import remote_layer
-    from monitor.timeline_records import NewRecord, RecordError, add_record, parse_team_results
+    from monitor.core.errors import UsageError
+    from monitor.core.kcalendar import today_kst
+    from monitor.kai.records import NewRecord, RecordError, add_record, parse_team_results
+    from monitor.kai.timeline import remote_layer
 
     if args.undo:
         return await unrecord(args, settings)
@@ -212,8 +212,8 @@ async def record(args: argparse.Namespace, settings: Any) -> int:
 
 
 async def unrecord(args: argparse.Namespace, settings: Any) -> int:
-    from monitor.timeline import remote_layer
-    from monitor.timeline_records import RecordError, remove_record
+    from monitor.kai.records import RecordError, remove_record
+    from monitor.kai.timeline import remote_layer
 
     path = _record_file(settings)
     milestone = args.milestone.strip()
@@ -235,7 +235,7 @@ def _record_failed(exc: Exception) -> int:
 async def _rematch(args: argparse.Namespace, settings: Any, timeline: Any, milestone: str) -> int:
     """Re-match the stored filings the record can change: those received from 31 days
     before the milestone on (its proximity window) or from the record's date."""
-    from monitor.rematch import rematch_all
+    from monitor.kai.rematch import rematch_all
     from storage.db import Database
     from storage.migrate import upgrade
 
@@ -263,8 +263,8 @@ async def suggestions(args: argparse.Namespace, settings: Any) -> int:
     """Possible milestones among the stored filings (title, or cached body), newest
     first; nothing is recorded."""
     from monitor.commands._dates import parse_day as parse_flag_day
-    from monitor.errors import UsageError
-    from monitor.suggestions import list_lines, suggest
+    from monitor.core.errors import UsageError
+    from monitor.kai.suggestions import list_lines, suggest
     from storage.db import Database
     from storage.documents import get_documents
     from storage.filings import list_filings

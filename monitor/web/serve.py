@@ -9,10 +9,10 @@ from collections.abc import AsyncIterator
 
 import uvicorn
 
-from monitor import early_signals
-from monitor.loopback import serve_on_loop
-from monitor.settings import ConfigError, Settings
-from monitor.timeline import Timeline, TimelineError, timeline_for
+from monitor.core import early_signals
+from monitor.core.loopback import serve_on_loop
+from monitor.core.settings import ConfigError, Settings
+from monitor.kai.timeline import Timeline, TimelineError, timeline_for
 from monitor.web.app import create_app
 from storage.db import Database
 from storage.migrate import upgrade

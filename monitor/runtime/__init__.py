@@ -1,0 +1,2 @@
+"""Running dartwatch: the wiring container, the daemon, leader election, health and
+the operator checks."""
