@@ -20,7 +20,7 @@ import json
 import logging
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telegram import (
     BotCommand,
@@ -49,6 +49,9 @@ from notifiers.redaction import install_log_redaction, redact_token
 from notifiers.telegram_texts import command_descriptions, normalize_language, t
 from storage import subscribers as subs
 from storage.db import Database
+
+if TYPE_CHECKING:
+    from monitor.core.settings import Settings
 
 log = logging.getLogger("dartwatch.telegram.bot")
 
@@ -95,9 +98,9 @@ class BotConfig:
 
     @classmethod
     def from_settings(
-        cls, settings: Any, *, webhook_secret: str | None = None, request_timeout: float = 10.0
+        cls, settings: Settings, *, webhook_secret: str | None = None, request_timeout: float = 10.0
     ) -> BotConfig:
-        """From the daemon's settings object (duck-typed: notifiers never import monitor)."""
+        """The bot's one configuration object, built from the settings."""
         token = settings.telegram_bot_token
         if token is None:
             raise NotifierConfigError("TELEGRAM_BOT_TOKEN: not set; the Telegram bot needs it")
@@ -105,7 +108,7 @@ class BotConfig:
             token=token.get_secret_value(),
             base_url=settings.telegram_base_url,
             admin_chat_ids=frozenset(int(i) for i in settings.admin_chat_ids),
-            admin_user_ids=frozenset(int(i) for i in getattr(settings, "admin_user_ids", ())),
+            admin_user_ids=frozenset(int(i) for i in settings.admin_user_ids),
             webhook_url=settings.telegram_webhook_url,
             webhook_secret=webhook_secret,
             request_timeout=request_timeout,

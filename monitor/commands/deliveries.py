@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from monitor.commands._help import command_help
+
+if TYPE_CHECKING:
+    from monitor.core.settings import Settings
 
 
 def register(sub: Any) -> None:
@@ -33,16 +36,14 @@ def register(sub: Any) -> None:
     p.set_defaults(handler="monitor.commands.deliveries:run")
 
 
-async def run(args: argparse.Namespace, settings: Any) -> int:
+async def run(args: argparse.Namespace, settings: Settings) -> int:
     import json
 
     from monitor.delivery.dispatcher import describe
     from storage import outbox
-    from storage.db import Database
-    from storage.migrate import upgrade
+    from storage.migrate import prepare_database
 
-    await upgrade(settings.database_url)
-    db = Database(settings.database_url)
+    db = await prepare_database(settings.database_url)
     try:
         if args.retry:
             n = await outbox.requeue_failed(db, args.id or None)

@@ -10,9 +10,12 @@ is written as HTML and Markdown, and the command exits 0.
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from monitor.commands._help import command_help
+
+if TYPE_CHECKING:
+    from monitor.core.settings import Settings
 
 # What a new operator does after the demo: the last lines it prints.
 NEXT_STEPS = (
@@ -47,7 +50,7 @@ def register(sub: Any) -> None:
     p.set_defaults(handler="monitor.commands.demo:run")
 
 
-async def run(args: argparse.Namespace, settings: Any) -> int:
+async def run(args: argparse.Namespace, settings: Settings) -> int:
     import asyncio
     import logging
     import sys
@@ -104,6 +107,7 @@ async def run(args: argparse.Namespace, settings: Any) -> int:
 
         # History first, silently: a month of filings gives the digest its trend.
         today = kcalendar.today_kst()
+        assert app.poller is not None  # the demo's App polls its local OpenDART
         history = await app.poller.backfill(today - timedelta(days=30), today - timedelta(days=1))
         say(f"  backfilled {len(history.new)} filings of the last 30 days (stored, not alerted)")
 

@@ -7,9 +7,12 @@ import argparse
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from monitor.commands._help import command_help
+
+if TYPE_CHECKING:
+    from monitor.core.settings import Settings
 
 FORMATS = ("html", "md", "text", "json", "csv")
 
@@ -64,7 +67,7 @@ def resolve_day(text: str | None, today: date) -> tuple[date, str | None]:
         raise UsageError(f"--date: {exc}") from None
 
 
-def run(args: argparse.Namespace, settings: Any) -> int:
+def run(args: argparse.Namespace, settings: Settings) -> int:
     import asyncio
 
     from monitor.core.errors import UserError
@@ -97,17 +100,17 @@ def run(args: argparse.Namespace, settings: Any) -> int:
     return 0
 
 
-async def _build(args: argparse.Namespace, settings: Any, day: date, lang: str) -> tuple[str, Any]:
+async def _build(
+    args: argparse.Namespace, settings: Settings, day: date, lang: str
+) -> tuple[str, Any]:
     from monitor.commands.timeline import load
     from monitor.digest.render import render
     from monitor.digest.service import enqueue_digest, load_digest
-    from storage.db import Database
-    from storage.migrate import upgrade
+    from storage.migrate import prepare_database
 
     timeline = load(settings)
     notifiers = _notifiers(settings) if args.send else {}
-    await upgrade(settings.database_url)
-    db = Database(settings.database_url)
+    db = await prepare_database(settings.database_url)
     try:
         digest = await load_digest(db, timeline, day, lang)
         output = render(digest, args.format)
@@ -117,7 +120,7 @@ async def _build(args: argparse.Namespace, settings: Any, day: date, lang: str) 
     return output, queued
 
 
-def _notifiers(settings: Any) -> dict[str, Any]:
+def _notifiers(settings: Settings) -> dict[str, Any]:
     from monitor.core.settings import ConfigError
     from notifiers.base import NotifierConfigError
     from notifiers.registry import load_notifier_map

@@ -8,9 +8,12 @@ import asyncio
 import contextlib
 import signal
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from monitor.commands._help import command_help
+
+if TYPE_CHECKING:
+    from monitor.core.settings import Settings
 
 
 def register(sub: Any) -> None:
@@ -38,7 +41,7 @@ def register(sub: Any) -> None:
     p.set_defaults(handler="monitor.commands.dispatch:run")
 
 
-async def run(args: argparse.Namespace, settings: Any) -> int:
+async def run(args: argparse.Namespace, settings: Settings) -> int:
     from monitor.runtime.container import App
 
     if args.lease is not None and args.lease <= 0:

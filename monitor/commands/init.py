@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from monitor.commands._help import command_help
+
+if TYPE_CHECKING:
+    from monitor.core.settings import Settings
 
 
 def register(sub: Any) -> None:
@@ -85,7 +88,7 @@ class _Asker:
         return getpass.getpass(f"{prompt}: ").strip()
 
 
-def run(args: argparse.Namespace, settings: Any) -> int:
+def run(args: argparse.Namespace, settings: Settings) -> int:
     import asyncio
     import sys
     import time
@@ -147,7 +150,9 @@ def run(args: argparse.Namespace, settings: Any) -> int:
     return 0
 
 
-async def _verify(settings: Any, admin_id: int | None, wait: float, *, since: float) -> int | None:
+async def _verify(
+    settings: Settings, admin_id: int | None, wait: float, *, since: float
+) -> int | None:
     """Check the key and the token live; find the operator's user id unless given.
     Returns the admin id to write (None: none known)."""
     import sys

@@ -10,9 +10,12 @@ rather than retried later (a test must not arrive hours afterwards).
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from monitor.commands._help import command_help
+
+if TYPE_CHECKING:
+    from monitor.core.settings import Settings
 
 
 def register(sub: Any) -> None:
@@ -50,7 +53,7 @@ def register(sub: Any) -> None:
     t.set_defaults(handler="monitor.commands.notify:test")
 
 
-async def test(args: argparse.Namespace, settings: Any) -> int:
+async def test(args: argparse.Namespace, settings: Settings) -> int:
     from monitor.core.errors import UsageError
     from monitor.delivery.testalert import send_test_alert
     from monitor.runtime.container import App

@@ -10,15 +10,19 @@ from __future__ import annotations
 import argparse
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from monitor.commands._help import command_help
+
+if TYPE_CHECKING:
+    from monitor.core.settings import Settings
+    from storage.db import Database
 
 
 @dataclass(slots=True)
 class StatusContext:
-    settings: Any
-    db: Any
+    settings: Settings
+    db: Database
 
 
 @dataclass(slots=True)
@@ -261,19 +265,17 @@ def register(sub: Any) -> None:
     p.set_defaults(handler="monitor.commands.status:run")
 
 
-async def collect(settings: Any, db: Any) -> list[Section]:
+async def collect(settings: Settings, db: Database) -> list[Section]:
     ctx = StatusContext(settings, db)
     return [await fn(ctx) for fn in SECTIONS]
 
 
-async def run(args: argparse.Namespace, settings: Any) -> int:
+async def run(args: argparse.Namespace, settings: Settings) -> int:
     import json
 
-    from storage.db import Database
-    from storage.migrate import upgrade
+    from storage.migrate import prepare_database
 
-    await upgrade(settings.database_url)
-    db = Database(settings.database_url)
+    db = await prepare_database(settings.database_url)
     try:
         sections = await collect(settings, db)
     finally:

@@ -570,10 +570,6 @@ class Dispatcher:
         self.stats.dropped += 1
 
 
-def payload_kind(row: Delivery) -> str:
-    return row.kind
-
-
 def describe(row: Delivery) -> dict[str, Any]:
     return {
         "id": row.id,

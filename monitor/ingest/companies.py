@@ -17,10 +17,13 @@ import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from monitor.core.errors import UserError
 from monitor.core.settings import ConfigError
+
+if TYPE_CHECKING:
+    from storage.db import Database
 
 BUNDLED_FILE = Path(__file__).resolve().parents[1] / "data" / "watchlist.toml"
 
@@ -352,7 +355,7 @@ def resolve_in(query: str, watchlist: Watchlist, registry: Iterable[CorpRecord] 
 
 
 async def resolve_company(
-    query: str, *, db: Any = None, watchlist: Watchlist | None = None
+    query: str, *, db: Database | None = None, watchlist: Watchlist | None = None
 ) -> Resolution:
     """Resolve *query* through the watchlist and (given a :class:`storage.db.Database`)
     the corpCode cache. Use ``.require()`` on the result for the one corp code."""

@@ -16,12 +16,15 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from monitor.core.logs import redact
 from monitor.opendart import errors as dart_errors
 from storage import documents
 from storage.db import Database
+
+if TYPE_CHECKING:
+    from monitor.core.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -163,7 +166,7 @@ async def fetch_body(
 
 
 async def body_for(
-    db: Database, source: DocumentSource | None, rcept_no: str, settings: Any
+    db: Database, source: DocumentSource | None, rcept_no: str, settings: Settings
 ) -> BodyResult:
     """:func:`fetch_body` with the DOCUMENT_* settings."""
     return await fetch_body(

@@ -564,21 +564,3 @@ class Poller:
             await self._end(result, before)
             raise
         return await self._end(result, before)
-
-
-async def poll_once(
-    settings: Settings,
-    db: Database,
-    *,
-    client: DartClient | None = None,
-    watchlist: Watchlist | None = None,
-    clock: Callable[[], datetime] = now_kst,
-) -> PollResult:
-    """One poll cycle (``dartwatch poll``; the daemon calls this too)."""
-    own = client is None
-    client = client or make_client(settings, db)
-    try:
-        return await Poller(settings, db, client, watchlist=watchlist, clock=clock).poll()
-    finally:
-        if own:
-            await client.aclose()

@@ -23,7 +23,10 @@ from datetime import date, timedelta
 from functools import lru_cache
 from itertools import pairwise
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from monitor.core.settings import Settings
 
 BUNDLED_FILE = Path(__file__).resolve().parents[1] / "data" / "timeline.toml"
 _UI_FILE = Path(__file__).resolve().parents[1] / "data" / "ui_text.toml"
@@ -1481,7 +1484,7 @@ def load_timeline(path: Path | str | None = None, *, remote: Path | None = None)
     return _build(parts, str(path if path is not None else remote))
 
 
-def remote_layer(settings: Any) -> Path | None:
+def remote_layer(settings: Settings) -> Path | None:
     """The last good copy of TIMELINE_URL, when that setting is on and a copy exists."""
     cache = getattr(settings, "timeline_cache_file", None)
     if getattr(settings, "timeline_url", None) and cache is not None and Path(cache).is_file():
@@ -1495,7 +1498,7 @@ def validate_file(path: Path | str) -> Timeline:
 
 
 def timeline_for(
-    settings: Any, *, on_error: Callable[[TimelineError], Exception] | None = None
+    settings: Settings, *, on_error: Callable[[TimelineError], Exception] | None = None
 ) -> Timeline:
     """The timeline ``TIMELINE_FILE`` selects; a bad file becomes the caller's error type."""
     try:

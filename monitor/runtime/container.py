@@ -9,7 +9,7 @@ import os
 import socket
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from monitor.core import kcalendar
 from monitor.core.errors import UserError
@@ -25,11 +25,19 @@ from notifiers.base import DigestMessage, Notifier, NotifierConfigError
 from storage import meta, outbox
 from storage import subscribers as subs
 from storage.db import Database
-from storage.migrate import upgrade
+from storage.migrate import prepare_database
 from storage.models import Delivery, utcnow
 
 if TYPE_CHECKING:
+    import httpx
+
+    from monitor.bot.application import RunningBot
     from monitor.bot.monitor_services import MonitorBotServices
+    from monitor.ingest.fastpath import FastPath, FeedCheck
+    from monitor.ingest.poller import Poller, PollResult
+    from monitor.kai.suggestions import Suggestion
+    from monitor.opendart.client import DartClient
+    from storage.models import Filing
 
 log = logging.getLogger("dartwatch.app")
 
@@ -45,7 +53,7 @@ class App:
         settings: Settings,
         *,
         notifiers: Mapping[str, Notifier] | None = None,
-        dart_transport: Any = None,
+        dart_transport: httpx.AsyncBaseTransport | None = None,
         clock: Callable[[], datetime] = kcalendar.now_kst,
         worker_id: str | None = None,
         with_dart: bool = True,
@@ -60,13 +68,13 @@ class App:
         self.db: Database
         self.timeline: Timeline
         self.notifiers: dict[str, Notifier] = {}
-        self.client: Any = None
-        self.poller: Any = None
-        self.fastpath: Any = None  # monitor.ingest.fastpath.FastPath when DART_RSS_URL is set
+        self.client: DartClient | None = None
+        self.poller: Poller | None = None
+        self.fastpath: FastPath | None = None  # when DART_RSS_URL is set
         self._feed_saved_at = 0.0
         self.pipeline: Pipeline
         self.dispatcher: Dispatcher
-        self.bot: Any = None
+        self.bot: RunningBot | None = None
         self._fatal_reported: str | None = None
         self._bot_services: MonitorBotServices | None = None
         self._timeline_stamp: tuple[float, ...] = ()
@@ -102,8 +110,7 @@ class App:
             add_secrets(*notifier.secrets())
         if self._with_dart:
             settings.require_dart_key()
-        await upgrade(settings.database_url)
-        self.db = Database(settings.database_url)
+        self.db = await prepare_database(settings.database_url)
         await self._refuse_half_copy()
         _thread_alerts(self.notifiers, self.db)
         for notifier in self.notifiers.values():
@@ -225,7 +232,7 @@ class App:
         self.metrics.latency.observe(latency)
 
     # -- leader work ----------------------------------------------------------------------
-    async def poll_and_process(self, daemon: Any = None) -> Any:
+    async def poll_and_process(self) -> PollResult | None:
         """One poll, then the pipeline (which also picks up anything a crash left)."""
         result = None
         if self.poller is not None:
@@ -258,11 +265,13 @@ class App:
             return fast
         return max(fast, self.settings.list_poll_seconds)
 
-    async def feed_and_process(self) -> Any:
+    async def feed_and_process(self) -> FeedCheck | None:
         """One feed read; new filings of watched companies go through the pipeline at
         once, then (within the day's allowance) one list.json call per company
-        confirms them."""
+        confirms them. None when the fast path is off."""
         fastpath = self.fastpath
+        if fastpath is None:
+            return None
         check = await fastpath.check()
         self.metrics.feed_reads.labels("error" if check.error else "ok").inc()
         await self._feed_transition(check.transition)
@@ -272,7 +281,7 @@ class App:
             await self.pipeline.run()
             self.dispatcher.wake()
         granted = fastpath.take_confirms(len(check.confirm)) if self.poller else 0
-        if granted:
+        if granted and self.poller is not None:
             result = await self.poller.confirm(sorted(check.confirm)[:granted])
             self.metrics.requests_today.set(await self._requests_today())
             if result.new or result.events:
@@ -322,7 +331,7 @@ class App:
 
         return await used_today(self.db)
 
-    async def _report_fatal(self, result: Any) -> None:
+    async def _report_fatal(self, result: PollResult) -> None:
         message = "; ".join(result.errors) or "OpenDART refused the key"
         if self._fatal_reported == message:
             return
@@ -352,7 +361,7 @@ class App:
         self.dispatcher.wake()
         return queued
 
-    async def suggest_milestone(self, filing: Any, found: Any) -> int:
+    async def suggest_milestone(self, filing: Filing, found: Suggestion) -> int:
         """Flag a filing that may be an unrecorded milestone to the admins (once per
         filing), with a /record line to copy; nothing is recorded without them."""
         from monitor.kai.suggestions import suggestion_text

@@ -19,8 +19,8 @@ import signal
 import socket
 import time
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -34,8 +34,11 @@ from monitor.runtime.health import HealthApp, Readiness, bounded, poll_is_recent
 from monitor.runtime.leader import Leadership
 from storage import pollruns
 from storage.db import Database
-from storage.migrate import head_revision, schema_revision, upgrade
+from storage.migrate import head_revision, schema_revision
 from storage.models import utcnow
+
+if TYPE_CHECKING:
+    from monitor.runtime.container import App
 
 log = logging.getLogger("dartwatch.daemon")
 
@@ -62,7 +65,7 @@ class Daemon:
     def __init__(
         self,
         settings: Settings,
-        app: Any,  # monitor.runtime.container.App: built lazily so --help stays light
+        app: App,
         *,
         stop: asyncio.Event | None = None,
     ) -> None:
@@ -82,7 +85,6 @@ class Daemon:
         self._poll_lock = asyncio.Lock()
         self._feed_lock = asyncio.Lock()
         self._running_jobs: set[asyncio.Task[Any]] = set()
-        self.polling_stopped_reason: str | None = None
         self._first_poll: asyncio.Task[None] | None = None
         self._head: str | None = None
 
@@ -112,7 +114,7 @@ class Daemon:
         async with self._poll_lock:
             self.gate.last_started = time.monotonic()
             try:
-                await self.app.poll_and_process(self)
+                await self.app.poll_and_process()
             except Exception as exc:  # a failed poll is repaired by the next one
                 self.metrics.errors.labels("poll").inc()
                 log.error("poll cycle failed: %s", redact(str(exc), self.settings.secrets()))
@@ -384,12 +386,3 @@ class Daemon:
             await self.app.close()
             log.info("stopped cleanly in %.1fs", time.monotonic() - started)
         return 0
-
-
-def utc_age(moment: datetime | None) -> timedelta | None:
-    return None if moment is None else utcnow() - moment
-
-
-async def prepare_database(settings: Settings) -> Database:
-    await upgrade(settings.database_url)
-    return Database(settings.database_url)
