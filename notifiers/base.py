@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import abc
 import ipaddress
+import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -19,7 +21,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DART_VIEWER = "https://dart.fss.or.kr/dsaf001/main.do?rcpNo={rcept_no}"
 
-_KST = ZoneInfo("Asia/Seoul")
+KST = ZoneInfo("Asia/Seoul")  # the one Korean time zone object of the project
 
 
 def viewer_url(rcept_no: str) -> str:
@@ -62,6 +64,34 @@ class PermanentError(NotifierError):
 class DestinationGone(PermanentError):
     """The destination no longer accepts messages (user blocked the bot, chat deleted):
     deactivate it instead of retrying."""
+
+
+class GoneMemory:
+    """Destinations that answered "gone" recently, so that no further request is made
+    to them while other messages for them still wait (in a pacer, or in the outbox
+    behind a claim). Both the dispatcher and a notifier's own queue consult one of
+    these; entries fade after *seconds* so a chat that comes back is not refused
+    forever by one process."""
+
+    def __init__(self, seconds: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.seconds = seconds
+        self._clock = clock
+        self._at: dict[str, float] = {}
+
+    def remember(self, destination: str) -> None:
+        self._at[destination] = self._clock()
+
+    def ago(self, destination: str) -> float | None:
+        """Seconds since *destination* answered gone, or None (never, or long enough
+        ago to try again)."""
+        at = self._at.get(destination)
+        if at is None:
+            return None
+        ago = self._clock() - at
+        if ago < self.seconds:
+            return ago
+        del self._at[destination]
+        return None
 
 
 class DestinationMoved(NotifierError):
@@ -202,7 +232,7 @@ class Alert:
         filed = self.filed_at
         if filed.tzinfo is None:  # SQLite hands back naive values; stored times are UTC
             filed = filed.replace(tzinfo=UTC)
-        return f"{filed.astimezone(_KST):%Y-%m-%d %H:%M} KST"
+        return f"{filed.astimezone(KST):%Y-%m-%d %H:%M} KST"
 
     def top_reasons(self, n: int = 3) -> tuple[Reason, ...]:
         return tuple(sorted(self.reasons, key=lambda r: -abs(r.points))[:n])

@@ -22,6 +22,7 @@ TOP_REASONS = 3
 
 
 def utf16_len(text: str) -> int:
+    """Length as Telegram counts it (UTF-16 code units): its 4096 limit is in these."""
     return len(text.encode("utf-16-le")) // 2
 
 

@@ -23,13 +23,13 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import Database
-from storage.models import Delivery, utcnow
+from storage.models import Delivery, DeliveryStatus, utcnow
 
-PENDING = "pending"
-SENDING = "sending"
-SENT = "sent"
-DEAD = "dead"
-DROPPED = "dropped"
+PENDING = DeliveryStatus.PENDING
+SENDING = DeliveryStatus.SENDING
+SENT = DeliveryStatus.SENT
+DEAD = DeliveryStatus.DEAD
+DROPPED = DeliveryStatus.DROPPED
 
 _COLUMNS = Delivery.__table__.c  # type: ignore[attr-defined]
 

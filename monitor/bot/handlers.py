@@ -14,7 +14,7 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Message
 from telegram.constants import ParseMode
@@ -34,6 +34,7 @@ from monitor.bot.services import (
     RecordRequest,
     Resolution,
 )
+from notifiers.base import KST
 from notifiers.telegram_format import split_text, utf16_len
 from notifiers.telegram_texts import raw, t
 from storage import subscribers as subs
@@ -570,7 +571,6 @@ WORD_BUTTON_RE = re.compile(r"^kw:(k|x):(.+)$", re.DOTALL)
 TYPE_BUTTON_RE = re.compile(r"^type:([a-z_]{1,40})$")
 MUTE_PERIODS = {"1d": timedelta(days=1), "7d": timedelta(days=7), "30d": timedelta(days=30)}
 FOREVER = ("forever", "영구", "계속")
-KST = timezone(timedelta(hours=9))
 
 
 def words_markup(sub: Subscriber, lang: str) -> InlineKeyboardMarkup | None:

@@ -36,7 +36,7 @@ from notifiers.base import Alert
 from storage import outbox
 from storage import subscribers as subs
 from storage.db import Database
-from storage.models import Company, CorpCode, Filing, Match, PollRun, RequestDay
+from storage.models import Company, CorpCode, DeliveryStatus, Filing, Match, PollRun, RequestDay
 
 Resolver = Callable[[str], Awaitable[Resolution]]
 
@@ -210,8 +210,10 @@ class MonitorBotServices:
             "alerts_sent_today": await outbox.sent_since(self.db, midnight, "alert"),
         }
         counts = await outbox.counts(self.db)
-        figures["deliveries_pending"] = counts.get("pending", 0) + counts.get("sending", 0)
-        figures["deliveries_failed"] = counts.get("dead", 0)
+        figures["deliveries_pending"] = counts.get(DeliveryStatus.PENDING, 0) + counts.get(
+            DeliveryStatus.SENDING, 0
+        )
+        figures["deliveries_failed"] = counts.get(DeliveryStatus.DEAD, 0)
         async with self.db.session() as s:
             requests = await s.get(RequestDay, day)
             figures["dart_requests_today"] = requests.requests if requests else 0

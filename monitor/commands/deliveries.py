@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from monitor.commands._help import command_help
+from monitor.commands._help import Subparsers, command_help
+from storage.models import DeliveryStatus
 
 if TYPE_CHECKING:
     from monitor.core.settings import Settings
 
 
-def register(sub: Any) -> None:
+def register(sub: Subparsers[argparse.ArgumentParser]) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "deliveries",
         help="the delivery outbox: counts, --failed dead letters, --retry",
@@ -50,7 +51,11 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
             print(f"requeued {n} dead-lettered deliveries; the dispatcher sends them next")
             return 0
         if args.failed or args.pending:
-            statuses = ["dead"] if args.failed else ["pending", "sending"]
+            statuses = (
+                [DeliveryStatus.DEAD]
+                if args.failed
+                else [DeliveryStatus.PENDING, DeliveryStatus.SENDING]
+            )
             rows = await outbox.list_by_status(db, statuses, limit=args.limit)
             if args.id:
                 rows = [r for r in rows if r.id in set(args.id)]
@@ -71,7 +76,7 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
         if args.format == "json":
             print(json.dumps(counts))
         else:
-            order = ["pending", "sending", "sent", "dead", "dropped"]
+            order = list(DeliveryStatus)
             print("  ".join(f"{k}={counts.get(k, 0)}" for k in order))
         return 0
     finally:

@@ -12,7 +12,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from monitor.commands._help import command_help
+from monitor.commands._help import Subparsers, command_help
+from storage.models import DeliveryStatus
 
 if TYPE_CHECKING:
     from monitor.core.settings import Settings
@@ -139,15 +140,19 @@ async def deliveries_section(ctx: StatusContext) -> Section:
     section = Section(
         "deliveries",
         [
-            ("pending", str(counts.get("pending", 0) + counts.get("sending", 0))),
-            ("sent", str(counts.get("sent", 0))),
-            ("failed (dead letters)", str(counts.get("dead", 0))),
-            ("dropped (destination gone)", str(counts.get("dropped", 0))),
+            (
+                "pending",
+                str(counts.get(DeliveryStatus.PENDING, 0) + counts.get(DeliveryStatus.SENDING, 0)),
+            ),
+            ("sent", str(counts.get(DeliveryStatus.SENT, 0))),
+            ("failed (dead letters)", str(counts.get(DeliveryStatus.DEAD, 0))),
+            ("dropped (destination gone)", str(counts.get(DeliveryStatus.DROPPED, 0))),
         ],
     )
-    if counts.get("dead"):
+    dead = counts.get(DeliveryStatus.DEAD, 0)
+    if dead:
         section.alert = (
-            f"{counts['dead']} deliveries failed: `dartwatch deliveries --failed` lists them, "
+            f"{dead} deliveries failed: `dartwatch deliveries --failed` lists them, "
             "`--retry` requeues them"
         )
     return section
@@ -249,7 +254,7 @@ SECTIONS: list[SectionFn] = [
 ]
 
 
-def register(sub: Any) -> None:
+def register(sub: Subparsers[argparse.ArgumentParser]) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "status",
         help="last poll, requests used today, quota pause, key state",

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 import holidays
 
-KST = ZoneInfo("Asia/Seoul")
+from notifiers.base import KST as KST  # re-exported: monitor code reads the zone here
+
 ACTIVE_START = time(7, 0)
 ACTIVE_END = time(19, 30)
 

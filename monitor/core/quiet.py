@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
-KST = ZoneInfo("Asia/Seoul")
+from monitor.core.kcalendar import KST
 
 
 def in_quiet_hours(hour: int, start: int, end: int) -> bool:

@@ -27,7 +27,6 @@ from pydantic_settings import (
 from notifiers.base import is_loopback_host
 from storage.db import DatabaseURLError, validate_url
 
-KST = "Asia/Seoul"
 _KEY_RE = re.compile(r"^[0-9A-Za-z]{40}$")
 _TOKEN_RE = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{20,100}$")
 

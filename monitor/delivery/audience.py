@@ -20,7 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from monitor.core.quiet import quiet_until
 from monitor.delivery.routing import ChatFilters, FilingView, Route, route
 from notifiers.base import Notifier
-from storage.models import Delivery, Subscriber
+from storage.models import Delivery, DeliveryStatus, Subscriber
 from storage.outbox import NewDelivery
 
 SubscribersOf = Callable[[str], Awaitable[list[Subscriber]]]
@@ -111,7 +111,9 @@ async def same_people(
     query = select(Delivery).where(
         col(Delivery.kind) == "alert",
         col(Delivery.ref) == original_ref,
-        col(Delivery.status).in_(("sent", "pending", "sending", "held")),
+        col(Delivery.status).in_(
+            (DeliveryStatus.SENT, DeliveryStatus.PENDING, DeliveryStatus.SENDING)
+        ),
     )
     rows: list[NewDelivery] = []
     for delivery in (await session.exec(query)).all():

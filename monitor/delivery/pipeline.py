@@ -39,7 +39,15 @@ from storage import outbox
 from storage import subscribers as subs
 from storage.db import Database
 from storage.matches import save_match
-from storage.models import Filing, FilingDocument, FilingEvent, Match, Subscriber, utcnow
+from storage.models import (
+    AlertState,
+    Filing,
+    FilingDocument,
+    FilingEvent,
+    Match,
+    Subscriber,
+    utcnow,
+)
 
 log = logging.getLogger("dartwatch.pipeline")
 
@@ -91,7 +99,7 @@ class Pipeline:
                 (
                     await session.exec(
                         select(Filing)
-                        .where(Filing.alert_state == "pending")
+                        .where(Filing.alert_state == AlertState.PENDING)
                         .order_by(col(Filing.first_seen_at), col(Filing.rcept_no))
                         .limit(limit)
                     )
@@ -171,7 +179,11 @@ class Pipeline:
             fresh = match_filing(filing, self.timeline, body.text, body.status)
             async with self.db.session() as session:
                 await save_match(session, fresh.to_row())
-                if fresh.ai_related and not old.ai_related and filing.alert_state == "done":
+                if (
+                    fresh.ai_related
+                    and not old.ai_related
+                    and filing.alert_state == AlertState.DONE
+                ):
                     audience = await self._audience(
                         session, filing.corp_code, True, ref=filing.rcept_no, now=now
                     )
@@ -208,9 +220,10 @@ class Pipeline:
             claimed = await session.exec(
                 update(Filing)
                 .where(
-                    col(Filing.rcept_no) == filing.rcept_no, col(Filing.alert_state) == "pending"
+                    col(Filing.rcept_no) == filing.rcept_no,
+                    col(Filing.alert_state) == AlertState.PENDING,
                 )
-                .values(alert_state="done")
+                .values(alert_state=AlertState.DONE)
             )
             if not claimed.rowcount:
                 return None  # another run got here first

@@ -21,7 +21,8 @@ from __future__ import annotations
 import json
 import logging
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -42,6 +43,16 @@ from storage.db import Database
 from storage.models import utcnow
 
 log = logging.getLogger("dartwatch.poller")
+
+# OpenDART errors that stop a run (and polling until they clear), as opposed to a
+# transient failure of one query, which the next poll repairs.
+STOPPING = (
+    dart_errors.QuotaExceeded,
+    dart_errors.QuotaPaused,
+    dart_errors.BudgetExhausted,
+    dart_errors.InvalidKey,
+    dart_errors.KeyRejected,
+)
 
 PER_COMPANY = "per-company"
 MARKET_WIDE = "market-wide"
@@ -413,21 +424,27 @@ class Poller:
         watched = set(corp_codes)
         queries: list[str | None] = list(corp_codes) if plan.strategy == PER_COMPANY else [None]
         for corp_code in queries:
-            try:
-                await self._query(window, corp_code, watched, result, alert_state)
-            except (
-                dart_errors.QuotaExceeded,
-                dart_errors.QuotaPaused,
-                dart_errors.BudgetExhausted,
-                dart_errors.InvalidKey,
-                dart_errors.KeyRejected,
-            ):
-                raise
-            except dart_errors.DartError as exc:
-                where = corp_code or "market-wide"
-                result.status = "failed"
-                result.errors.append(f"{where}: {exc}")
-                log.warning("poll query %s failed (the next poll repairs it): %s", where, exc)
+            await self._query_noting_failure(window, corp_code, watched, result, alert_state)
+
+    async def _query_noting_failure(
+        self,
+        window: tuple[date, date],
+        corp_code: str | None,
+        watched: set[str],
+        result: PollResult,
+        alert_state: str,
+    ) -> None:
+        """One query; a transient failure is recorded on *result* (the next poll re-reads
+        the window), the errors that stop everything propagate."""
+        try:
+            await self._query(window, corp_code, watched, result, alert_state)
+        except STOPPING:
+            raise
+        except dart_errors.DartError as exc:
+            where = corp_code or "market-wide"
+            result.status = "failed"
+            result.errors.append(f"{where}: {exc}")
+            log.warning("poll query %s failed (the next poll repairs it): %s", where, exc)
 
     def _classify(self, exc: dart_errors.DartError, result: PollResult) -> None:
         if isinstance(exc, dart_errors.QuotaExceeded | dart_errors.QuotaPaused):
@@ -463,84 +480,64 @@ class Poller:
         )
         return result
 
-    async def poll(self) -> PollResult:
-        """One cycle over today's window. Never raises for OpenDART trouble: the
-        result's ``status`` says what happened."""
-        result, _ = await self._begin("poll")
+    @asynccontextmanager
+    async def _run(self, kind: str) -> AsyncIterator[PollResult]:
+        """One recorded run (a ``poll_runs`` row): the errors that stop polling set the
+        result's status instead of raising; anything else is recorded as failed and
+        raised. The run is finished exactly once either way."""
+        result, _ = await self._begin(kind)
         before = self.client.requests_sent
         try:
-            if await self._blocked(result):
-                return await self._end(result, before)
-            corp_codes = await self.with_followed(await self._watched_codes(result))
-            today = self.clock().astimezone(KST).date()
-            result.window = poll_window(today, self.settings.poll_lookback_days)
-            if corp_codes:
-                await self._run_window(result.window, corp_codes, result, filings_repo.PENDING)
-        except (
-            dart_errors.QuotaExceeded,
-            dart_errors.QuotaPaused,
-            dart_errors.BudgetExhausted,
-            dart_errors.InvalidKey,
-            dart_errors.KeyRejected,
-        ) as exc:
+            yield result
+        except STOPPING as exc:
             self._classify(exc, result)
         except BaseException as exc:
             result.status = "failed"
             result.errors.append(f"{exc.__class__.__name__}: {exc}")
             await self._end(result, before)
             raise
-        return await self._end(result, before)
+        await self._end(result, before)
+
+    async def poll(self) -> PollResult:
+        """One cycle over today's window. Never raises for OpenDART trouble: the
+        result's ``status`` says what happened."""
+        async with self._run("poll") as result:
+            if await self._blocked(result):
+                return result
+            corp_codes = await self.with_followed(await self._watched_codes(result))
+            today = self.clock().astimezone(KST).date()
+            result.window = poll_window(today, self.settings.poll_lookback_days)
+            if corp_codes:
+                await self._run_window(result.window, corp_codes, result, filings_repo.PENDING)
+        return result
 
     async def confirm(self, corp_codes: Sequence[str]) -> PollResult:
         """One list.json query per company over today's window (kind ``confirm``): the
         authoritative rows for what the RSS feed just showed, at once rather than at the
         next safety-net poll. Rows found are stored like a poll's (new ones alerted)."""
-        result, _ = await self._begin("confirm")
-        before = self.client.requests_sent
-        try:
+        async with self._run("confirm") as result:
             if await self._blocked(result):
-                return await self._end(result, before)
+                return result
             watched = set(await self._watched_codes(result))
             today = self.clock().astimezone(KST).date()
             result.window = poll_window(today, self.settings.poll_lookback_days)
             result.strategy = PER_COMPANY
             for corp_code in sorted(set(corp_codes) & watched):
-                try:
-                    await self._query(
-                        result.window, corp_code, watched, result, filings_repo.PENDING
-                    )
-                except (
-                    dart_errors.QuotaExceeded,
-                    dart_errors.QuotaPaused,
-                    dart_errors.BudgetExhausted,
-                    dart_errors.InvalidKey,
-                    dart_errors.KeyRejected,
-                ):
-                    raise
-                except dart_errors.DartError as exc:
-                    result.status = "failed"
-                    result.errors.append(f"{corp_code}: {exc}")
-        except (
-            dart_errors.QuotaExceeded,
-            dart_errors.QuotaPaused,
-            dart_errors.BudgetExhausted,
-            dart_errors.InvalidKey,
-            dart_errors.KeyRejected,
-        ) as exc:
-            self._classify(exc, result)
-        return await self._end(result, before)
+                await self._query_noting_failure(
+                    result.window, corp_code, watched, result, filings_repo.PENDING
+                )
+        return result
 
     async def backfill(
         self, since: date, until: date, *, progress: Progress | None = None
     ) -> PollResult:
         """Store history in <=3-month windows, as ``suppressed`` (never alerted)."""
-        result, _ = await self._begin("backfill")
-        before = self.client.requests_sent
         windows = backfill_windows(since, until)
-        result.window = (since, until)
-        try:
+        async with self._run("backfill") as result:
+            before = self.client.requests_sent
+            result.window = (since, until)
             if await self._blocked(result):
-                return await self._end(result, before)
+                return result
             corp_codes = await self._watched_codes(result)
             for index, window in enumerate(windows, start=1):
                 await self._run_window(window, corp_codes, result, filings_repo.SUPPRESSED)
@@ -550,17 +547,4 @@ class Poller:
                         f"{len(result.new)} new so far, {self.client.requests_sent - before} "
                         f"requests ({result.strategy})"
                     )
-        except (
-            dart_errors.QuotaExceeded,
-            dart_errors.QuotaPaused,
-            dart_errors.BudgetExhausted,
-            dart_errors.InvalidKey,
-            dart_errors.KeyRejected,
-        ) as exc:
-            self._classify(exc, result)
-        except BaseException as exc:
-            result.status = "failed"
-            result.errors.append(f"{exc.__class__.__name__}: {exc}")
-            await self._end(result, before)
-            raise
-        return await self._end(result, before)
+        return result

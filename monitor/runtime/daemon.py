@@ -14,9 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import signal
-import socket
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -73,7 +71,7 @@ class Daemon:
         self.app = app
         self.stop = stop or asyncio.Event()
         self.metrics: Metrics = app.metrics
-        self.worker_id = f"{socket.gethostname()}-{os.getpid()}"
+        self.worker_id = app.worker_id
         self.gate = PollGate(settings.poll_interval_seconds, settings.poll_idle_interval_seconds)
         self.scheduler: AsyncIOScheduler | None = None
         self.leadership = Leadership(
