@@ -9,16 +9,16 @@ import json
 import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from monitor.commands._help import command_help
+from monitor.commands._help import Subparsers, command_help
 
 if TYPE_CHECKING:
     from monitor.core.settings import Settings
     from monitor.kai.timeline import Timeline
 
 
-def register(sub: Any) -> None:
+def register(sub: Subparsers[argparse.ArgumentParser]) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "timeline",
         help="the K-AI project timeline with today's position; `timeline validate FILE`",
@@ -127,7 +127,7 @@ def parse_day(text: str | None) -> date:
         raise UsageError(f"--date: expected YYYY-MM-DD, got {text!r}") from None
 
 
-def load(settings: Settings) -> Any:
+def load(settings: Settings) -> Timeline:
     """The timeline TIMELINE_FILE selects; a bad file is a configuration error (exit 2)."""
     from monitor.core.settings import ConfigError
     from monitor.kai.timeline import timeline_for
