@@ -1,8 +1,9 @@
 """Who gets a message: one outbox row per destination of every enabled notifier.
 
 Shared by alerts (the pipeline) and digests: subscriber-based notifiers (Telegram) get a
-row per chat, in the chat's language and held until its quiet hours end; the others get
-a row per fixed destination in the default language.
+row per chat, in the chat's language and held until its quiet hours end (alerts as
+``held`` rows, released together as one summary per chat); the others get a row per
+fixed destination in the default language.
 
 Alerts to subscribers also pass the chat's own filters (:mod:`monitor.routing`): the
 chosen reason goes into the row's payload (``reason``, and ``silent`` for an alert sent
@@ -20,7 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from monitor.quiet import quiet_until
 from monitor.routing import ChatFilters, FilingView, Route, route
 from notifiers.base import Notifier
-from storage.deliveries import NewDelivery
+from storage.deliveries import BUNDLED, HELD, PENDING, SENDING, SENT, NewDelivery
 from storage.models import Delivery, Subscriber
 
 SubscribersOf = Callable[[str], Awaitable[list[Subscriber]]]
@@ -85,6 +86,7 @@ async def fan_out(
                         subscriber_id=sub.id,
                         payload=payload,
                         next_attempt_at=held or now,
+                        status=_status(kind, held),
                     )
                 )
         else:
@@ -111,7 +113,7 @@ async def same_people(
     query = select(Delivery).where(
         col(Delivery.kind) == "alert",
         col(Delivery.ref) == original_ref,
-        col(Delivery.status).in_(("sent", "pending", "sending", "held")),
+        col(Delivery.status).in_((SENT, PENDING, SENDING, HELD, BUNDLED)),
     )
     rows: list[NewDelivery] = []
     for delivery in (await session.exec(query)).all():
@@ -130,9 +132,17 @@ async def same_people(
                 subscriber_id=delivery.subscriber_id,
                 payload={"lang": delivery.payload.get("lang", "ko")},
                 next_attempt_at=held or now,
+                status=_status("alert", held),
             )
         )
     return rows
+
+
+def _status(kind: str, held: datetime | None) -> str:
+    """Alerts held through quiet hours wait as ``held``: when the hours end they are
+    released together, as one summary per chat (:func:`storage.deliveries.release_held`).
+    Anything else simply waits for its due time."""
+    return HELD if held is not None and kind == "alert" else PENDING
 
 
 def merge_rows(*groups: list[NewDelivery]) -> list[NewDelivery]:

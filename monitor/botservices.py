@@ -22,6 +22,7 @@ from sqlmodel import col, select
 from monitor import kcalendar
 from monitor.matcher import alert_from_rows
 from monitor.matcher import categories as filing_categories
+from monitor.pipeline import EVENT_SEP, alert_for_ref
 from monitor.rematch import rematch_all
 from monitor.timeline import RECORD_RESULTS, Timeline, render_text, team_of, team_standing
 from monitor.timeline_records import NewRecord, RecordError, add_record
@@ -202,6 +203,13 @@ class MonitorBotServices:
                     )
                 )
         return alerts
+
+    async def filing_alert(self, rcept_no: str, event: str = "new") -> Alert | None:
+        ref = rcept_no if event == "new" else f"{rcept_no}{EVENT_SEP}{event}"
+        try:
+            return await alert_for_ref(self.db, ref)
+        except LookupError:
+            return None
 
     async def stats(self) -> Mapping[str, int | str]:
         day = self.today()
