@@ -22,6 +22,8 @@ MAX_CHARS = 4096
 TOP_REASONS = 3
 CHANGES_SHOWN = 2  # a correction's changes on its one line
 MILESTONE_CHARS = 48  # a milestone title on the K-AI line
+#: milestone statuses the K-AI line names (a confirmed or planned date needs no word)
+NOTEWORTHY = ("overdue", "cancelled")
 
 
 def utf16_len(text: str) -> int:
@@ -44,6 +46,46 @@ def _offset(ref: MilestoneRef, lang: str) -> str:
         return t(lang, "same_day")
     # offset_days < 0: the milestone lies before the filing.
     return t(lang, "days_before" if n < 0 else "days_after", n=abs(n))
+
+
+def _status(status: str, conflicting: bool, lang: str) -> str:
+    """A status in words, as HTML (the texts are HTML already)."""
+    key = f"status_{status}"
+    try:
+        words = t(lang, key)
+    except KeyError:
+        words = _e(status)
+    return f"{words}, {t(lang, 'conflicting')}" if conflicting else words
+
+
+def _milestone_line(label_key: str, ref: MilestoneRef, lang: str, limit: int | None) -> str:
+    line = (
+        f"{_e(t(lang, label_key))}: {_e(_cut(ref.title(lang), limit))} "
+        f"({_e(_cut(ref.date_text, limit))}, {_offset(ref, lang)}) "
+        f"[{_status(ref.status, ref.conflicting, lang)}]"
+    )
+    outcome = ref.outcome(lang)
+    return f"{line} → {_e(_cut(outcome, limit))}" if outcome else line
+
+
+def _timeline_lines(alert: Alert, lang: str, limit: int | None) -> list[str]:
+    """The K-AI context in full (phase, both milestones with their status, how old the
+    data is) for the expanded view; nothing when no team applies."""
+    ko = lang != "en"
+    if not ((alert.team_ko if ko else alert.team) or alert.team):
+        return []
+    lines = []
+    phase = (alert.phase_ko if ko else alert.phase) or alert.phase
+    if phase:
+        status = f" [{_status(alert.phase_status, False, lang)}]" if alert.phase_status else ""
+        lines.append(f"🗓 {_e(t(lang, 'alert_phase'))}: {_e(_cut(phase, limit))}{status}")
+    if alert.milestone_before:
+        lines.append("◀ " + _milestone_line("alert_before", alert.milestone_before, lang, limit))
+    if alert.milestone_after:
+        lines.append("▶ " + _milestone_line("alert_after", alert.milestone_after, lang, limit))
+    if alert.sources_end:
+        lines.append("ℹ️ " + t(lang, "sources_end", end=alert.sources_end))
+    return lines
 
 
 def key_milestone(alert: Alert) -> tuple[str, MilestoneRef] | None:
@@ -89,7 +131,9 @@ def _kai_line(alert: Alert, lang: str, limit: int | None) -> str | None:
         title = _cut(ref.title(lang), min(limit or MILESTONE_CHARS, MILESTONE_CHARS))
         when = f"{_e(ref.date_text)}, {_offset(ref, lang)}"
         label = t(lang, "alert_next" if side == "after" else "alert_prev")
-        parts.append(f"{_e(label)} {_e(title)} ({when})")
+        noteworthy = ref.conflicting or ref.status in NOTEWORTHY
+        status = f" [{_status(ref.status, ref.conflicting, lang)}]" if noteworthy else ""
+        parts.append(f"{_e(label)} {_e(title)} ({when}){status}")
     return "🇰🇷 " + " · ".join(parts)
 
 
@@ -147,8 +191,7 @@ def _render(alert: Alert, lang: str, reasons: int, limit: int | None, expanded: 
         about.append(f"{_e(t(lang, 'alert_filer'))} {_e(_cut(alert.flr_nm, limit))}")
     about.append(_e(alert.received))
     lines.append(" · ".join(about))
-    if alert.sources_end:
-        lines.append("ℹ️ " + t(lang, "sources_end", end=alert.sources_end))
+    lines.extend(_timeline_lines(alert, lang, limit))
     return "\n".join(lines)
 
 
