@@ -174,7 +174,10 @@ def _render(alert: Alert, lang: str, reasons: int, limit: int | None, expanded: 
     kai = _kai_line(alert, lang, limit)
     if kai is not None:
         lines.append(kai)
-    lines.append(f"📊 {_e(t(lang, 'alert_relevance'))} <b>{int(alert.relevance)}</b>/100")
+    score = f"📊 {_e(t(lang, 'alert_relevance'))} <b>{int(alert.relevance)}</b>/100"
+    if alert.filed_at is not None:
+        score += f" · {_e(alert.received[-9:])}"  # "17:30 KST": the feed gave the time
+    lines.append(score)
     if not expanded:
         return "\n".join(lines)
     ranked = alert.top_reasons(len(alert.reasons))

@@ -140,7 +140,7 @@ async def test_every_filing_reaches_exactly_its_chats(sqlite_db: Database) -> No
         assert {ref: p["reason"] for ref, p in payloads.items()} == expected, chat
         assert {ref for ref, p in payloads.items() if p.get("silent")} == silent, chat
         sent = api.sent_messages(chat)
-        got = {_rcept_no(m.buttons()[0]["url"]): m.disable_notification for m in sent}
+        got = {m.dart_rcept_no(): m.disable_notification for m in sent}
         assert len(sent) == len(got) == len(expected), chat
         assert got == {ref: ref in silent for ref in expected}, chat
 

@@ -17,11 +17,11 @@ from telegram import InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
+from notifiers import telegram_format  # a module reference: see handlers.py
 from notifiers.base import Alert
 from notifiers.telegram_bot.alert_buttons import MUTE_CHOICES, AlertKey, alert_keyboard, parse
 from notifiers.telegram_bot.handlers import Request
 from notifiers.telegram_bot.texts import t
-from notifiers.telegram_format import format_alert_html
 from storage import subscribers as subs
 from storage.models import Subscriber
 
@@ -94,7 +94,9 @@ async def on_alert_button(req: Request, data: str) -> Answer:
 async def _toggle(req: Request, alert: Alert, key: AlertKey, muted: bool) -> Answer:
     """Expand or fold the reasons: the message is edited in place, buttons included."""
     assert req.message_id is not None
-    text, markup = format_alert_html(alert, req.lang, expanded=key.expanded, muted=muted)
+    text, markup = telegram_format.format_alert_html(
+        alert, req.lang, expanded=key.expanded, muted=muted
+    )
     try:
         await req.bot.edit_message_text(
             text,

@@ -19,6 +19,9 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Message
 from telegram.constants import ParseMode
 
+# A module reference, not names: the formatter imports this package's texts, so either
+# side may be imported first.
+from notifiers import telegram_format
 from notifiers.telegram_bot.resolve import (
     MAX_ARGUMENT_CHARS,
     MAX_NAMES,
@@ -35,7 +38,6 @@ from notifiers.telegram_bot.services import (
     Resolution,
 )
 from notifiers.telegram_bot.texts import raw, t
-from notifiers.telegram_format import split_text, utf16_len
 from storage import subscribers as subs
 from storage.db import Database
 from storage.models import Subscriber
@@ -111,7 +113,7 @@ class Request:
         chunk: list[str] = []
         size = 0
         for line in lines:
-            n = utf16_len(line) + 1
+            n = telegram_format.utf16_len(line) + 1
             if chunk and size + n > REPLY_LIMIT:
                 await self.reply("\n".join(chunk))
                 chunk, size = [], 0
@@ -455,7 +457,7 @@ async def cmd_timeline(req: Request) -> None:
         await req.reply(t(req.lang, "timeline_unavailable"))
         return
     # Escaping can grow the text: split the plain text with room to spare.
-    for part in split_text(text, limit=2000):
+    for part in telegram_format.split_text(text, limit=2000):
         await req.reply(html.escape(part))
 
 
