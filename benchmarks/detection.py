@@ -43,15 +43,15 @@ from benchmarks.latency import (  # noqa: E402
     _subscribe,
     _wait,
 )
-from monitor import kcalendar  # noqa: E402
-from monitor.dart.client import Backoff, DartClient  # noqa: E402
+from monitor.core import kcalendar  # noqa: E402
+from monitor.core.kcalendar import KST, poll_interval_at  # noqa: E402
+from monitor.core.loopback import serve_in_thread  # noqa: E402
 from monitor.fakedart import FakeDart, ManualClock  # noqa: E402
-from monitor.fastpath import CONFIRMS_PER_DAY  # noqa: E402
-from monitor.kcalendar import KST, poll_interval_at  # noqa: E402
-from monitor.loopback import serve_in_thread  # noqa: E402
-from monitor.poller import Poller  # noqa: E402
+from monitor.ingest.fastpath import CONFIRMS_PER_DAY  # noqa: E402
+from monitor.ingest.poller import Poller  # noqa: E402
+from monitor.opendart.client import Backoff, DartClient  # noqa: E402
 from storage.db import Database  # noqa: E402
-from tests.fakes.telegram_api import FakeTelegram  # noqa: E402
+from testkit.fakes.telegram_api import FakeTelegram  # noqa: E402
 
 LIST_LAG = timedelta(minutes=2)
 

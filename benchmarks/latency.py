@@ -29,9 +29,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from monitor.core.loopback import serve_in_thread  # noqa: E402
 from monitor.fakedart import FakeDart  # noqa: E402
-from monitor.loopback import serve_in_thread  # noqa: E402
-from tests.fakes.telegram_api import TOKEN, FakeTelegram  # noqa: E402
+from testkit.fakes.telegram_api import TOKEN, FakeTelegram  # noqa: E402
 
 # Subprocesses never read the real DART feed (the environment filter drops DART_*).
 NO_FEED = {"DART_RSS_URL": ""}

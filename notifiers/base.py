@@ -19,7 +19,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DART_VIEWER = "https://dart.fss.or.kr/dsaf001/main.do?rcpNo={rcept_no}"
 
-_KST = ZoneInfo("Asia/Seoul")
+KST = ZoneInfo("Asia/Seoul")  # the one Korean time zone object of the project
 
 
 def viewer_url(rcept_no: str) -> str:
@@ -202,7 +202,7 @@ class Alert:
         filed = self.filed_at
         if filed.tzinfo is None:  # SQLite hands back naive values; stored times are UTC
             filed = filed.replace(tzinfo=UTC)
-        return f"{filed.astimezone(_KST):%Y-%m-%d %H:%M} KST"
+        return f"{filed.astimezone(KST):%Y-%m-%d %H:%M} KST"
 
     def top_reasons(self, n: int = 3) -> tuple[Reason, ...]:
         return tuple(sorted(self.reasons, key=lambda r: -abs(r.points))[:n])

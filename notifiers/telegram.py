@@ -52,8 +52,8 @@ from notifiers.base import (
     TransientError,
     is_loopback_host,
 )
+from notifiers.redaction import install_log_redaction, redact_token
 from notifiers.render_cache import RenderCache
-from notifiers.telegram_bot.redaction import install_log_redaction, redact_token
 from notifiers.telegram_format import (
     MAX_CHARS,
     digest_parts,

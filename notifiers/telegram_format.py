@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterator, Sequence
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from notifiers.base import Alert, DigestMessage, MilestoneRef
-from notifiers.telegram_bot.alert_buttons import AlertKey, alert_keyboard
-from notifiers.telegram_bot.texts import t
+from notifiers.telegram_buttons import AlertKey, alert_keyboard
+from notifiers.telegram_texts import t
 
 MAX_CHARS = 4096
 TOP_REASONS = 3
@@ -27,6 +27,7 @@ NOTEWORTHY = ("overdue", "cancelled")
 
 
 def utf16_len(text: str) -> int:
+    """Length as Telegram counts it (UTF-16 code units): its 4096 limit is in these."""
     return len(text.encode("utf-16-le")) // 2
 
 

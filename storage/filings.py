@@ -18,14 +18,14 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import Database
-from storage.models import Filing, FilingEvent, utcnow
+from storage.models import AlertState, Filing, FilingEvent, utcnow
 
 _F = Filing.__table__.c  # type: ignore[attr-defined]
 _E = FilingEvent.__table__.c  # type: ignore[attr-defined]
 
-PENDING = "pending"
-SUPPRESSED = "suppressed"
-DONE = "done"
+PENDING = AlertState.PENDING
+SUPPRESSED = AlertState.SUPPRESSED
+DONE = AlertState.DONE
 
 AMENDED = "amended"
 WITHDRAWN = "withdrawn"

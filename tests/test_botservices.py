@@ -1,4 +1,4 @@
-"""monitor.botservices: the bot's view of dartwatch, over a real database and the
+"""monitor.bot.monitor_services: the bot's view of dartwatch, over a real database and the
 bundled timeline — and the real bot answering through it."""
 
 from __future__ import annotations
@@ -6,16 +6,16 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from monitor.botservices import MonitorBotServices
-from monitor.matcher import FilingInput, match_filing
-from monitor.timeline import bundled_timeline
+from monitor.bot.monitor_services import MonitorBotServices
+from monitor.kai.matcher import FilingInput, match_filing
+from monitor.kai.timeline import bundled_timeline
 from notifiers.telegram import TelegramNotifier, TelegramSettings
-from storage import deliveries as outbox
+from storage import outbox
 from storage import subscribers as subs
 from storage.db import Database
 from storage.models import Company, CorpCode, Filing, Match
-from tests.fakes.telegram_api import TOKEN
-from tests.telegram_support import running_bot
+from testkit.fakes.telegram_api import TOKEN
+from testkit.telegram import running_bot
 
 NAVER, LG, SK, OLD_SK = "00266961", "00120021", "00181712", "00144155"
 
@@ -152,8 +152,8 @@ async def test_real_bot_over_real_services(sqlite_db: Database) -> None:
 async def test_record_checks_then_writes_and_hands_over_the_new_timeline(
     sqlite_db: Database, tmp_path: Path
 ) -> None:
-    from monitor.timeline import Timeline, team_standing
-    from notifiers.telegram_bot.services import RecordRequest
+    from monitor.bot.services import RecordRequest
+    from monitor.kai.timeline import Timeline, team_standing
 
     late = FilingInput(
         "20261120000321", "00159023", "SK텔레콤", "타법인주식및출자증권취득결정(AI 데이터센터)",

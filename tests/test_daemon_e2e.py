@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from monitor.core.loopback import serve_in_thread
 from monitor.fakedart import FakeDart
-from monitor.loopback import serve_in_thread
+from testkit.fakes.telegram_api import TOKEN, FakeTelegram
 from tests.conftest import TEST_KEY
-from tests.daemon_support import daemon_env, running_daemon, stop, wait_for
-from tests.fakes.telegram_api import TOKEN, FakeTelegram
+from tests.helpers.daemon import daemon_env, running_daemon, stop, wait_for
 
 NAVER, SKT, SK, LG, NC = "00266961", "00159023", "00181712", "00120021", "00261443"
 
@@ -105,7 +105,7 @@ def test_run_end_to_end(tmp_path: Path) -> None:
 def test_webhook_mode_answers_updates_posted_by_telegram(tmp_path: Path) -> None:
     import httpx
 
-    from monitor.loopback import free_port
+    from monitor.core.loopback import free_port
 
     fake = FakeDart(keys={TEST_KEY}, dataset=False, noise_per_day=10)
     tg = FakeTelegram()

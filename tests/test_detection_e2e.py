@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from monitor.core.loopback import serve_in_thread
 from monitor.fakedart import FakeDart
-from monitor.loopback import serve_in_thread
+from testkit.fakes.telegram_api import TOKEN, FakeTelegram
 from tests.conftest import TEST_KEY
-from tests.daemon_support import daemon_env, running_daemon, stop, wait_for
-from tests.fakes.telegram_api import TOKEN, FakeTelegram
+from tests.helpers.daemon import daemon_env, running_daemon, stop, wait_for
 
 NAVER = "00266961"
 

@@ -6,19 +6,19 @@ from __future__ import annotations
 
 import re
 
-from monitor.dispatcher import Dispatcher
+from monitor.core.loopback import serve_in_thread
+from monitor.delivery.dispatcher import Dispatcher
+from monitor.delivery.payloads import PayloadResolver
+from monitor.delivery.pipeline import BodyPolicy, Pipeline
 from monitor.fakedart import ManualClock
-from monitor.loopback import serve_in_thread
-from monitor.payloads import PayloadResolver
-from monitor.pipeline import BodyPolicy, Pipeline
-from monitor.poller import PER_COMPANY, Poller
-from monitor.timeline import bundled_timeline
+from monitor.ingest.poller import PER_COMPANY, Poller
+from monitor.kai.timeline import bundled_timeline
 from notifiers.telegram import TelegramNotifier, TelegramSettings
 from storage import subscribers as subs
 from storage.db import Database
 from storage.matches import get_match
-from tests.fakes.telegram_api import TOKEN, FakeTelegram
-from tests.ingest_support import NOON, WATCHED, budgeted_client, running_fake, settings_for
+from testkit.fakes.telegram_api import TOKEN, FakeTelegram
+from tests.helpers.ingest import NOON, WATCHED, budgeted_client, running_fake, settings_for
 
 SAMSUNG, HYUNDAI = "00126380", "00164742"
 CHAT = 501

@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from monitor.loopback import serve_in_thread
+from monitor.core.loopback import serve_in_thread
 from notifiers import registry
 from notifiers.base import Notifier, NotifierConfigError
 from notifiers.console import ConsoleNotifier
 from notifiers.email import EmailNotifier
 from notifiers.file import FileNotifier
 from notifiers.webhook import WebhookNotifier
-from tests.notifier_support import (
+from tests.helpers.notifier import (
     Receiver,
     clean_notifier_env,  # noqa: F401  (fixture)
     install_plugin,

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from pydantic import SecretStr, ValidationError
 
-from monitor.loopback import free_port, serve_in_thread
+from monitor.core.loopback import free_port, serve_in_thread
 from notifiers.base import DestinationGone, NotifierError, PermanentError, TransientError
 from notifiers.webhook import (
     SIGNATURE_HEADER,
@@ -23,7 +23,7 @@ from notifiers.webhook import (
     sign,
     verify_signature,
 )
-from tests.notifier_support import (
+from tests.helpers.notifier import (
     Receiver,
     clean_notifier_env,  # noqa: F401  (fixture)
     sample_alert,

@@ -10,11 +10,11 @@ from typing import ClassVar
 import pytest
 from sqlmodel import select
 
-from monitor.pipeline import Pipeline, alert_for_ref
-from monitor.quiet import KST
-from monitor.timeline import load_timeline
+from monitor.core.quiet import KST
+from monitor.delivery.pipeline import Pipeline, alert_for_ref
+from monitor.kai.timeline import load_timeline
 from notifiers.base import Alert, Notifier
-from storage import deliveries as outbox
+from storage import outbox
 from storage import subscribers as subs
 from storage.db import Database
 from storage.models import Delivery, Filing, FilingEvent

@@ -16,14 +16,14 @@ from pathlib import Path
 
 import pytest
 
+from monitor.core.loopback import serve_in_thread
 from monitor.fakedart import FakeDart
-from monitor.loopback import serve_in_thread
 from storage import subscribers as subs
 from storage.db import Database
 from storage.migrate import upgrade_sync
+from testkit.fakes.telegram_api import TOKEN, FakeTelegram
 from tests.conftest import TEST_KEY, fresh_postgres_database
-from tests.daemon_support import daemon_env, running_daemon, stop, wait_for
-from tests.fakes.telegram_api import TOKEN, FakeTelegram
+from tests.helpers.daemon import daemon_env, running_daemon, stop, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 RCPT = re.compile(r"rcpNo=(\d{14})")

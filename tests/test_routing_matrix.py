@@ -10,17 +10,17 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import col, select
 
-from monitor.dispatcher import Dispatcher
-from monitor.loopback import serve_in_thread
-from monitor.matcher import match_filing
-from monitor.payloads import PayloadResolver
-from monitor.pipeline import BodyPolicy, Pipeline
-from monitor.timeline import bundled_timeline
+from monitor.core.loopback import serve_in_thread
+from monitor.delivery.dispatcher import Dispatcher
+from monitor.delivery.payloads import PayloadResolver
+from monitor.delivery.pipeline import BodyPolicy, Pipeline
+from monitor.kai.matcher import match_filing
+from monitor.kai.timeline import bundled_timeline
 from notifiers.telegram import TelegramNotifier, TelegramSettings
 from storage import subscribers as subs
 from storage.db import Database
 from storage.models import Delivery, Filing, Subscriber
-from tests.fakes.telegram_api import TOKEN, FakeTelegram
+from testkit.fakes.telegram_api import TOKEN, FakeTelegram
 from tests.test_telegram_routing import FILINGS, LG, NAVER, NC
 
 NOW = datetime(2026, 1, 15, 3, 0, tzinfo=UTC)  # 12:00 KST

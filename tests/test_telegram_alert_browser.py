@@ -23,7 +23,7 @@ from telegram import InlineKeyboardMarkup
 
 from notifiers.base import Alert, MilestoneRef, Reason
 from notifiers.telegram_format import format_alert_html, format_held_html
-from tests.browser_support import Browser, png_size
+from tests.helpers.browser import Browser, png_size
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

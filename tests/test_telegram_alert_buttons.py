@@ -16,11 +16,11 @@ import pytest
 
 from notifiers.base import Alert, MilestoneRef, Reason
 from notifiers.telegram import TelegramNotifier, TelegramSettings
-from notifiers.telegram_bot.alert_buttons import AlertKey, changes_settings, parse
+from notifiers.telegram_buttons import AlertKey, changes_settings, parse
 from storage import subscribers as subs
 from storage.db import Database
-from tests.fakes.telegram_api import TOKEN, SentMessage
-from tests.telegram_support import NC, BotEnv, running_bot
+from testkit.fakes.telegram_api import TOKEN, SentMessage
+from testkit.telegram import NC, BotEnv, running_bot
 
 RCEPT = "20260115000321"
 EXPIRED = "이 버튼은 더 이상 쓸 수 없습니다."

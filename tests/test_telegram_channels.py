@@ -8,11 +8,11 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from monitor.dispatcher import Dispatcher
-from monitor.loopback import serve_in_thread
-from monitor.payloads import PayloadResolver
-from monitor.pipeline import BodyPolicy, Pipeline
-from monitor.timeline import bundled_timeline
+from monitor.core.loopback import serve_in_thread
+from monitor.delivery.dispatcher import Dispatcher
+from monitor.delivery.payloads import PayloadResolver
+from monitor.delivery.pipeline import BodyPolicy, Pipeline
+from monitor.kai.timeline import bundled_timeline
 from notifiers.base import Alert
 from notifiers.telegram import (
     FREE_RATE,
@@ -24,7 +24,7 @@ from notifiers.telegram import (
 from storage import filings as filings_repo
 from storage import subscribers as subs
 from storage.db import Database
-from tests.fakes.telegram_api import TOKEN, FakeTelegram
+from testkit.fakes.telegram_api import TOKEN, FakeTelegram
 
 NAVER = "00266961"
 CHANNEL = -1001234567890

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from monitor.loopback import serve_in_thread
+from monitor.core.loopback import serve_in_thread
 from notifiers.base import (
     Alert,
     DestinationGone,
@@ -25,7 +25,7 @@ from notifiers.base import (
 )
 from notifiers.telegram import TelegramNotifier, TelegramSettings
 from notifiers.telegram_format import utf16_len
-from tests.fakes.telegram_api import TOKEN, FakeTelegram, Fault, parse_html
+from testkit.fakes.telegram_api import TOKEN, FakeTelegram, Fault, parse_html
 
 
 @pytest.fixture

@@ -7,17 +7,17 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, datetime
 
-from monitor.dispatcher import Dispatcher
-from monitor.loopback import serve_in_thread
-from monitor.matcher import FilingInput, match_filing
-from monitor.payloads import PayloadResolver
-from monitor.pipeline import BodyPolicy, Pipeline
-from monitor.timeline import bundled_timeline
+from monitor.core.loopback import serve_in_thread
+from monitor.delivery.dispatcher import Dispatcher
+from monitor.delivery.payloads import PayloadResolver
+from monitor.delivery.pipeline import BodyPolicy, Pipeline
+from monitor.kai.matcher import FilingInput, match_filing
+from monitor.kai.timeline import bundled_timeline
 from notifiers.telegram import TelegramNotifier, TelegramSettings
 from storage import subscribers as subs
 from storage.db import Database
 from storage.models import Filing
-from tests.fakes.telegram_api import TOKEN, FakeTelegram
+from testkit.fakes.telegram_api import TOKEN, FakeTelegram
 
 NAVER, LG, NC = "00266961", "00120021", "00261443"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.timeline import (
+from monitor.kai.timeline import (
     PartialDate,
     TimelineError,
     load_timeline,

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from monitor.digest.render import render
-from monitor.matcher import FilingInput, alert_from_match, match_filing
-from monitor.timeline import (
+from monitor.kai.matcher import FilingInput, alert_from_match, match_filing
+from monitor.kai.timeline import (
     bundled_timeline,
     load_timeline,
     phase_at,
@@ -28,9 +28,9 @@ from monitor.timeline import (
     timeline_box,
 )
 from notifiers.formatting import alert_html, alert_markdown, alert_text
-from notifiers.telegram_bot.texts import t as telegram_text
 from notifiers.telegram_format import format_alert_html
-from tests.digest_support import golden_digest
+from notifiers.telegram_texts import t as telegram_text
+from tests.helpers.digest import golden_digest
 
 TL = bundled_timeline()
 GOLDEN = Path(__file__).parent / "golden"
@@ -211,7 +211,7 @@ sources = ["https://example.com/placeholder-a", "https://example.com/placeholder
     ids=["unknown-milestone", "month-only-date", "no-source", "bad-result"],
 )
 def test_bad_records_are_refused(tmp_path: Path, text: str) -> None:
-    from monitor.timeline import TimelineError
+    from monitor.kai.timeline import TimelineError
 
     path = tmp_path / "bad.toml"
     path.write_text(text, encoding="utf-8")
@@ -275,7 +275,7 @@ def test_golden_digest_on_2026_11_30(fmt: str, lang: str) -> None:
 
 
 def test_suggestions_need_the_project_and_an_evaluation_word_together() -> None:
-    from monitor.suggestions import suggest, suggestion_text
+    from monitor.kai.suggestions import suggest, suggestion_text
 
     title = "기타경영사항(자율공시)(독자 AI 파운데이션 모델 2차 평가 통과)"
     found = suggest(title)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.watchlist import (
+from monitor.ingest.companies import (
     AmbiguousCompany,
     CorpRecord,
     UnknownCompany,

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from monitor.commands._help import command_help
+
+if TYPE_CHECKING:
+    from monitor.core.settings import Settings
 
 
 def register(sub: Any) -> None:
@@ -33,20 +36,18 @@ def register(sub: Any) -> None:
     p.set_defaults(handler="monitor.commands.companies:run")
 
 
-async def run(args: argparse.Namespace, settings: Any) -> int:
+async def run(args: argparse.Namespace, settings: Settings) -> int:
     import json
 
-    from monitor.watchlist import load_watchlist, resolve_company
+    from monitor.ingest.companies import load_watchlist, resolve_company
     from storage import corpcodes
-    from storage.db import Database
-    from storage.migrate import upgrade
+    from storage.migrate import prepare_database
 
     watchlist = load_watchlist(settings.watchlist_file)
-    await upgrade(settings.database_url)
-    db = Database(settings.database_url)
+    db = await prepare_database(settings.database_url)
     try:
         if args.refresh:
-            from monitor.poller import make_client, refresh_corp_codes
+            from monitor.ingest.poller import make_client, refresh_corp_codes
 
             client = make_client(settings, db)
             try:

@@ -10,9 +10,13 @@ is written as HTML and Markdown, and the command exits 0.
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from monitor.commands._help import command_help
+from storage.models import AlertState, DeliveryStatus
+
+if TYPE_CHECKING:
+    from monitor.core.settings import Settings
 
 # What a new operator does after the demo: the last lines it prints.
 NEXT_STEPS = (
@@ -47,7 +51,7 @@ def register(sub: Any) -> None:
     p.set_defaults(handler="monitor.commands.demo:run")
 
 
-async def run(args: argparse.Namespace, settings: Any) -> int:
+async def run(args: argparse.Namespace, settings: Settings) -> int:
     import asyncio
     import logging
     import sys
@@ -56,15 +60,15 @@ async def run(args: argparse.Namespace, settings: Any) -> int:
     from datetime import timedelta
     from pathlib import Path
 
-    from monitor import kcalendar
-    from monitor.app import App
-    from monitor.daemon import Daemon
-    from monitor.errors import UsageError
+    from monitor.core import kcalendar
+    from monitor.core.errors import UsageError
+    from monitor.core.loopback import serve_on_loop
+    from monitor.core.settings import load_settings
     from monitor.fakedart import FakeDart
-    from monitor.loopback import serve_on_loop
-    from monitor.settings import load_settings
+    from monitor.runtime.container import App
+    from monitor.runtime.daemon import Daemon
     from notifiers.console import ConsoleNotifier, ConsoleSettings
-    from storage import deliveries as outbox
+    from storage import outbox
     from storage.filings import counts_by_state
 
     if not 5 <= args.seconds <= 3600:
@@ -104,6 +108,7 @@ async def run(args: argparse.Namespace, settings: Any) -> int:
 
         # History first, silently: a month of filings gives the digest its trend.
         today = kcalendar.today_kst()
+        assert app.poller is not None  # the demo's App polls its local OpenDART
         history = await app.poller.backfill(today - timedelta(days=30), today - timedelta(days=1))
         say(f"  backfilled {len(history.new)} filings of the last 30 days (stored, not alerted)")
 
@@ -144,11 +149,11 @@ async def run(args: argparse.Namespace, settings: Any) -> int:
             if daemon.gate.last_started != last_poll_seen:
                 last_poll_seen = daemon.gate.last_started
                 settled_polls += 1
-            due = (await outbox.counts(app.db)).get("pending", 0)
+            due = (await outbox.counts(app.db)).get(DeliveryStatus.PENDING, 0)
             if (
                 settled_polls >= 2
                 and due == 0
-                and (await counts_by_state(app.db)).get("pending", 0) == 0
+                and (await counts_by_state(app.db)).get(AlertState.PENDING, 0) == 0
             ):
                 break
         if tty:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from monitor.commands._help import command_help
+
+if TYPE_CHECKING:
+    from monitor.core.settings import Settings
 
 
 def register(sub: Any) -> None:
@@ -25,8 +28,8 @@ def register(sub: Any) -> None:
     p.set_defaults(handler="monitor.commands.run:run")
 
 
-async def run(args: argparse.Namespace, settings: Any) -> int:
-    from monitor.app import App
-    from monitor.daemon import Daemon
+async def run(args: argparse.Namespace, settings: Settings) -> int:
+    from monitor.runtime.container import App
+    from monitor.runtime.daemon import Daemon
 
     return await Daemon(settings, App(settings)).run()

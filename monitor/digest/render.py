@@ -20,9 +20,10 @@ import jinja2
 from monitor.digest.builder import Digest, DigestItem
 from monitor.digest.chart import build_chart, marker_row, sparkline
 from monitor.digest.labels import Labels, bundled_labels
-from monitor.timeline import milestone_status_text
+from monitor.kai.timeline import milestone_status_text
 from notifiers.base import DigestMessage
 from notifiers.formatting import markdown_inline
+from notifiers.telegram_format import utf16_len
 
 TEMPLATES = Path(__file__).with_name("templates")
 FORMATS = ("html", "md", "text", "json", "csv")
@@ -70,10 +71,6 @@ def _env(html: bool) -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     return env
-
-
-def utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
 
 
 # --- helpers the templates call ------------------------------------------------------

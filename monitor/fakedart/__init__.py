@@ -4,7 +4,7 @@ benchmarks. No key, no network: it speaks OpenDART's wire format on 127.0.0.1.
 Serve it and point the client at it::
 
     from monitor.fakedart import FakeDart, ManualClock
-    from monitor.loopback import serve_in_thread
+    from monitor.core.loopback import serve_in_thread
 
     fake = FakeDart()                      # bundled dataset + ~500 noise filings/day
     with serve_in_thread(fake) as url:     # FakeDart is the ASGI app
@@ -40,15 +40,6 @@ NCSOFT from 2025-06-01 to 2026-11-27, with AI-relevant filings placed near the K
 milestones -- but no row is a real filing.
 """
 
-from monitor.fakedart.app import (
-    ENDPOINTS,
-    FAULT_KINDS,
-    MESSAGES,
-    THREE_MONTHS_MESSAGE,
-    TRANSIENT_FAULTS,
-    FakeDart,
-    RequestRecord,
-)
 from monitor.fakedart.model import (
     Company,
     DartRow,
@@ -57,6 +48,15 @@ from monitor.fakedart.model import (
     Origin,
 )
 from monitor.fakedart.replay import ReplayFiling, publish_stream, replay_day, replay_script
+from monitor.fakedart.server import (
+    ENDPOINTS,
+    FAULT_KINDS,
+    MESSAGES,
+    THREE_MONTHS_MESSAGE,
+    TRANSIENT_FAULTS,
+    FakeDart,
+    RequestRecord,
+)
 
 __all__ = [
     "ENDPOINTS",

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from monitor.kcalendar import KST
+from monitor.core.kcalendar import KST
 
 Clock = Callable[[], datetime]
 

@@ -1,4 +1,4 @@
-"""Telegram faults through the real wiring: ``monitor.app.App`` builds the
+"""Telegram faults through the real wiring: ``monitor.runtime.container.App`` builds the
 TelegramNotifier (python-telegram-bot) and the dispatcher from settings; the pipeline
 fans filings out to subscribers; the fake Bot API on 127.0.0.1 misbehaves. Every alert
 reaches every reachable subscriber once Telegram recovers; blocked and unknown chats
@@ -21,13 +21,13 @@ from dataclasses import dataclass
 import pytest
 from sqlmodel import select
 
-from monitor.app import App
-from monitor.loopback import serve_in_thread
-from monitor.settings import load_settings
-from storage import deliveries as outbox
+from monitor.core.loopback import serve_in_thread
+from monitor.core.settings import load_settings
+from monitor.runtime.container import App
+from storage import outbox
 from storage import subscribers as subs
 from storage.models import Delivery, Filing, Subscriber
-from tests.fakes.telegram_api import TOKEN, FakeTelegram, Fault, Limits
+from testkit.fakes.telegram_api import TOKEN, FakeTelegram, Fault, Limits
 from tests.faults.support import WATCHED, assert_logged
 
 pytestmark = pytest.mark.faults
