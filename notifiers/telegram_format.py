@@ -1,5 +1,11 @@
 """Alerts as Telegram HTML: pure functions, no I/O.
 
+An alert is laid out for a phone (docs/telegram.md, "The alert on a phone"): company ·
+what happened (the facts summary, else the report name), one K-AI line where a team
+applies, the relevance; the reasons and the full context only in the expanded view
+the "왜?" button asks for; the DART link only as a button. Alerts held through quiet
+hours go out as one numbered summary (:func:`format_held_html`).
+
 Every dynamic piece (company, title, filer, reasons, milestone titles) goes through
 ``html.escape``; the templates around them are ours. A message never exceeds
 Telegram's 4,096 characters: the HTML source is measured in UTF-16 units (what
