@@ -164,18 +164,12 @@ def headline(alert: Alert, lang: str, limit: int | None = None) -> str:
 
 
 def _render(alert: Alert, lang: str, reasons: int, limit: int | None, expanded: bool) -> str:
-    lines = [
-        f"{_icon(alert)} <b>{_e(_cut(alert.corp_name, limit))}</b> · {headline(alert, lang, limit)}"
-    ]
+    """The folded alert (three short lines, a correction's changes and a later
+    correction's note besides); *expanded* appends :func:`_details`."""
+    icon, name = _icon(alert), _e(_cut(alert.corp_name, limit))
+    lines = [f"{icon} <b>{name}</b> · {headline(alert, lang, limit)}"]
     if alert.changes:
-        shown_changes = [
-            f"{_e(_cut(c.label, limit))} {_e(_cut(c.old, limit))} → {_e(_cut(c.new, limit))}"
-            for c in alert.changes[:CHANGES_SHOWN]
-        ]
-        more = len(alert.changes) - CHANGES_SHOWN
-        if more > 0:
-            shown_changes.append(_e(t(lang, "alert_more_reasons", n=more)))
-        lines.append(f"✏️ {_e(t(lang, 'alert_changed'))}: " + " · ".join(shown_changes))
+        lines.append(_changes_line(alert, lang, limit))
     if alert.amended and not alert.withdrawn:
         lines.append(t(lang, "alert_amended"))
     kai = _kai_line(alert, lang, limit)
@@ -185,24 +179,39 @@ def _render(alert: Alert, lang: str, reasons: int, limit: int | None, expanded: 
     if alert.filed_at is not None:
         score += f" · {_e(alert.received[-9:])}"  # "17:30 KST": the feed gave the time
     lines.append(score)
-    if not expanded:
-        return "\n".join(lines)
+    if expanded:
+        lines.extend(_details(alert, lang, reasons, limit))
+    return "\n".join(lines)
+
+
+def _changes_line(alert: Alert, lang: str, limit: int | None) -> str:
+    """What a correction changed, on one line: the first few, then how many more."""
+    shown = [
+        f"{_e(_cut(c.label, limit))} {_e(_cut(c.old, limit))} → {_e(_cut(c.new, limit))}"
+        for c in alert.changes[:CHANGES_SHOWN]
+    ]
+    more = len(alert.changes) - CHANGES_SHOWN
+    if more > 0:
+        shown.append(_e(t(lang, "alert_more_reasons", n=more)))
+    return f"✏️ {_e(t(lang, 'alert_changed'))}: " + " · ".join(shown)
+
+
+def _details(alert: Alert, lang: str, reasons: int, limit: int | None) -> list[str]:
+    """What "왜?" shows: the top reasons, the filing as DART names it, the K-AI context."""
     ranked = alert.top_reasons(len(alert.reasons))
     shown = ranked[: min(reasons, TOP_REASONS)]
-    for reason in shown:
-        lines.append(f"  • {reason.points:+d} {_e(_cut(reason.text(lang), limit))}")
+    lines = [f"  • {r.points:+d} {_e(_cut(r.text(lang), limit))}" for r in shown]
     hidden = len(ranked) - len(shown)
     if hidden > 0 and shown:
         lines.append(f"  {_e(t(lang, 'alert_more_reasons', n=hidden))}")
-    ko = lang != "en"
-    about = [f"📄 {_e(_cut(alert.report_nm, limit))}"]
-    about.append(_e(_cut(alert.category_ko if ko else alert.category_en, limit)))
+    category = alert.category_en if lang == "en" else alert.category_ko
+    about = [f"📄 {_e(_cut(alert.report_nm, limit))}", _e(_cut(category, limit))]
     if alert.flr_nm:
         about.append(f"{_e(t(lang, 'alert_filer'))} {_e(_cut(alert.flr_nm, limit))}")
     about.append(_e(alert.received))
     lines.append(" · ".join(about))
     lines.extend(_timeline_lines(alert, lang, limit))
-    return "\n".join(lines)
+    return lines
 
 
 def alert_key(alert: Alert, *, expanded: bool = False) -> AlertKey:

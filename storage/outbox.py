@@ -269,43 +269,15 @@ async def release_held(
         if not db.is_sqlite:
             due = due.with_for_update()
         held = list((await session.exec(due)).all())
-        if not held:
-            return 0
         chats: dict[tuple[str, str], list[Delivery]] = {}
         for row in held:
             chats.setdefault((row.notifier, row.destination), []).append(row)
         alone: list[int] = []
-        for (notifier, destination), rows in chats.items():
-            if notifier not in summarize or len(rows) < 2:
+        for (notifier, _), rows in chats.items():
+            if notifier in summarize and len(rows) > 1:
+                await _bundle(session, rows, now)
+            else:
                 alone.extend(r.id for r in rows if r.id is not None)
-                continue
-            first = rows[0]
-            ref = f"{now:%Y%m%dT%H%M}-{first.id}"
-            payload: dict[str, Any] = {
-                "lang": first.payload.get("lang", "ko"),
-                "refs": [r.ref for r in rows],
-            }
-            if all(r.payload.get("silent") for r in rows):
-                payload["silent"] = True
-            await enqueue(
-                session,
-                [
-                    NewDelivery(
-                        kind=HELD_KIND,
-                        ref=ref,
-                        notifier=notifier,
-                        destination=destination,
-                        subscriber_id=first.subscriber_id,
-                        payload=payload,
-                        next_attempt_at=now,
-                    )
-                ],
-            )
-            for row in rows:
-                row.status = BUNDLED
-                row.payload = {**row.payload, "summary": ref}
-                row.sent_at = now
-                session.add(row)
         if alone:
             await session.exec(
                 update(Delivery)
@@ -314,6 +286,33 @@ async def release_held(
                 .execution_options(synchronize_session=False)
             )
         return len(held)
+
+
+async def _bundle(session: AsyncSession, rows: Sequence[Delivery], now: datetime) -> None:
+    """One chat's held alerts into one summary row, due now; they become bundled."""
+    first = rows[0]
+    ref = f"{now:%Y%m%dT%H%M}-{first.id}"
+    payload: dict[str, Any] = {
+        "lang": first.payload.get("lang", "ko"),
+        "refs": [r.ref for r in rows],
+    }
+    if all(r.payload.get("silent") for r in rows):
+        payload["silent"] = True  # the summary rings unless every alert in it was silent
+    summary = NewDelivery(
+        kind=HELD_KIND,
+        ref=ref,
+        notifier=first.notifier,
+        destination=first.destination,
+        subscriber_id=first.subscriber_id,
+        payload=payload,
+        next_attempt_at=now,
+    )
+    await enqueue(session, [summary])
+    for row in rows:
+        row.status = BUNDLED
+        row.payload = {**row.payload, "summary": ref}
+        row.sent_at = now
+        session.add(row)
 
 
 async def release_stale(db: Database, lease: timedelta, *, now: datetime | None = None) -> int:

@@ -51,19 +51,21 @@ async def on_alert_button(req: Request, data: str) -> Answer:
     alert = await req.deps.services.filing_alert(key.rcept_no, key.event)
     if alert is None:
         return _plain(lang, "button_expired"), None
-    now = datetime.now(UTC)
-    name = alert.corp_name
+    muted = is_muted(req.subscriber, alert.corp_code, datetime.now(UTC))
     if action == "why":
-        return await _toggle(
-            req, alert, key.toggled(), is_muted(req.subscriber, alert.corp_code, now)
-        )
+        return await _toggle(req, alert, key.toggled(), muted)
     if action == "mute":
-        return _plain(lang, "mute_pick", name=name), alert_keyboard(
-            key, alert.url, lang, choosing=True
-        )
+        menu = alert_keyboard(key, alert.url, lang, choosing=True)
+        return _plain(lang, "mute_pick", name=alert.corp_name), menu
     if action == "back":
-        muted = is_muted(req.subscriber, alert.corp_code, now)
         return _plain(lang, "mute_cancelled"), alert_keyboard(key, alert.url, lang, muted=muted)
+    return await _set_mute(req, alert, key, action)
+
+
+async def _set_mute(req: Request, alert: Alert, key: AlertKey, action: str) -> Answer:
+    """Mute for the chosen period (the ``/mute`` storage) or undo it; the keyboard
+    shows the new state, the toast confirms it."""
+    lang, name = req.lang, alert.corp_name
     sub = await req.own_subscriber()
     if action == "unmute":
         async with req.deps.db.session() as s:
@@ -71,7 +73,7 @@ async def on_alert_button(req: Request, data: str) -> Answer:
         toast = _plain(lang, "unmuted" if was else "not_muted", name=name)
         return toast, alert_keyboard(key, alert.url, lang)
     days = MUTE_CHOICES[action]
-    until = now + timedelta(days=days) if days is not None else None
+    until = datetime.now(UTC) + timedelta(days=days) if days is not None else None
     async with req.deps.db.session() as s:
         await subs.mute(s, sub, alert.corp_code, until)
     if until is None:
