@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import abc
 import ipaddress
+import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -62,6 +64,34 @@ class PermanentError(NotifierError):
 class DestinationGone(PermanentError):
     """The destination no longer accepts messages (user blocked the bot, chat deleted):
     deactivate it instead of retrying."""
+
+
+class GoneMemory:
+    """Destinations that answered "gone" recently, so that no further request is made
+    to them while other messages for them still wait (in a pacer, or in the outbox
+    behind a claim). Both the dispatcher and a notifier's own queue consult one of
+    these; entries fade after *seconds* so a chat that comes back is not refused
+    forever by one process."""
+
+    def __init__(self, seconds: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.seconds = seconds
+        self._clock = clock
+        self._at: dict[str, float] = {}
+
+    def remember(self, destination: str) -> None:
+        self._at[destination] = self._clock()
+
+    def ago(self, destination: str) -> float | None:
+        """Seconds since *destination* answered gone, or None (never, or long enough
+        ago to try again)."""
+        at = self._at.get(destination)
+        if at is None:
+            return None
+        ago = self._clock() - at
+        if ago < self.seconds:
+            return ago
+        del self._at[destination]
+        return None
 
 
 class DestinationMoved(NotifierError):

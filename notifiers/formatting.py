@@ -16,17 +16,15 @@ from __future__ import annotations
 import functools
 import html
 import re
-import string
-import tomllib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
 from notifiers.base import Alert, DigestMessage, MilestoneRef
+from notifiers.catalogue import CatalogueError, bilingual_entries, read_toml
 
 LABELS_FILE = Path(__file__).with_name("data") / "labels.toml"
-LANGS = ("ko", "en")
 TOP_REASONS = 3
 #: facts and context lines dropped to fit, least important first
 DROP_ORDER = (
@@ -57,7 +55,7 @@ COLOR_WITHDRAWN = 0xCF222E
 T = TypeVar("T")
 
 
-class LabelsError(ValueError):
+class LabelsError(CatalogueError):
     """The labels file is malformed; the message names the file and the entry."""
 
 
@@ -66,31 +64,7 @@ class LabelsError(ValueError):
 
 def load_labels(path: Path = LABELS_FILE) -> dict[str, dict[str, str]]:
     """Read and check a labels file: every entry has both languages, same placeholders."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise LabelsError(f"{path}: {exc}") from None
-    labels: dict[str, dict[str, str]] = {}
-    for key, entry in data.items():
-        if not isinstance(entry, dict):
-            raise LabelsError(f"{path}: [{key}] must be a table with ko and en")
-        texts: dict[str, str] = {}
-        for lang in LANGS:
-            text = entry.get(lang)
-            if not isinstance(text, str) or not text.strip():
-                raise LabelsError(f"{path}: [{key}] has no {lang} text")
-            texts[lang] = text
-        extra = set(entry) - set(LANGS)
-        if extra:
-            raise LabelsError(f"{path}: [{key}] has unknown languages {sorted(extra)}")
-        if _placeholders(texts["ko"]) != _placeholders(texts["en"]):
-            raise LabelsError(f"{path}: [{key}] ko and en use different {{placeholders}}")
-        labels[key] = texts
-    return labels
-
-
-def _placeholders(text: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+    return bilingual_entries(path, read_toml(path, LabelsError), error=LabelsError)
 
 
 @functools.cache

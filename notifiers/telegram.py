@@ -43,6 +43,7 @@ from notifiers.base import (
     DestinationGone,
     DestinationMoved,
     DigestMessage,
+    GoneMemory,
     HeldAlerts,
     Notifier,
     NotifierConfigError,
@@ -258,7 +259,7 @@ class TelegramNotifier(Notifier):
         )
         self._started = False
         self._spacer = _Spacer(self.rate_limit())
-        self._gone: dict[str, float] = {}  # chat -> when it answered "gone" (monotonic)
+        self._gone = GoneMemory(GONE_MEMORY_SECONDS)
         self.messages: MessageLog | None = None
         self._rendered: RenderCache[tuple[str, InlineKeyboardMarkup]] = RenderCache()
 
@@ -286,13 +287,9 @@ class TelegramNotifier(Notifier):
     def _refuse_if_gone(self, chat_id: int | str) -> None:
         """Messages to a chat wait in the spacer (a 429 pause can hold them for
         seconds); one that answered "gone" meanwhile gets no further request."""
-        gone_at = self._gone.get(str(chat_id))
-        if gone_at is None:
-            return
-        ago = time.monotonic() - gone_at
-        if ago < GONE_MEMORY_SECONDS:
+        ago = self._gone.ago(str(chat_id))
+        if ago is not None:
             raise DestinationGone(f"chat {chat_id} answered gone {ago:.1f} s ago; not sent")
-        del self._gone[str(chat_id)]
 
     async def _send_message(self, chat_id: int | str, **kwargs: Any) -> Message:
         await self._spacer.wait()
@@ -300,7 +297,7 @@ class TelegramNotifier(Notifier):
         try:
             return await self._call(self._bot.send_message(chat_id=chat_id, **kwargs))
         except DestinationGone:
-            self._gone[str(chat_id)] = time.monotonic()
+            self._gone.remember(str(chat_id))
             raise
 
     async def _call(self, action: Awaitable[T]) -> T:

@@ -8,26 +8,20 @@ from __future__ import annotations
 
 import html
 import string
-import tomllib
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from notifiers.catalogue import LANGS, CatalogueError, placeholders, read_toml
 from notifiers.korean import PAIRS, particle
 
 TEXTS_FILE = Path(__file__).resolve().parent / "data" / "telegram_texts.toml"
-LANGUAGES = ("ko", "en")
+LANGUAGES = LANGS
 DEFAULT_LANGUAGE = "ko"
 
 
-class TextsError(Exception):
+class TextsError(CatalogueError):
     """The texts file is missing a key, a language or a placeholder."""
-
-
-def _fields(template: str) -> set[str]:
-    """Placeholder names; ``{name|은/는}`` (a Korean particle after a value) counts as
-    ``name``, so the English text needs only ``{name}``."""
-    return {name.split("|")[0] for _, name, _, _ in string.Formatter().parse(template) if name}
 
 
 def _particle_fields(template: str) -> set[str]:
@@ -64,10 +58,9 @@ def validate(raw: dict[str, Any], source: str = "telegram_texts.toml") -> dict[s
             for field in _particle_fields(a) | _particle_fields(b):
                 if field.split("|", 1)[1] not in PAIRS:
                     problems.append(f"{key}: unknown particle in {{{field}}}")
-            if _fields(a) != _fields(b):
-                problems.append(
-                    f"{key}: placeholders differ (ko {sorted(_fields(a))}, en {sorted(_fields(b))})"
-                )
+            ko_names, en_names = sorted(placeholders(a)), sorted(placeholders(b))
+            if ko_names != en_names:
+                problems.append(f"{key}: placeholders differ (ko {ko_names}, en {en_names})")
         else:
             problems.append(f"{key}: must be a string (or a table) in both languages")
     if problems:
@@ -77,12 +70,7 @@ def validate(raw: dict[str, Any], source: str = "telegram_texts.toml") -> dict[s
 
 @lru_cache(maxsize=1)
 def _texts() -> dict[str, dict[str, Any]]:
-    with TEXTS_FILE.open("rb") as fh:
-        try:
-            raw = tomllib.load(fh)
-        except tomllib.TOMLDecodeError as exc:
-            raise TextsError(f"{TEXTS_FILE.name}: {exc}") from None
-    return validate(raw, TEXTS_FILE.name)
+    return validate(read_toml(TEXTS_FILE, TextsError), TEXTS_FILE.name)
 
 
 def normalize_language(code: str | None) -> str:

@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from monitor.commands._help import command_help
+from monitor.commands._help import Subparsers, command_help
 
 if TYPE_CHECKING:
     from monitor.core.settings import Settings
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 FORMATS = ("html", "md", "text", "json", "csv")
 
 
-def register(sub: Any) -> None:
+def register(sub: Subparsers[argparse.ArgumentParser]) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "digest",
         help="the daily digest of a business day (html, md, text, json, csv); --send queues it",

@@ -8,16 +8,16 @@ import asyncio
 import contextlib
 import signal
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from monitor.commands._help import command_help
+from monitor.commands._help import Subparsers, command_help
 from storage.models import DeliveryStatus
 
 if TYPE_CHECKING:
     from monitor.core.settings import Settings
 
 
-def register(sub: Any) -> None:
+def register(sub: Subparsers[argparse.ArgumentParser]) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "dispatch",
         help="send queued deliveries (until empty with --until-empty)",

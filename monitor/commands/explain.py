@@ -8,14 +8,18 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
-from monitor.commands._help import command_help
+from monitor.commands._help import Subparsers, command_help
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from monitor.core.settings import Settings
+    from monitor.kai.matcher import MatchResult
     from storage.db import Database
+    from storage.models import Filing
 
 
-def register(sub: Any) -> None:
+def register(sub: Subparsers[argparse.ArgumentParser]) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "explain",
         help="show a stored filing and why it scored what it did (ko + en)",
@@ -107,7 +111,9 @@ def render_facts(data: dict[str, Any]) -> list[str]:
     return lines
 
 
-def render(filing: Any, match: Any, *, stored: bool, matched_at: Any, current: str) -> str:
+def render(
+    filing: Filing, match: MatchResult, *, stored: bool, matched_at: datetime | None, current: str
+) -> str:
     from notifiers.base import viewer_url
 
     d = filing.rcept_dt
@@ -204,7 +210,7 @@ def render_route(chat_id: int, deliver: bool, reason: str, word: str | None, sil
 
 
 async def _route_for_chat(
-    db: Database, chat_id: int, filing: Any, match: Any, body: str
+    db: Database, chat_id: int, filing: Filing, match: MatchResult, body: str
 ) -> tuple[bool, str, str | None, bool]:
     from monitor.core.errors import UserError
     from monitor.delivery.audience import filters_of

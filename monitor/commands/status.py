@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from monitor.commands._help import command_help
+from monitor.commands._help import Subparsers, command_help
 from storage.models import DeliveryStatus
 
 if TYPE_CHECKING:
@@ -254,7 +254,7 @@ SECTIONS: list[SectionFn] = [
 ]
 
 
-def register(sub: Any) -> None:
+def register(sub: Subparsers[argparse.ArgumentParser]) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "status",
         help="last poll, requests used today, quota pause, key state",

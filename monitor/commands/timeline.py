@@ -9,16 +9,16 @@ import json
 import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from monitor.commands._help import command_help
+from monitor.commands._help import Subparsers, command_help
 
 if TYPE_CHECKING:
     from monitor.core.settings import Settings
     from monitor.kai.timeline import Timeline
 
 
-def register(sub: Any) -> None:
+def register(sub: Subparsers[argparse.ArgumentParser]) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "timeline",
         help="the K-AI project timeline with today's position; `timeline validate FILE`",
@@ -41,6 +41,13 @@ def register(sub: Any) -> None:
     p.add_argument("--short", action="store_true", help="only the summary, not every milestone")
     p.set_defaults(handler="monitor.commands.timeline:show")
     verbs = p.add_subparsers(dest="timeline_command", metavar="ACTION")
+    _register_validate(verbs)
+    _register_record(verbs)
+    _register_suggestions(verbs)
+    _register_unrecord(verbs)
+
+
+def _register_validate(verbs: Subparsers[argparse.ArgumentParser]) -> None:
     v = verbs.add_parser(
         "validate",
         help="check a timeline file (as merged over the bundled one); exit 2 on errors",
@@ -52,6 +59,9 @@ def register(sub: Any) -> None:
     )
     v.add_argument("file", help="the TOML file to check")
     v.set_defaults(handler="monitor.commands.timeline:validate")
+
+
+def _register_record(verbs: Subparsers[argparse.ArgumentParser]) -> None:
     r = verbs.add_parser(
         "record",
         help="record a milestone's outcome in TIMELINE_FILE, then re-match affected filings",
@@ -87,6 +97,9 @@ def register(sub: Any) -> None:
     r.add_argument("--undo", action="store_true", help="remove the record of MILESTONE instead")
     r.add_argument("--no-rematch", action="store_true", help="write the record only")
     r.set_defaults(handler="monitor.commands.timeline:record")
+
+
+def _register_suggestions(verbs: Subparsers[argparse.ArgumentParser]) -> None:
     sg = verbs.add_parser(
         "suggestions",
         help="stored filings that name the project with an evaluation word (possible milestones)",
@@ -101,6 +114,9 @@ def register(sub: Any) -> None:
     sg.add_argument("--since", metavar="YYYY-MM-DD", help="received on or after (default: all)")
     sg.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
     sg.set_defaults(handler="monitor.commands.timeline:suggestions")
+
+
+def _register_unrecord(verbs: Subparsers[argparse.ArgumentParser]) -> None:
     u = verbs.add_parser(
         "unrecord",
         help="remove a milestone's record from TIMELINE_FILE",
@@ -127,7 +143,7 @@ def parse_day(text: str | None) -> date:
         raise UsageError(f"--date: expected YYYY-MM-DD, got {text!r}") from None
 
 
-def load(settings: Settings) -> Any:
+def load(settings: Settings) -> Timeline:
     """The timeline TIMELINE_FILE selects; a bad file is a configuration error (exit 2)."""
     from monitor.core.settings import ConfigError
     from monitor.kai.timeline import timeline_for

@@ -1,59 +1,25 @@
 """Logging: one line per event, text or JSON, with secrets redacted.
 
 httpx logs every request URL at INFO; OpenDART's key rides in the query string and
-the Telegram token in the URL path, so a filter scrubs both from every record
-(message, arguments and exception text) before any handler formats it.
+the Telegram token in the URL path, so a filter (``notifiers.redaction``, the one
+redaction of the project; ``redact`` is re-exported here) scrubs both from every
+record before any handler formats it.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import re
 import sys
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from notifiers.redaction import REDACTED as REDACTED
+from notifiers.redaction import RedactingFilter
+from notifiers.redaction import redact as redact
+
 if TYPE_CHECKING:
     from monitor.core.settings import Settings
-
-_PATTERNS = [
-    re.compile(r"(crtfc_key=)[^&\s'\"]+", re.IGNORECASE),
-    re.compile(r"(/bot)\d{3,20}:[A-Za-z0-9_-]{20,100}"),
-]
-REDACTED = "***"
-
-
-def redact(text: str, secrets: list[str] | tuple[str, ...] = ()) -> str:
-    """Remove known secrets and secret-shaped URL parts from *text*."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, REDACTED)
-    for pattern in _PATTERNS:
-        text = pattern.sub(lambda m: m.group(1) + REDACTED, text)
-    return text
-
-
-class RedactingFilter(logging.Filter):
-    def __init__(self, secrets: list[str] | None = None) -> None:
-        super().__init__()
-        self.secrets = list(secrets or [])
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:  # a broken format string must not hide the event
-            message = str(record.msg)
-        record.msg = redact(message, self.secrets)
-        record.args = None
-        if record.exc_info and record.exc_info[1] is not None:
-            import traceback
-
-            record.exc_text = redact(
-                "".join(traceback.format_exception(*record.exc_info)), self.secrets
-            )
-            record.exc_info = None
-        return True
 
 
 class JsonFormatter(logging.Formatter):

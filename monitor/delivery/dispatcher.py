@@ -44,6 +44,7 @@ from notifiers.base import (
     DestinationGone,
     DestinationMoved,
     DigestMessage,
+    GoneMemory,
     HeldAlerts,
     Notifier,
     NotifierError,
@@ -169,7 +170,7 @@ class Dispatcher:
         # Destinations found gone in this process: rows already claimed for them are
         # dropped without another doomed send.
         # Forgotten after a minute: a user who unblocks and /start's again is reachable.
-        self._gone: dict[tuple[str, str], float] = {}
+        self._gone = GoneMemory(60.0)
         # Ids of claimed rows a task here still holds (queued, being sent, or sent
         # with the mark not yet written).
         self._held: set[int] = set()
@@ -414,8 +415,7 @@ class Dispatcher:
             yield
 
     def _found_gone(self, row: Delivery) -> bool:
-        gone_at = self._gone.get((row.notifier, row.destination))
-        return gone_at is not None and time.monotonic() - gone_at < 60
+        return self._gone.ago(f"{row.notifier}:{row.destination}") is not None
 
     async def _handle(self, row: Delivery) -> None:
         assert row.id is not None
@@ -517,7 +517,7 @@ class Dispatcher:
             # webhook URL, an address) that says "gone" is a setup problem instead: it
             # falls through to the dead letters below, so that `dartwatch deliveries
             # --retry` sends it once the setting is fixed.
-            self._gone[(row.notifier, row.destination)] = time.monotonic()
+            self._gone.remember(f"{row.notifier}:{row.destination}")
             log.warning(
                 "%s destination %s is gone (%s): deactivated",
                 row.notifier,

@@ -305,7 +305,7 @@ def filing_dict(digest: Digest, item: DigestItem) -> dict[str, Any]:
 
 
 def json_data(digest: Digest) -> dict[str, Any]:
-    """The JSON contract (documented in the README): stable keys, stable order."""
+    """The JSON contract (documented in docs/digest.md): stable keys, stable order."""
     trend = digest.trend
     return {
         "schema": JSON_SCHEMA,

@@ -38,7 +38,7 @@ from notifiers.base import Alert, MilestoneRef, Reason
 
 if TYPE_CHECKING:
     from monitor.facts.model import FactSet
-    from storage.models import Match
+    from storage.models import Filing, Match
 
 _DATA = Path(__file__).resolve().parents[1] / "data"
 BODY_STATUSES = (
@@ -830,7 +830,7 @@ def alert_from_match(
     )
 
 
-def alert_from_rows(filing_row: Any, match_row: Match, *, event: str = "new") -> Alert:
+def alert_from_rows(filing_row: Filing, match_row: Match, *, event: str = "new") -> Alert:
     """Rebuild an alert from the stored ``Filing`` and ``Match`` rows."""
     return alert_from_match(
         filing_row, MatchResult.from_row(match_row), filing_row.first_seen_at, event=event

@@ -28,7 +28,6 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from monitor.core.logs import RedactingFilter
 from monitor.core.offloop import OffloopError, run_bounded
 from monitor.core.settings import Settings
 from monitor.opendart import parsing
@@ -43,6 +42,7 @@ from monitor.opendart.errors import (
     TransientDartError,
     safe_text,
 )
+from notifiers.redaction import RedactingFilter
 
 log = logging.getLogger("dartwatch.dart")
 
