@@ -12,6 +12,10 @@ one slow destination never stalls the rest. Classification is the notifier's job
   queued rows dropped; :class:`DestinationMoved` -> re-addressed and retried;
 - :class:`PermanentError` (or a payload that cannot be rebuilt) -> ``dead``.
 
+Alerts held through a chat's quiet hours are released (at most once a second, and before
+every ``run_once`` batch) by :meth:`Dispatcher.release_held`: one summary row per chat on
+notifiers that summarize them, the others simply due.
+
 "Sent" marks are buffered and written together (:func:`storage.outbox.mark_sent_many`)
 every ``mark_every`` rows or ``mark_interval`` seconds, whichever comes first, and the
 alerts of a claimed batch are built with one query (:meth:`PayloadResolver.prefetch`):
