@@ -153,7 +153,8 @@ async def test_record_checks_then_writes_and_hands_over_the_new_timeline(
     sqlite_db: Database, tmp_path: Path
 ) -> None:
     from monitor.bot.services import RecordRequest
-    from monitor.kai.timeline import Timeline, team_standing
+    from monitor.kai.timeline import Timeline
+    from monitor.kai.timeline.queries import team_standing
 
     late = FilingInput(
         "20261120000321", "00159023", "SK텔레콤", "타법인주식및출자증권취득결정(AI 데이터센터)",

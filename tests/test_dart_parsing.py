@@ -1,4 +1,4 @@
-"""Pure parsers over real OpenDART payloads (reference/opendart.md §7) and the oddities
+"""Pure parsers over real OpenDART payloads (docs/opendart.md) and the oddities
 seen in the wild; plus fuzzing: no input raises anything but a typed DartError."""
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ from monitor.fakedart.server import months_back
 from tests.conftest import TEST_KEY
 
 NAVER, SKT, SK, LG, NC = "00266961", "00159023", "00181712", "00120021", "00261443"
-FLITTO = "99000006"  # a synthetic corp code for a KOSDAQ partner (see generate.py)
+FLITTO = "99000006"  # a synthetic corp code for a KOSDAQ partner (see tools/fakedart_generate.py)
 NAVER_CLOUD = "00777272"  # unlisted
 ROW_KEYS = [
     "corp_code",

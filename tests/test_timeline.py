@@ -9,19 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from monitor.kai.timeline import (
-    PartialDate,
-    TimelineError,
-    load_timeline,
+from monitor.kai.timeline import TimelineError, load_timeline, validate_file
+from monitor.kai.timeline.model import PartialDate
+from monitor.kai.timeline.queries import (
     milestones_around,
     nearest_key_milestone,
     phase_at,
-    render_text,
     team_of,
     team_status_at,
-    timeline_box,
-    validate_file,
 )
+from monitor.kai.timeline.views import render_text, timeline_box
 
 TL = load_timeline()
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from monitor.kai.timeline import bundled_timeline, stale_notice
+from monitor.kai.timeline import bundled_timeline
+from monitor.kai.timeline.views import stale_notice
 from tests.faults.test_telegram_faults import tg_rig
 
 

@@ -14,7 +14,8 @@ import pytest
 from monitor.core.loopback import serve_in_thread
 from monitor.core.settings import ConfigError, load_settings
 from monitor.kai.remote import MAX_BYTES, refresh
-from monitor.kai.timeline import load_timeline, status_at, timeline_for
+from monitor.kai.timeline import load_timeline, timeline_for
+from monitor.kai.timeline.queries import status_at
 
 REMOTE = b"""
 [[records]]

@@ -18,15 +18,9 @@ import pytest
 
 from monitor.digest.render import render
 from monitor.kai.matcher import FilingInput, alert_from_match, match_filing
-from monitor.kai.timeline import (
-    bundled_timeline,
-    load_timeline,
-    phase_at,
-    render_text,
-    status_at,
-    team_standing,
-    timeline_box,
-)
+from monitor.kai.timeline import bundled_timeline, load_timeline
+from monitor.kai.timeline.queries import phase_at, status_at, team_standing
+from monitor.kai.timeline.views import render_text, timeline_box
 from notifiers.formatting import alert_html, alert_markdown, alert_text
 from notifiers.telegram_format import format_alert_html
 from notifiers.telegram_texts import t as telegram_text

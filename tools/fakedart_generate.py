@@ -4,11 +4,11 @@
     python -m tools.fakedart_generate
 
 THE DATASET IS SYNTHETIC. Corp codes, stock codes and company names of the named
-companies are real (reference §5); every filing, receipt number, filer, amount and
-document text is invented, in the shapes real OpenDART rows take (report names,
-rm codes, KRX 80/90 receipt numbers, amendments, trailing spaces). AI-relevant
-filings are placed near the K-AI milestones of ``ai-project-timeline.md`` but state
-no outcome that the timeline does not. Deterministic: the same script writes the
+companies are real (docs/opendart.md, "corpCode.xml"); every filing, receipt number,
+filer, amount and document text is invented, in the shapes real OpenDART rows take
+(report names, rm codes, KRX 80/90 receipt numbers, amendments, trailing spaces). AI-relevant
+filings are placed near the K-AI milestones of ``monitor/data/timeline.toml`` but
+state no outcome that the timeline does not. Deterministic: the same script writes the
 same bytes.
 """
 
@@ -138,8 +138,8 @@ COMPANIES: list[dict[str, str]] = [
     },
 ]
 
-# K-AI consortium partners that are listed. Their stock codes come from
-# ai-project-timeline.md; their real corp codes are NOT known to us, so these corp
+# K-AI consortium partners that are listed. Their stock codes come from the
+# timeline's [[teams]] (docs/timeline.md); their real corp codes are NOT known to us, so these corp
 # codes are SYNTHETIC, in a 99xxxxxx range no real company uses in our data. Market
 # (corp_cls) is best effort.
 PARTNERS = [
@@ -323,285 +323,249 @@ def _business_on_or_after(day: date) -> date:
     return day
 
 
+# Calendar dates the watched companies file on (each shifted a little per company).
+PERIODIC_REPORTS = [
+    (date(2025, 8, 13), "반기보고서 (2025.06)", "A002"),
+    (date(2025, 11, 13), "분기보고서 (2025.09)", "A003"),
+    (date(2026, 3, 17), "사업보고서 (2025.12)", "A001"),
+    (date(2026, 5, 14), "분기보고서 (2026.03)", "A003"),
+    (date(2026, 8, 13), "반기보고서 (2026.06)", "A002"),
+    (date(2026, 11, 12), "분기보고서 (2026.09)", "A003"),
+]
+EARNINGS_DAYS = [
+    date(2025, 8, 6),
+    date(2025, 11, 6),
+    date(2026, 2, 5),
+    date(2026, 5, 7),
+    date(2026, 8, 6),
+    date(2026, 11, 5),
+]
+GROUP_QUARTERLY_DAYS = [
+    date(2025, 6, 2),
+    date(2025, 8, 29),
+    date(2025, 11, 28),
+    date(2026, 3, 3),
+    date(2026, 5, 29),
+    date(2026, 8, 31),
+    date(2026, 11, 27),
+]
+# Dividends: LG, SK and SKT quarterly-ish, NAVER and NCSOFT yearly.
+DIVIDEND_DAYS = {
+    SKT: [
+        date(2025, 7, 24),
+        date(2025, 10, 23),
+        date(2026, 2, 5),
+        date(2026, 4, 23),
+        date(2026, 7, 23),
+        date(2026, 10, 22),
+    ],
+    SK: [date(2025, 7, 30), date(2026, 2, 12), date(2026, 7, 29)],
+    LG: [date(2025, 7, 31), date(2026, 2, 19), date(2026, 7, 30)],
+    NAVER: [date(2026, 2, 6)],
+    NC: [date(2026, 2, 11)],
+}
+
+
 def _periodic(rng: random.Random) -> list[Draft]:
     """Reports every company files on a calendar: periodic reports, earnings, IR,
     dividends, AGM, group-disclosure (공정위) reports."""
     drafts: list[Draft] = []
-    periodic = [
-        (date(2025, 8, 13), "반기보고서 (2025.06)", "A002"),
-        (date(2025, 11, 13), "분기보고서 (2025.09)", "A003"),
-        (date(2026, 3, 17), "사업보고서 (2025.12)", "A001"),
-        (date(2026, 5, 14), "분기보고서 (2026.03)", "A003"),
-        (date(2026, 8, 13), "반기보고서 (2026.06)", "A002"),
-        (date(2026, 11, 12), "분기보고서 (2026.09)", "A003"),
-    ]
-    earnings = [
-        date(2025, 8, 6),
-        date(2025, 11, 6),
-        date(2026, 2, 5),
-        date(2026, 5, 7),
-        date(2026, 8, 6),
-        date(2026, 11, 5),
-    ]
-    group_quarterly = [
-        date(2025, 6, 2),
-        date(2025, 8, 29),
-        date(2025, 11, 28),
-        date(2026, 3, 3),
-        date(2026, 5, 29),
-        date(2026, 8, 31),
-        date(2026, 11, 27),
-    ]
-    for corp in WATCHED:
-        shift = WATCHED.index(corp)
-        for day, name, ty in periodic:
-            when = _business_on_or_after(day - timedelta(days=shift % 3))
-            drafts.append(
-                Draft(corp, when, name, ty, False, 15 * 60 + rng.randint(0, 150), rm="연", doc="LA")
-            )
-        for day in earnings:
-            when = _business_on_or_after(day + timedelta(days=shift % 2))
-            ir = _business_on_or_after(when - timedelta(days=10))
-            drafts.append(
-                Draft(
-                    corp,
-                    ir,
-                    "기업설명회(IR)개최(안내공시)",
-                    "I001",
-                    True,
-                    9 * 60 + rng.randint(0, 300),
-                )
-            )
-            drafts.append(
-                Draft(
-                    corp,
-                    when,
-                    "연결재무제표기준영업(잠정)실적(공정공시)",
-                    "I002",
-                    True,
-                    15 * 60 + 30 + rng.randint(0, 60),
-                )
-            )
-        for day in group_quarterly:
-            if corp == NC and rng.random() < 0.5:
-                continue
-            when = _business_on_or_after(day)
-            name = (
-                "대규모기업집단현황공시[연1회공시및1/4분기용(개별회사)]"
-                if day.month == 5
-                else "대규모기업집단현황공시[분기별공시(개별회사용)]"
-            )
-            drafts.append(
-                Draft(corp, when, name, "J004", False, 14 * 60 + rng.randint(0, 200), rm="공")
-            )
-        # The annual cycle: audit report, AGM notice and result, governance report.
-        drafts.append(
-            Draft(corp, date(2026, 2, 10 + shift), "주주총회소집결의", "I001", True, 16 * 60)
-        )
-        drafts.append(
-            Draft(
-                corp,
-                date(2026, 2, 26 - shift),
-                "감사보고서제출",
-                "I001",
-                True,
-                13 * 60 + rng.randint(0, 200),
-                rm="연",
-            )
-        )
-        drafts.append(
-            Draft(
-                corp,
-                _business_on_or_after(date(2026, 3, 5 + shift)),
-                "주주총회소집공고",
-                "E006",
-                False,
-                9 * 60 + rng.randint(0, 90),
-                doc="A",
-            )
-        )
-        drafts.append(
-            Draft(
-                corp,
-                _business_on_or_after(date(2026, 3, 25 + shift % 3)),
-                "정기주주총회결과",
-                "I001",
-                True,
-                11 * 60 + rng.randint(0, 200),
-            )
-        )
-        drafts.append(
-            Draft(
-                corp,
-                date(2026, 5, 29),
-                "기업지배구조보고서공시",
-                "I001",
-                True,
-                15 * 60 + rng.randint(0, 100),
-            )
-        )
-        drafts.append(
-            Draft(
-                corp,
-                _business_on_or_after(date(2025, 6, 26 + shift)),
-                "지속가능경영보고서등관련사항(자율공시)",
-                "I001",
-                True,
-                10 * 60 + rng.randint(0, 300),
-            )
-        )
-    # Dividends: LG, SK and SKT quarterly-ish, NAVER and NCSOFT yearly.
-    dividend_days = {
-        SKT: [
-            date(2025, 7, 24),
-            date(2025, 10, 23),
-            date(2026, 2, 5),
-            date(2026, 4, 23),
-            date(2026, 7, 23),
-            date(2026, 10, 22),
-        ],
-        SK: [date(2025, 7, 30), date(2026, 2, 12), date(2026, 7, 29)],
-        LG: [date(2025, 7, 31), date(2026, 2, 19), date(2026, 7, 30)],
-        NAVER: [date(2026, 2, 6)],
-        NC: [date(2026, 2, 11)],
-    }
-    for corp, days in dividend_days.items():
+    for shift, corp in enumerate(WATCHED):
+        drafts += _periodic_reports(rng, corp, shift)
+        drafts += _earnings(rng, corp, shift)
+        drafts += _group_reports(rng, corp)
+        drafts += _annual_cycle(rng, corp, shift)
+    for corp, days in DIVIDEND_DAYS.items():
         for day in days:
-            drafts.append(
-                Draft(
-                    corp,
-                    _business_on_or_after(day),
-                    "현금ㆍ현물배당결정",
-                    "I001",
-                    True,
-                    16 * 60 + rng.randint(0, 60),
-                )
-            )
+            minute = 16 * 60 + rng.randint(0, 60)
+            name = "현금ㆍ현물배당결정"
+            drafts.append(Draft(corp, _business_on_or_after(day), name, "I001", True, minute))
     return drafts
 
 
+def _periodic_reports(rng: random.Random, corp: str, shift: int) -> list[Draft]:
+    drafts = []
+    for day, name, ty in PERIODIC_REPORTS:
+        when = _business_on_or_after(day - timedelta(days=shift % 3))
+        minute = 15 * 60 + rng.randint(0, 150)
+        drafts.append(Draft(corp, when, name, ty, False, minute, rm="연", doc="LA"))
+    return drafts
+
+
+def _earnings(rng: random.Random, corp: str, shift: int) -> list[Draft]:
+    """Each earnings release, announced by an IR notice ten days before."""
+    drafts = []
+    for day in EARNINGS_DAYS:
+        when = _business_on_or_after(day + timedelta(days=shift % 2))
+        ir = _business_on_or_after(when - timedelta(days=10))
+        minute = 9 * 60 + rng.randint(0, 300)
+        drafts.append(Draft(corp, ir, "기업설명회(IR)개최(안내공시)", "I001", True, minute))
+        minute = 15 * 60 + 30 + rng.randint(0, 60)
+        name = "연결재무제표기준영업(잠정)실적(공정공시)"
+        drafts.append(Draft(corp, when, name, "I002", True, minute))
+    return drafts
+
+
+def _group_reports(rng: random.Random, corp: str) -> list[Draft]:
+    """The quarterly group-disclosure reports (NCSOFT files about half of them)."""
+    drafts = []
+    for day in GROUP_QUARTERLY_DAYS:
+        if corp == NC and rng.random() < 0.5:
+            continue
+        when = _business_on_or_after(day)
+        name = (
+            "대규모기업집단현황공시[연1회공시및1/4분기용(개별회사)]"
+            if day.month == 5
+            else "대규모기업집단현황공시[분기별공시(개별회사용)]"
+        )
+        minute = 14 * 60 + rng.randint(0, 200)
+        drafts.append(Draft(corp, when, name, "J004", False, minute, rm="공"))
+    return drafts
+
+
+def _annual_cycle(rng: random.Random, corp: str, shift: int) -> list[Draft]:
+    """Audit report, AGM notice and result, governance and sustainability reports."""
+    agm_call = Draft(corp, date(2026, 2, 10 + shift), "주주총회소집결의", "I001", True, 16 * 60)
+    audit_minute = 13 * 60 + rng.randint(0, 200)
+    audit = Draft(
+        corp, date(2026, 2, 26 - shift), "감사보고서제출", "I001", True, audit_minute, rm="연"
+    )
+    notice_day = _business_on_or_after(date(2026, 3, 5 + shift))
+    notice_minute = 9 * 60 + rng.randint(0, 90)
+    notice = Draft(corp, notice_day, "주주총회소집공고", "E006", False, notice_minute, doc="A")
+    result_day = _business_on_or_after(date(2026, 3, 25 + shift % 3))
+    result_minute = 11 * 60 + rng.randint(0, 200)
+    result = Draft(corp, result_day, "정기주주총회결과", "I001", True, result_minute)
+    governance_minute = 15 * 60 + rng.randint(0, 100)
+    governance = Draft(
+        corp, date(2026, 5, 29), "기업지배구조보고서공시", "I001", True, governance_minute
+    )
+    esg_day = _business_on_or_after(date(2025, 6, 26 + shift))
+    esg_minute = 10 * 60 + rng.randint(0, 300)
+    esg = Draft(corp, esg_day, "지속가능경영보고서등관련사항(자율공시)", "I001", True, esg_minute)
+    return [agm_call, audit, notice, result, governance, esg]
+
+
+@dataclass(frozen=True, slots=True)
+class Later:
+    """A filing that follows another by *days* (the next business day on or after)."""
+
+    report_nm: str
+    days: int
+    start: int
+    spread: int
+
+
+@dataclass(frozen=True, slots=True)
+class Chance:
+    """A filing a company may make on any business day: its daily probability per
+    company (companies not listed never file it), one of *names*, filed between
+    *start* and *start* + *spread* minutes, by one of *filers* when given."""
+
+    chance: dict[str, float]
+    names: tuple[str, ...]
+    ty: str
+    krx: bool
+    start: int
+    spread: int
+    filers: tuple[str, ...] = ()
+    rm: str = ""
+    then: Later | None = None
+
+    def draw(self, rng: random.Random, corp: str, day: date) -> list[Draft]:
+        if corp not in self.chance or not rng.random() < self.chance[corp]:
+            return []
+        name = rng.choice(self.names) if len(self.names) > 1 else self.names[0]
+        minute = self.start + rng.randint(0, self.spread)
+        filer = rng.choice(self.filers) if self.filers else ""
+        drafts = [Draft(corp, day, name, self.ty, self.krx, minute, flr_nm=filer, rm=self.rm)]
+        if self.then is not None:
+            later = _business_on_or_after(day + timedelta(days=self.then.days))
+            if later <= LAST_DAY:
+                minute = self.then.start + rng.randint(0, self.then.spread)
+                drafts.append(Draft(corp, later, self.then.report_nm, self.ty, self.krx, minute))
+        return drafts
+
+
+def _each(chance: float, corps: tuple[str, ...] = WATCHED) -> dict[str, float]:
+    return dict.fromkeys(corps, chance)
+
+
+# Filings that come at random, in the order they are drawn each business day for each
+# company: insider reports, 5% holdings, internal trades, bond issues, holding
+# companies' subsidiary notices, other news.
+CHANCES = (
+    Chance(
+        {NAVER: 0.3, SKT: 0.25, SK: 0.4, LG: 0.2, NC: 0.3},
+        ("임원ㆍ주요주주특정증권등소유상황보고서",),
+        "D002",
+        False,
+        8 * 60,
+        600,
+        filers=tuple(PEOPLE),
+    ),
+    Chance(
+        _each(0.012), ("주식등의대량보유상황보고서(일반)",), "D001", False, 9 * 60, 500, HOLDERS
+    ),
+    Chance(_each(0.01), ("최대주주등소유주식변동신고서",), "I001", True, 9 * 60, 480),
+    Chance(
+        _each(0.1, (SK, LG, SKT, NAVER)),
+        (
+            "특수관계인과의내부거래",
+            "대규모내부거래에대한이사회의결",
+            "동일인등출자계열회사와의상품ㆍ용역거래변경",
+        ),
+        "J001",
+        False,
+        14 * 60,
+        200,
+        rm="공",
+    ),
+    Chance(
+        _each(0.02, (SK, SKT)),
+        ("일괄신고추가서류(회사채)",),
+        "C002",
+        False,
+        9 * 60,
+        240,
+        then=Later("증권발행실적보고서", 7, 10 * 60, 300),
+    ),
+    Chance(
+        _each(0.08, (SK, LG)),
+        (
+            "타법인주식및출자증권취득결정(자회사의 주요경영사항)",
+            "유상증자결정(자회사의 주요경영사항)",
+            "단일판매ㆍ공급계약체결(자회사의 주요경영사항)",
+            "특수관계인에대한출자(자회사의 주요경영사항)",
+        ),
+        "I001",
+        True,
+        15 * 60,
+        180,
+    ),
+    Chance(_each(0.006), ("기타경영사항(자율공시)",), "I001", True, 10 * 60, 400),
+    Chance(_each(0.004), ("투자판단관련주요경영사항",), "I001", True, 16 * 60, 100),
+    Chance(_each(0.003), ("타법인주식및출자증권취득결정",), "I001", True, 16 * 60, 120),
+)
+
+
 def _frequent(rng: random.Random) -> list[Draft]:
-    """Filings that come at random: insider reports, 5% holdings, internal trades,
-    bond issues, holding companies' subsidiary notices."""
-    rates = {NAVER: 0.3, SKT: 0.25, SK: 0.4, LG: 0.2, NC: 0.3}
+    """Filings that come at random (:data:`CHANCES`), then the one-off buybacks and
+    notices."""
     drafts: list[Draft] = []
     for day in _days():
         if not is_business_day(day):
             continue
         for corp in WATCHED:
-            if rng.random() < rates[corp]:
-                drafts.append(
-                    Draft(
-                        corp,
-                        day,
-                        "임원ㆍ주요주주특정증권등소유상황보고서",
-                        "D002",
-                        False,
-                        8 * 60 + rng.randint(0, 600),
-                        flr_nm=rng.choice(PEOPLE),
-                    )
-                )
-            if rng.random() < 0.012:
-                drafts.append(
-                    Draft(
-                        corp,
-                        day,
-                        "주식등의대량보유상황보고서(일반)",
-                        "D001",
-                        False,
-                        9 * 60 + rng.randint(0, 500),
-                        flr_nm=rng.choice(HOLDERS),
-                    )
-                )
-            if rng.random() < 0.01:
-                drafts.append(
-                    Draft(
-                        corp,
-                        day,
-                        "최대주주등소유주식변동신고서",
-                        "I001",
-                        True,
-                        9 * 60 + rng.randint(0, 480),
-                    )
-                )
-            if corp in (SK, LG, SKT, NAVER) and rng.random() < 0.1:
-                name = rng.choice(
-                    (
-                        "특수관계인과의내부거래",
-                        "대규모내부거래에대한이사회의결",
-                        "동일인등출자계열회사와의상품ㆍ용역거래변경",
-                    )
-                )
-                drafts.append(
-                    Draft(corp, day, name, "J001", False, 14 * 60 + rng.randint(0, 200), rm="공")
-                )
-            if corp in (SK, SKT) and rng.random() < 0.02:
-                drafts.append(
-                    Draft(
-                        corp,
-                        day,
-                        "일괄신고추가서류(회사채)",
-                        "C002",
-                        False,
-                        9 * 60 + rng.randint(0, 240),
-                    )
-                )
-                later = _business_on_or_after(day + timedelta(days=7))
-                if later <= LAST_DAY:
-                    drafts.append(
-                        Draft(
-                            corp,
-                            later,
-                            "증권발행실적보고서",
-                            "C002",
-                            False,
-                            10 * 60 + rng.randint(0, 300),
-                        )
-                    )
-            if corp in (SK, LG) and rng.random() < 0.08:
-                name = rng.choice(
-                    (
-                        "타법인주식및출자증권취득결정(자회사의 주요경영사항)",
-                        "유상증자결정(자회사의 주요경영사항)",
-                        "단일판매ㆍ공급계약체결(자회사의 주요경영사항)",
-                        "특수관계인에대한출자(자회사의 주요경영사항)",
-                    )
-                )
-                drafts.append(Draft(corp, day, name, "I001", True, 15 * 60 + rng.randint(0, 180)))
-            if rng.random() < 0.006:
-                drafts.append(
-                    Draft(
-                        corp,
-                        day,
-                        "기타경영사항(자율공시)",
-                        "I001",
-                        True,
-                        10 * 60 + rng.randint(0, 400),
-                    )
-                )
-            if rng.random() < 0.004:
-                drafts.append(
-                    Draft(
-                        corp,
-                        day,
-                        "투자판단관련주요경영사항",
-                        "I001",
-                        True,
-                        16 * 60 + rng.randint(0, 100),
-                    )
-                )
-            if rng.random() < 0.003:
-                drafts.append(
-                    Draft(
-                        corp,
-                        day,
-                        "타법인주식및출자증권취득결정",
-                        "I001",
-                        True,
-                        16 * 60 + rng.randint(0, 120),
-                    )
-                )
-    # Buybacks: decision (KRX), major-matters report with a trailing space, result.
+            for chance in CHANCES:
+                drafts += chance.draw(rng, corp, day)
+    return drafts + _one_offs()
+
+
+def _one_offs() -> list[Draft]:
+    """Buybacks (decision at KRX, major-matters report with a trailing space, result),
+    a share cancellation, a supply contract, value-up plans."""
+    drafts: list[Draft] = []
     for corp, day in ((NAVER, date(2025, 11, 7)), (SKT, date(2026, 2, 6)), (NC, date(2026, 2, 12))):
         drafts.append(Draft(corp, day, "자기주식취득결정", "I001", True, 16 * 60 + 5))
         drafts.append(
@@ -622,104 +586,121 @@ def _frequent(rng: random.Random) -> list[Draft]:
     return drafts
 
 
-def _ai(rng: random.Random) -> list[Draft]:
-    """AI-relevant filings near the K-AI milestones (timeline §1). Synthetic."""
+@dataclass(frozen=True, slots=True)
+class Topical:
+    """An AI-relevant filing: its topic picks the synthetic document text."""
 
-    def d(
-        corp: str,
-        day: date,
-        name: str,
-        topic: str,
-        minute: int,
-        ty: str = "I001",
-        krx: bool = True,
-        doc: str = "",
-    ) -> Draft:
-        return Draft(corp, day, name, ty, krx, minute, topic=topic, doc=doc)
+    corp_code: str
+    day: date
+    report_nm: str
+    topic: str
+    minute: int
+    ty: str = "I001"
+    krx: bool = True
+    doc: str = ""
 
-    return [
-        d(SKT, date(2025, 7, 8), "기타경영사항(자율공시)", "gpu_rental", 17 * 60 + 10),
-        d(NAVER, date(2025, 7, 8), "기타경영사항(자율공시)", "gpu_rental", 17 * 60 + 25),
-        d(SKT, date(2025, 8, 4), "기타경영사항(자율공시)", "kai_selection", 16 * 60 + 40),
-        d(NAVER, date(2025, 8, 4), "기타경영사항(자율공시)", "naver_kai", 16 * 60 + 45),
-        d(LG, date(2025, 8, 4), "기타경영사항(자율공시)", "kai_selection", 16 * 60 + 50),
-        d(NC, date(2025, 8, 4), "기타경영사항(자율공시)", "kai_selection", 17 * 60 + 5),
-        d(SKT, date(2025, 9, 25), "신규시설투자등", "skt_datacenter", 16 * 60, doc="L"),
-        d(
-            SK,
-            date(2025, 9, 25),
-            "신규시설투자등(자회사의 주요경영사항)",
-            "sk_datacenter",
-            16 * 60 + 20,
-        ),
-        d(NC, date(2025, 10, 16), "타법인주식및출자증권취득결정", "nc_ai_invest", 16 * 60 + 30),
-        d(
-            NC,
-            date(2025, 10, 16),
-            "주요사항보고서(타법인주식및출자증권취득결정)",
-            "nc_ai_invest",
-            16 * 60 + 35,
-            ty="B001",
-            krx=False,
-            doc="A",
-        ),
-        d(NC, date(2025, 11, 20), "기타경영사항(자율공시)", "nc_varco", 10 * 60 + 15),
-        d(LG, date(2025, 12, 30), "기타경영사항(자율공시)", "exaone", 14 * 60),
-        d(SKT, date(2025, 12, 30), "기타경영사항(자율공시)", "ax_k1", 14 * 60 + 20),
-        d(NAVER, date(2025, 12, 30), "기타경영사항(자율공시)", "naver_kai", 14 * 60 + 40),
-        d(NC, date(2025, 12, 30), "기타경영사항(자율공시)", "nc_vaetki", 15 * 60),
-        d(SKT, date(2026, 1, 7), "기타경영사항(자율공시)", "ax_k1", 9 * 60 + 30),
-        d(NC, date(2026, 1, 9), "기타경영사항(자율공시)", "nc_vaetki", 10 * 60),
-        d(
-            NAVER,
-            date(2026, 1, 15),
-            "조회공시요구(풍문또는보도)에대한답변(미확정)",
-            "naver_answer",
-            17 * 60 + 40,
-        ),
-        d(
-            NC,
-            date(2026, 1, 15),
-            "조회공시요구(풍문또는보도)에대한답변(미확정)",
-            "nc_answer",
-            17 * 60 + 50,
-        ),
-        d(LG, date(2026, 1, 15), "기타경영사항(자율공시)", "eval_result_pass", 17 * 60 + 30),
-        d(SKT, date(2026, 1, 15), "기타경영사항(자율공시)", "eval_result_pass", 17 * 60 + 35),
-        d(SK, date(2026, 1, 16), "투자판단관련주요경영사항", "sk_ai_invest", 16 * 60),
-        d(
-            SK,
-            date(2026, 3, 12),
-            "타법인주식및출자증권취득결정",
-            "sk_ai_invest",
-            16 * 60 + 15,
-            doc="L",
-        ),
-        d(
-            NAVER,
-            date(2026, 3, 26),
-            "타법인주식및출자증권취득결정",
-            "naver_ai_invest",
-            16 * 60 + 10,
-        ),
-        d(LG, date(2026, 4, 14), "기타경영사항(자율공시)", "exaone45", 10 * 60 + 30),
-        d(LG, date(2026, 6, 18), "기타경영사항(자율공시)", "lg_ai_invest", 15 * 60 + 40),
-        d(SKT, date(2026, 7, 16), "신규시설투자등", "skt_datacenter", 16 * 60 + 5, doc="L"),
-        d(
-            SK,
-            date(2026, 7, 16),
-            "신규시설투자등(자회사의 주요경영사항)",
-            "sk_datacenter",
-            16 * 60 + 25,
-        ),
-        d(NC, date(2026, 9, 10), "기타경영사항(자율공시)", "nc_varco", 11 * 60),
-        d(NAVER, date(2026, 10, 8), "기타경영사항(자율공시)", "naver_ai_invest", 15 * 60),
-    ]
+    def draft(self) -> Draft:
+        return Draft(
+            self.corp_code,
+            self.day,
+            self.report_nm,
+            self.ty,
+            self.krx,
+            self.minute,
+            topic=self.topic,
+            doc=self.doc,
+        )
+
+
+# AI-relevant filings near the K-AI milestones (see docs/timeline.md). Synthetic.
+AI_FILINGS = [
+    Topical(SKT, date(2025, 7, 8), "기타경영사항(자율공시)", "gpu_rental", 17 * 60 + 10),
+    Topical(NAVER, date(2025, 7, 8), "기타경영사항(자율공시)", "gpu_rental", 17 * 60 + 25),
+    Topical(SKT, date(2025, 8, 4), "기타경영사항(자율공시)", "kai_selection", 16 * 60 + 40),
+    Topical(NAVER, date(2025, 8, 4), "기타경영사항(자율공시)", "naver_kai", 16 * 60 + 45),
+    Topical(LG, date(2025, 8, 4), "기타경영사항(자율공시)", "kai_selection", 16 * 60 + 50),
+    Topical(NC, date(2025, 8, 4), "기타경영사항(자율공시)", "kai_selection", 17 * 60 + 5),
+    Topical(SKT, date(2025, 9, 25), "신규시설투자등", "skt_datacenter", 16 * 60, doc="L"),
+    Topical(
+        SK,
+        date(2025, 9, 25),
+        "신규시설투자등(자회사의 주요경영사항)",
+        "sk_datacenter",
+        16 * 60 + 20,
+    ),
+    Topical(NC, date(2025, 10, 16), "타법인주식및출자증권취득결정", "nc_ai_invest", 16 * 60 + 30),
+    Topical(
+        NC,
+        date(2025, 10, 16),
+        "주요사항보고서(타법인주식및출자증권취득결정)",
+        "nc_ai_invest",
+        16 * 60 + 35,
+        ty="B001",
+        krx=False,
+        doc="A",
+    ),
+    Topical(NC, date(2025, 11, 20), "기타경영사항(자율공시)", "nc_varco", 10 * 60 + 15),
+    Topical(LG, date(2025, 12, 30), "기타경영사항(자율공시)", "exaone", 14 * 60),
+    Topical(SKT, date(2025, 12, 30), "기타경영사항(자율공시)", "ax_k1", 14 * 60 + 20),
+    Topical(NAVER, date(2025, 12, 30), "기타경영사항(자율공시)", "naver_kai", 14 * 60 + 40),
+    Topical(NC, date(2025, 12, 30), "기타경영사항(자율공시)", "nc_vaetki", 15 * 60),
+    Topical(SKT, date(2026, 1, 7), "기타경영사항(자율공시)", "ax_k1", 9 * 60 + 30),
+    Topical(NC, date(2026, 1, 9), "기타경영사항(자율공시)", "nc_vaetki", 10 * 60),
+    Topical(
+        NAVER,
+        date(2026, 1, 15),
+        "조회공시요구(풍문또는보도)에대한답변(미확정)",
+        "naver_answer",
+        17 * 60 + 40,
+    ),
+    Topical(
+        NC,
+        date(2026, 1, 15),
+        "조회공시요구(풍문또는보도)에대한답변(미확정)",
+        "nc_answer",
+        17 * 60 + 50,
+    ),
+    Topical(LG, date(2026, 1, 15), "기타경영사항(자율공시)", "eval_result_pass", 17 * 60 + 30),
+    Topical(SKT, date(2026, 1, 15), "기타경영사항(자율공시)", "eval_result_pass", 17 * 60 + 35),
+    Topical(SK, date(2026, 1, 16), "투자판단관련주요경영사항", "sk_ai_invest", 16 * 60),
+    Topical(
+        SK,
+        date(2026, 3, 12),
+        "타법인주식및출자증권취득결정",
+        "sk_ai_invest",
+        16 * 60 + 15,
+        doc="L",
+    ),
+    Topical(
+        NAVER,
+        date(2026, 3, 26),
+        "타법인주식및출자증권취득결정",
+        "naver_ai_invest",
+        16 * 60 + 10,
+    ),
+    Topical(LG, date(2026, 4, 14), "기타경영사항(자율공시)", "exaone45", 10 * 60 + 30),
+    Topical(LG, date(2026, 6, 18), "기타경영사항(자율공시)", "lg_ai_invest", 15 * 60 + 40),
+    Topical(SKT, date(2026, 7, 16), "신규시설투자등", "skt_datacenter", 16 * 60 + 5, doc="L"),
+    Topical(
+        SK,
+        date(2026, 7, 16),
+        "신규시설투자등(자회사의 주요경영사항)",
+        "sk_datacenter",
+        16 * 60 + 25,
+    ),
+    Topical(NC, date(2026, 9, 10), "기타경영사항(자율공시)", "nc_varco", 11 * 60),
+    Topical(NAVER, date(2026, 10, 8), "기타경영사항(자율공시)", "naver_ai_invest", 15 * 60),
+]
+
+
+def _ai() -> list[Draft]:
+    """Fresh drafts of :data:`AI_FILINGS` (amendments change a draft's ``rm``)."""
+    return [filing.draft() for filing in AI_FILINGS]
 
 
 def filings_json() -> dict[str, Any]:
     rng = random.Random("dartwatch-fake-filings-v1")
-    drafts = [*_periodic(rng), *_frequent(rng), *_ai(rng)]
+    drafts = [*_periodic(rng), *_frequent(rng), *_ai()]
     drafts = [x for x in drafts if FIRST_DAY <= x.day <= LAST_DAY]
     drafts.sort(key=lambda x: (x.day, x.minute, x.corp_code, x.report_nm))
     # Amendments: a later [기재정정] row; the original (history by now) carries 정.
@@ -806,131 +787,136 @@ def _order_rm(letters: str) -> str:
 # --------------------------------------------------------------------------- replay
 
 
+# The demo day: filings at fractions of the replayed span.
+REPLAY_DAY: list[dict[str, Any]] = [
+    {
+        "corp_code": LG,
+        "report_nm": "임원ㆍ주요주주특정증권등소유상황보고서",
+        "at": 0.03,
+        "ty": "D002",
+        "krx": False,
+        "flr_nm": "김민수",
+    },
+    {"corp_code": NAVER, "report_nm": "기업설명회(IR)개최(안내공시)", "at": 0.07},
+    {
+        "corp_code": SK,
+        "report_nm": "대규모기업집단현황공시[분기별공시(개별회사용)]",
+        "at": 0.11,
+        "ty": "J004",
+        "krx": False,
+        "rm": "공",
+    },
+    {"corp_code": SKT, "report_nm": "신규시설투자등", "at": 0.16, "topic": "skt_datacenter"},
+    {
+        "corp_code": SKT,
+        "report_nm": "임원ㆍ주요주주특정증권등소유상황보고서",
+        "at": 0.2,
+        "ty": "D002",
+        "krx": False,
+        "flr_nm": "이서연",
+    },
+    {"corp_code": NC, "report_nm": "기타경영사항(자율공시)", "at": 0.25, "topic": "nc_varco"},
+    {"corp_code": LG, "report_nm": "기타경영사항(자율공시)", "at": 0.3, "topic": "exaone"},
+    {
+        "corp_code": SK,
+        "report_nm": "신규시설투자등(자회사의 주요경영사항)",
+        "at": 0.35,
+        "topic": "sk_datacenter",
+    },
+    {
+        "corp_code": NAVER,
+        "report_nm": "주식등의대량보유상황보고서(일반)",
+        "at": 0.4,
+        "ty": "D001",
+        "krx": False,
+        "flr_nm": "국민연금공단",
+    },
+    {
+        "corp_code": LG,
+        "report_nm": "특수관계인과의내부거래",
+        "at": 0.44,
+        "ty": "J001",
+        "krx": False,
+        "rm": "공",
+    },
+    {"corp_code": SKT, "report_nm": "[기재정정]신규시설투자등", "at": 0.5, "amends": 3},
+    {
+        "corp_code": NC,
+        "report_nm": "임원ㆍ주요주주특정증권등소유상황보고서",
+        "at": 0.54,
+        "ty": "D002",
+        "krx": False,
+        "flr_nm": "박지훈",
+    },
+    {
+        "corp_code": NAVER,
+        "report_nm": "조회공시요구(풍문또는보도)에대한답변(미확정)",
+        "at": 0.59,
+        "topic": "naver_kai",
+    },
+    {"corp_code": SK, "report_nm": "현금ㆍ현물배당결정", "at": 0.64},
+    {
+        "corp_code": LG,
+        "report_nm": "주식등의대량보유상황보고서(일반)",
+        "at": 0.68,
+        "ty": "D001",
+        "krx": False,
+        "flr_nm": "블랙록펀드어드바이저스",
+    },
+    {
+        "corp_code": NC,
+        "report_nm": "연결재무제표기준영업(잠정)실적(공정공시)",
+        "at": 0.72,
+        "ty": "I002",
+    },
+    {"corp_code": SKT, "report_nm": "현금ㆍ현물배당결정", "at": 0.76},
+    {
+        "corp_code": NAVER,
+        "report_nm": "타법인주식및출자증권취득결정",
+        "at": 0.8,
+        "topic": "naver_ai_invest",
+    },
+    {
+        "corp_code": SK,
+        "report_nm": "주요사항보고서(자기주식취득결정) ",
+        "at": 0.85,
+        "ty": "B001",
+        "krx": False,
+    },
+    {"corp_code": LG, "report_nm": "최대주주등소유주식변동신고서", "at": 0.9},
+]
+
+# The kinds of filing publish_stream draws from.
+STREAM_KINDS: list[dict[str, Any]] = [
+    {"report_nm": "임원ㆍ주요주주특정증권등소유상황보고서", "ty": "D002", "filer": "person"},
+    {"report_nm": "주식등의대량보유상황보고서(일반)", "ty": "D001"},
+    {"report_nm": "기타경영사항(자율공시)", "ty": "I001", "krx": True},
+    {"report_nm": "기타경영사항(자율공시)", "ty": "I001", "krx": True, "topic": "exaone"},
+    {"report_nm": "신규시설투자등", "ty": "I001", "krx": True, "topic": "skt_datacenter"},
+    {"report_nm": "현금ㆍ현물배당결정", "ty": "I001", "krx": True},
+    {"report_nm": "연결재무제표기준영업(잠정)실적(공정공시)", "ty": "I002", "krx": True},
+    {"report_nm": "기업설명회(IR)개최(안내공시)", "ty": "I001", "krx": True},
+    {"report_nm": "대규모기업집단현황공시[분기별공시(개별회사용)]", "ty": "J004", "rm": "공"},
+    {"report_nm": "특수관계인과의내부거래", "ty": "J001", "rm": "공"},
+    {
+        "report_nm": "타법인주식및출자증권취득결정",
+        "ty": "I001",
+        "krx": True,
+        "topic": "naver_ai_invest",
+    },
+    {"report_nm": "주요사항보고서(자기주식취득결정)", "ty": "B001"},
+    {"report_nm": "단일판매ㆍ공급계약체결", "ty": "I001", "krx": True},
+    {"report_nm": "투자판단관련주요경영사항", "ty": "I001", "krx": True},
+]
+
+
 def replay_json() -> dict[str, Any]:
     """The demo day (fractions of the span) and the vocabulary of publish_stream."""
-    day = [
-        {
-            "corp_code": LG,
-            "report_nm": "임원ㆍ주요주주특정증권등소유상황보고서",
-            "at": 0.03,
-            "ty": "D002",
-            "krx": False,
-            "flr_nm": "김민수",
-        },
-        {"corp_code": NAVER, "report_nm": "기업설명회(IR)개최(안내공시)", "at": 0.07},
-        {
-            "corp_code": SK,
-            "report_nm": "대규모기업집단현황공시[분기별공시(개별회사용)]",
-            "at": 0.11,
-            "ty": "J004",
-            "krx": False,
-            "rm": "공",
-        },
-        {"corp_code": SKT, "report_nm": "신규시설투자등", "at": 0.16, "topic": "skt_datacenter"},
-        {
-            "corp_code": SKT,
-            "report_nm": "임원ㆍ주요주주특정증권등소유상황보고서",
-            "at": 0.2,
-            "ty": "D002",
-            "krx": False,
-            "flr_nm": "이서연",
-        },
-        {"corp_code": NC, "report_nm": "기타경영사항(자율공시)", "at": 0.25, "topic": "nc_varco"},
-        {"corp_code": LG, "report_nm": "기타경영사항(자율공시)", "at": 0.3, "topic": "exaone"},
-        {
-            "corp_code": SK,
-            "report_nm": "신규시설투자등(자회사의 주요경영사항)",
-            "at": 0.35,
-            "topic": "sk_datacenter",
-        },
-        {
-            "corp_code": NAVER,
-            "report_nm": "주식등의대량보유상황보고서(일반)",
-            "at": 0.4,
-            "ty": "D001",
-            "krx": False,
-            "flr_nm": "국민연금공단",
-        },
-        {
-            "corp_code": LG,
-            "report_nm": "특수관계인과의내부거래",
-            "at": 0.44,
-            "ty": "J001",
-            "krx": False,
-            "rm": "공",
-        },
-        {"corp_code": SKT, "report_nm": "[기재정정]신규시설투자등", "at": 0.5, "amends": 3},
-        {
-            "corp_code": NC,
-            "report_nm": "임원ㆍ주요주주특정증권등소유상황보고서",
-            "at": 0.54,
-            "ty": "D002",
-            "krx": False,
-            "flr_nm": "박지훈",
-        },
-        {
-            "corp_code": NAVER,
-            "report_nm": "조회공시요구(풍문또는보도)에대한답변(미확정)",
-            "at": 0.59,
-            "topic": "naver_kai",
-        },
-        {"corp_code": SK, "report_nm": "현금ㆍ현물배당결정", "at": 0.64},
-        {
-            "corp_code": LG,
-            "report_nm": "주식등의대량보유상황보고서(일반)",
-            "at": 0.68,
-            "ty": "D001",
-            "krx": False,
-            "flr_nm": "블랙록펀드어드바이저스",
-        },
-        {
-            "corp_code": NC,
-            "report_nm": "연결재무제표기준영업(잠정)실적(공정공시)",
-            "at": 0.72,
-            "ty": "I002",
-        },
-        {"corp_code": SKT, "report_nm": "현금ㆍ현물배당결정", "at": 0.76},
-        {
-            "corp_code": NAVER,
-            "report_nm": "타법인주식및출자증권취득결정",
-            "at": 0.8,
-            "topic": "naver_ai_invest",
-        },
-        {
-            "corp_code": SK,
-            "report_nm": "주요사항보고서(자기주식취득결정) ",
-            "at": 0.85,
-            "ty": "B001",
-            "krx": False,
-        },
-        {"corp_code": LG, "report_nm": "최대주주등소유주식변동신고서", "at": 0.9},
-    ]
-    stream_kinds = [
-        {"report_nm": "임원ㆍ주요주주특정증권등소유상황보고서", "ty": "D002", "filer": "person"},
-        {"report_nm": "주식등의대량보유상황보고서(일반)", "ty": "D001"},
-        {"report_nm": "기타경영사항(자율공시)", "ty": "I001", "krx": True},
-        {"report_nm": "기타경영사항(자율공시)", "ty": "I001", "krx": True, "topic": "exaone"},
-        {"report_nm": "신규시설투자등", "ty": "I001", "krx": True, "topic": "skt_datacenter"},
-        {"report_nm": "현금ㆍ현물배당결정", "ty": "I001", "krx": True},
-        {"report_nm": "연결재무제표기준영업(잠정)실적(공정공시)", "ty": "I002", "krx": True},
-        {"report_nm": "기업설명회(IR)개최(안내공시)", "ty": "I001", "krx": True},
-        {"report_nm": "대규모기업집단현황공시[분기별공시(개별회사용)]", "ty": "J004", "rm": "공"},
-        {"report_nm": "특수관계인과의내부거래", "ty": "J001", "rm": "공"},
-        {
-            "report_nm": "타법인주식및출자증권취득결정",
-            "ty": "I001",
-            "krx": True,
-            "topic": "naver_ai_invest",
-        },
-        {"report_nm": "주요사항보고서(자기주식취득결정)", "ty": "B001"},
-        {"report_nm": "단일판매ㆍ공급계약체결", "ty": "I001", "krx": True},
-        {"report_nm": "투자판단관련주요경영사항", "ty": "I001", "krx": True},
-    ]
     return {
         "_comment": SYNTHETIC_NOTE,
         "topics": TOPICS,
-        "day": day,
-        "stream_kinds": stream_kinds,
+        "day": REPLAY_DAY,
+        "stream_kinds": STREAM_KINDS,
         "people": PEOPLE,
     }
 

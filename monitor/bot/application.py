@@ -55,6 +55,7 @@ from storage.db import Database
 
 if TYPE_CHECKING:
     from monitor.core.settings import Settings
+    from storage.models import Subscriber
 
 log = logging.getLogger("dartwatch.telegram.bot")
 
@@ -134,7 +135,9 @@ def parse_command(message: Message) -> tuple[str, str | None, str] | None:
     return m.group(1).lower(), m.group(2), text[entities[0].length :].strip()
 
 
-async def _language(deps: BotDeps, chat_id: int, user_language: str | None) -> tuple[str, Any]:
+async def _language(
+    deps: BotDeps, chat_id: int, user_language: str | None
+) -> tuple[str, Subscriber | None]:
     async with deps.db.session() as s:
         sub = await subs.get(s, chat_id)
     if sub is not None:

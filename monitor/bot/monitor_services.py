@@ -32,7 +32,10 @@ from monitor.kai.matcher import alert_from_rows
 from monitor.kai.matcher import categories as filing_categories
 from monitor.kai.records import NewRecord, RecordError, add_record
 from monitor.kai.rematch import rematch_all
-from monitor.kai.timeline import RECORD_RESULTS, Timeline, render_text, team_of, team_standing
+from monitor.kai.timeline import Timeline
+from monitor.kai.timeline.model import RECORD_RESULTS
+from monitor.kai.timeline.queries import team_of, team_standing
+from monitor.kai.timeline.views import render_text
 from notifiers.base import Alert
 from storage import outbox
 from storage import subscribers as subs

@@ -7,12 +7,14 @@ import argparse
 import sys
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from monitor.commands._help import Subparsers, command_help
 
 if TYPE_CHECKING:
     from monitor.core.settings import Settings
+    from monitor.digest.service import Queued
+    from notifiers.base import Notifier
 
 FORMATS = ("html", "md", "text", "json", "csv")
 
@@ -102,7 +104,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _build(
     args: argparse.Namespace, settings: Settings, day: date, lang: str
-) -> tuple[str, Any]:
+) -> tuple[str, Queued | None]:
     from monitor.commands.timeline import load
     from monitor.digest.render import render
     from monitor.digest.service import enqueue_digest, load_digest
@@ -120,7 +122,7 @@ async def _build(
     return output, queued
 
 
-def _notifiers(settings: Settings) -> dict[str, Any]:
+def _notifiers(settings: Settings) -> dict[str, Notifier]:
     from monitor.core.settings import ConfigError
     from notifiers.base import NotifierConfigError
     from notifiers.registry import load_notifier_map

@@ -152,7 +152,7 @@ def load(settings: Settings) -> Timeline:
 
 
 def show(args: argparse.Namespace, settings: Settings) -> int:
-    from monitor.kai.timeline import render_text, timeline_box
+    from monitor.kai.timeline.views import render_text, timeline_box
 
     day = parse_day(args.date)
     lang = args.lang or settings.digest_lang

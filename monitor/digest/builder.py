@@ -17,7 +17,9 @@ from typing import Any
 from monitor.core.kcalendar import KST, is_business_day
 from monitor.digest.days import span, trend_window
 from monitor.digest.labels import ChartStyle, bundled_labels
-from monitor.kai.timeline import Timeline, status_at, status_label
+from monitor.kai.timeline import Timeline
+from monitor.kai.timeline.queries import status_at
+from monitor.kai.timeline.views import status_label
 from notifiers.base import Alert
 
 LANGS = ("ko", "en")
@@ -361,7 +363,7 @@ def build_digest(
 ) -> Digest:
     """The digest of business day *day* from its *alerts* (filings with receipt dates in
     the digest's span), the per-company daily counts of the 30 days ending on *day*,
-    and the timeline box of *day* (:func:`monitor.kai.timeline.timeline_box`).
+    and the timeline box of *day* (:func:`monitor.kai.timeline.views.timeline_box`).
 
     *companies* are the watched companies (counted with 0 when silent, English names);
     *markers* the milestones to draw on the trend (:func:`trend_markers`);

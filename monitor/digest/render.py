@@ -20,7 +20,7 @@ import jinja2
 from monitor.digest.builder import Digest, DigestItem
 from monitor.digest.chart import build_chart, marker_row, sparkline
 from monitor.digest.labels import Labels, bundled_labels
-from monitor.kai.timeline import milestone_status_text
+from monitor.kai.timeline.views import milestone_status_text
 from notifiers.base import DigestMessage
 from notifiers.formatting import markdown_inline
 from notifiers.telegram_format import utf16_len

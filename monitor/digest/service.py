@@ -20,7 +20,9 @@ from monitor.digest.render import to_message
 from monitor.facts.alerts import with_facts
 from monitor.facts.service import stored_facts
 from monitor.kai.matcher import alert_from_match, alert_from_rows, match_filing
-from monitor.kai.timeline import Timeline, team_of, timeline_box
+from monitor.kai.timeline import Timeline
+from monitor.kai.timeline.queries import team_of
+from monitor.kai.timeline.views import timeline_box
 from notifiers.base import Alert, DigestMessage, Notifier
 from storage import outbox
 from storage import subscribers as subs

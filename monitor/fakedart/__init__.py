@@ -11,7 +11,7 @@ Serve it and point the client at it::
         base_url = f"{url}/api"            # -> DART_BASE_URL; any 40-char key works
         ...
 
-What it does like the real service (``reference/opendart.md``):
+What it does like the real service (``docs/opendart.md``):
 
 - ``/api/list.json``, ``/api/corpCode.xml``, ``/api/company.json``, ``/api/document.xml``
   with OpenDART's parameters, validation (key -> 010, corp_code -> 100, more than
@@ -34,7 +34,7 @@ What it does like the real service (``reference/opendart.md``):
   without a key at ``/_fake/stats``; ``/_fake/inject``, ``/_fake/publish``,
   ``/_fake/reset_quota`` drive it from another process.
 
-The bundled dataset (``data/*.json``, written by ``generate.py``) is synthetic:
+The bundled dataset (``data/*.json``, written by ``tools/fakedart_generate.py``) is synthetic:
 realistic report names, filers and rm codes for NAVER, SK Telecom, SK, LG and
 NCSOFT from 2025-06-01 to 2026-11-27, with AI-relevant filings placed near the K-AI
 milestones -- but no row is a real filing.

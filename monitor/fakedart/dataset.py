@@ -1,5 +1,5 @@
 """Load the bundled synthetic dataset (``data/companies.json``, ``data/filings.json``),
-written by ``generate.py``. Bad files fail loudly with the file and entry named."""
+written by ``tools/fakedart_generate.py``. Bad files fail loudly with the file and entry named."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ _COMPANY_FIELDS = set(Company.__dataclass_fields__)
 
 
 class DatasetError(Exception):
-    """The bundled dataset is missing or malformed (regenerate with generate.py)."""
+    """The bundled dataset is missing or malformed (regenerate with tools/fakedart_generate.py)."""
 
 
 @lru_cache(maxsize=4)

@@ -1,6 +1,6 @@
 """The fake OpenDART server: state (:class:`FakeDart`) and its ASGI entry point.
 
-Wire format follows ``reference/opendart.md``: errors ride HTTP 200 with a
+Wire format follows ``docs/opendart.md``: errors ride HTTP 200 with a
 ``{"status", "message"}`` body (XML ``<result>`` for the ZIP endpoints), paging fields
 are integers, row fields are strings in the real key order. Tests and the demo drive
 it from another thread than the one serving it, so one lock guards all state.
@@ -72,8 +72,8 @@ NEVER = datetime(9999, 1, 1, tzinfo=UTC)
 ZIP_ENDPOINTS = frozenset({"corpCode.xml", "document.xml"})
 JSON_ENDPOINTS = frozenset({"list.json", "company.json"}) | DS005_ENDPOINTS | DS004_ENDPOINTS
 
-# Real message texts (reference §2.1/§2.2). 020's long form is the current guide's;
-# §7.5 shows a short form seen in tests -- clients must branch on status, not text.
+# Real message texts (docs/opendart.md, "Status codes and messages"). 020's long form
+# is the current guide's; a short form is also seen -- clients branch on status, not text.
 MESSAGES = {
     "000": "정상",
     "010": "등록되지 않은 키입니다.",
@@ -1234,7 +1234,7 @@ def _feed_key(row: DartRow) -> tuple[datetime, str]:
 
 def _date_key(row: DartRow) -> tuple[str, datetime, str]:
     # Within a day the real list runs by receipt time, not by number: two captures of
-    # the same day (reference §7.1) start with a 00 row and with a 90 row.
+    # the same day start with a 00 row and with a 90 row (docs/opendart.md).
     return (row.rcept_dt, row.visible_at, row.rcept_no)
 
 

@@ -1,6 +1,6 @@
 """One poll cycle, and backfill: OpenDART rows of the watched companies into storage.
 
-Why it looks the way it does (reference/opendart.md §1.7):
+Why it looks the way it does (docs/opendart.md, "Receipt numbers are not chronological"):
 - No high-water mark. Receipt numbers are not chronological (KRX rows carry 80/90 in
   digits 9-10), rows appear late and old rows change (``rm`` gains 정/철). Every poll
   re-reads a window (``POLL_LOOKBACK_DAYS`` before today .. today, KST) and dedupes by
@@ -57,8 +57,8 @@ STOPPING = (
 PER_COMPANY = "per-company"
 MARKET_WIDE = "market-wide"
 PAGE_ROWS = 100
-# Market-wide filings per business day when nothing was measured yet (reference §1.7:
-# about 500-600); non-business days see a handful.
+# Market-wide filings per business day when nothing was measured yet (about 500-600,
+# docs/opendart.md); non-business days see a handful.
 DEFAULT_MARKET_ROWS_PER_BUSINESS_DAY = 600
 DEFAULT_MARKET_ROWS_PER_OTHER_DAY = 20
 CORPCODE_REFRESHED_KEY = "dart.corpcode_refreshed_at"

@@ -21,10 +21,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from monitor.kai.timeline import (
-    Milestone,
-    NearMilestone,
-    Timeline,
+from monitor.kai.timeline import Timeline
+from monitor.kai.timeline.model import Milestone, NearMilestone, TeamLink
+from monitor.kai.timeline.queries import (
     milestones_around,
     outcome_at,
     phase_at,
@@ -542,6 +541,155 @@ def _facts_reasons(rules: Rules, facts: FactSet | None) -> tuple[list[Reason], b
     return reasons, bool(hits)
 
 
+@dataclass(frozen=True, slots=True)
+class _Categorised:
+    """A filing's category: its id and labels (wrapped by a correction or withdrawal),
+    the category of the title alone, and the title's flags."""
+
+    category: str
+    category_ko: str
+    category_en: str
+    base: _Category
+    prefix: str | None
+    withdrawn: bool
+    amended: bool
+
+    @property
+    def correction(self) -> bool:
+        return self.prefix is not None
+
+
+@dataclass(frozen=True, slots=True)
+class _Terms:
+    """AI terms found in the title and the body, the reasons they earn, and what became
+    of the body."""
+
+    title: dict[_Term, int]
+    body: dict[_Term, int]
+    reasons: list[Reason]
+    body_used: bool
+    body_status: str
+
+    @property
+    def found(self) -> bool:
+        return bool(self.title or self.body)
+
+
+@dataclass(frozen=True, slots=True)
+class _Standing:
+    """The team's standing on the filing date, in words, and the reason it earns."""
+
+    status: str | None = None
+    status_ko: str | None = None
+    status_en: str | None = None
+    reasons: tuple[Reason, ...] = ()
+
+
+def _by_weight(hits: dict[_Term, int]) -> list[_Term]:
+    return sorted(hits, key=lambda t: (-t.weight, t.id))
+
+
+def _categorised(rules: Rules, filing: FilingLike) -> _Categorised:
+    """Category, correction and withdrawal."""
+    base = rules.base
+    base_category, prefix, withdrawn = categorise(filing.report_nm, filing.rm, rules)
+    base_cat = base.by_id[base_category]
+    wrapper = "withdrawal" if withdrawn else "correction" if prefix is not None else None
+    if wrapper and base_category not in ("other", wrapper):
+        wrap = base.by_id[wrapper]
+        labels = (wrapper, f"{wrap.ko} · {base_cat.ko}", f"{wrap.en} · {base_cat.en}")
+    elif wrapper:
+        wrap = base.by_id[wrapper]
+        labels = (wrapper, wrap.ko, wrap.en)
+    else:
+        labels = (base_category, base_cat.ko, base_cat.en)
+    amended = "정" in (filing.rm or "")
+    return _Categorised(*labels, base_cat, prefix, withdrawn, amended)
+
+
+def _terms(rules: Rules, title: str, body: str | None, body_status: str) -> _Terms:
+    """AI terms in the title (without the prefix) and the body."""
+    scoring = rules.scoring
+    reasons: list[Reason] = []
+    title_hits = rules.terms_in(title)
+    if title_hits:
+        cfg = scoring["title"]
+        raw = _decayed([t.weight for t in title_hits], float(cfg["decay"]))
+        points = min(int(cfg["cap"]), round(raw))
+        listed = ", ".join(t.label for t in _by_weight(title_hits))
+        reasons.append(_reason(rules, "title_terms", points, terms=listed))
+    body_used = body is not None
+    if body_used:
+        body_status = "ok"
+    elif body_status == "ok":
+        body_status = "not_fetched"
+    if body_status not in rules.base.body_labels:
+        body_status = "error"
+    body_hits: dict[_Term, int] = {}
+    if body:
+        cfg = scoring["body"]
+        body_hits = rules.terms_in(body[: int(cfg["scan_chars"])])
+        if body_hits:
+            factor = float(cfg["factor"])
+            raw = _decayed([t.weight * factor for t in body_hits], float(cfg["decay"]))
+            points = min(int(cfg["cap"]), round(raw))
+            ordered = _by_weight(body_hits)
+            listed = ", ".join(f"{t.label} ×{body_hits[t]}" for t in ordered[:8])
+            if len(ordered) > 8:
+                listed += ", …"
+            reasons.append(_reason(rules, "body_terms", points, terms=listed))
+    return _Terms(title_hits, body_hits, reasons, body_used, body_status)
+
+
+def _standing(rules: Rules, timeline: Timeline, link: TeamLink, day: date | None) -> _Standing:
+    """The team and its standing on the filing date."""
+    standing = team_standing(timeline, link.team.id, day or date.max)
+    values = {
+        "team_ko": link.team.name_ko,
+        "team_en": link.team.name_en,
+        "role_ko": timeline.label("roles", link.role, "ko"),
+        "role_en": timeline.label("roles", link.role, "en"),
+    }
+    if standing is None:
+        return _Standing(reasons=(_reason(rules, "team_not_yet", 0, **values),))
+    status_ko = standing.label(timeline, "ko")
+    status_en = standing.label(timeline, "en")
+    # An unverified standing is neutral: 0 points until the result is recorded.
+    weight = float(rules.scoring["team"].get(standing.status, 0))
+    mult = float(rules.scoring["roles"].get(link.role, 0))
+    points = round(weight * mult)
+    reason = _reason(rules, "team", points, status_ko=status_ko, status_en=status_en, **values)
+    return _Standing(standing.status, status_ko, status_en, (reason,))
+
+
+def _notes(rules: Rules, cat: _Categorised, terms: _Terms) -> list[Reason]:
+    """Informational notes (0 points): correction, withdrawal, amendment, title only."""
+    notes: list[Reason] = []
+    prefix = cat.prefix
+    if prefix is not None:
+        ko, en = rules.base.prefixes.get(prefix or "", (prefix or "", prefix or ""))
+        notes.append(_reason(rules, "correction", 0, prefix=prefix, label_ko=ko, label_en=en))
+    if cat.withdrawn:
+        notes.append(_reason(rules, "withdrawal", 0))
+    if cat.amended:
+        notes.append(_reason(rules, "amended", 0))
+    if not terms.body_used:
+        status_ko, status_en = rules.base.body_labels[terms.body_status]
+        notes.append(_reason(rules, "title_only", 0, status_ko=status_ko, status_en=status_en))
+    return notes
+
+
+def _capped(rules: Rules, reasons: list[Reason]) -> tuple[int, list[Reason]]:
+    """The relevance (0-100) and the reasons, with a last "cap" reason when the sum of
+    points leaves that range, so the points always add up to the relevance."""
+    total = sum(r.points for r in reasons)
+    if total > 100:
+        return 100, [*reasons, _reason(rules, "cap_high", 100 - total)]
+    if total < 0:
+        return 0, [*reasons, _reason(rules, "cap_low", -total)]
+    return total, reasons
+
+
 def match_filing(
     filing: FilingLike,
     timeline: Timeline,
@@ -555,157 +703,46 @@ def match_filing(
     ``ok`` whenever a body is given.
     """
     rules = rules_for(timeline)
-    base = rules.base
-    scoring = rules.scoring
-    reasons: list[Reason] = []
     day = _parse_day(filing.rcept_dt)
-
-    # Category, correction and withdrawal.
-    base_category, prefix, withdrawn = categorise(filing.report_nm, filing.rm, rules)
-    correction = prefix is not None
-    amended = "정" in (filing.rm or "")
-    base_cat = base.by_id[base_category]
-    if withdrawn:
-        wrapper: str | None = "withdrawal"
-    elif correction:
-        wrapper = "correction"
-    else:
-        wrapper = None
-    if wrapper and base_category not in ("other", wrapper):
-        wrap = base.by_id[wrapper]
-        category, category_ko, category_en = (
-            wrapper,
-            f"{wrap.ko} · {base_cat.ko}",
-            f"{wrap.en} · {base_cat.en}",
-        )
-    elif wrapper:
-        wrap = base.by_id[wrapper]
-        category, category_ko, category_en = wrapper, wrap.ko, wrap.en
-    else:
-        category, category_ko, category_en = base_category, base_cat.ko, base_cat.en
-
-    # AI terms in the title (without the prefix) and the body.
-    title = filing.report_nm or ""
-    title_hits = rules.terms_in(title)
-    if title_hits:
-        cfg = scoring["title"]
-        raw = _decayed([t.weight for t in title_hits], float(cfg["decay"]))
-        points = min(int(cfg["cap"]), round(raw))
-        ordered = sorted(title_hits, key=lambda t: (-t.weight, t.id))
-        reasons.append(
-            _reason(rules, "title_terms", points, terms=", ".join(t.label for t in ordered))
-        )
-    body_used = body is not None
-    if body_used:
-        body_status = "ok"
-    elif body_status == "ok":
-        body_status = "not_fetched"
-    if body_status not in base.body_labels:
-        body_status = "error"
-    body_hits: dict[_Term, int] = {}
-    if body:
-        cfg = scoring["body"]
-        body_hits = rules.terms_in(body[: int(cfg["scan_chars"])])
-        if body_hits:
-            factor = float(cfg["factor"])
-            raw = _decayed([t.weight * factor for t in body_hits], float(cfg["decay"]))
-            points = min(int(cfg["cap"]), round(raw))
-            ordered = sorted(body_hits, key=lambda t: (-t.weight, t.id))
-            listed = ", ".join(f"{t.label} ×{body_hits[t]}" for t in ordered[:8])
-            if len(ordered) > 8:
-                listed += ", …"
-            reasons.append(_reason(rules, "body_terms", points, terms=listed))
-
-    if base_cat.weight:
-        reasons.append(
-            _reason(rules, "category", base_cat.weight, label_ko=base_cat.ko, label_en=base_cat.en)
-        )
+    cat = _categorised(rules, filing)
+    terms = _terms(rules, filing.report_nm or "", body, body_status)
+    reasons = list(terms.reasons)
+    if cat.base.weight:
+        labels = {"label_ko": cat.base.ko, "label_en": cat.base.en}
+        reasons.append(_reason(rules, "category", cat.base.weight, **labels))
     fact_reasons, fact_terms = _facts_reasons(rules, facts)
     reasons.extend(fact_reasons)
-
-    # Team and its standing on the filing date.
     link = team_of(timeline, filing.corp_code, filing.stock_code)
-    team_status = team_status_ko = team_status_en = None
-    if link is not None:
-        standing = team_standing(timeline, link.team.id, day or date.max)
-        values = {
-            "team_ko": link.team.name_ko,
-            "team_en": link.team.name_en,
-            "role_ko": timeline.label("roles", link.role, "ko"),
-            "role_en": timeline.label("roles", link.role, "en"),
-        }
-        if standing is None:
-            reasons.append(_reason(rules, "team_not_yet", 0, **values))
-        else:
-            team_status = standing.status
-            team_status_ko = standing.label(timeline, "ko")
-            team_status_en = standing.label(timeline, "en")
-            # An unverified standing is neutral: 0 points until the result is recorded.
-            weight = float(scoring["team"].get(team_status, 0))
-            mult = float(scoring["roles"].get(link.role, 0))
-            reasons.append(
-                _reason(
-                    rules,
-                    "team",
-                    round(weight * mult),
-                    status_ko=team_status_ko,
-                    status_en=team_status_en,
-                    **values,
-                )
-            )
-
+    standing = _standing(rules, timeline, link, day) if link else _Standing()
+    reasons.extend(standing.reasons)
     # Phase, nearest milestones and proximity to a key milestone.
     phase = phase_at(timeline, day) if day else None
-    before, after = (
-        milestones_around(timeline, day, link.team.id if link else None) if day else (None, None)
-    )
+    team_id = link.team.id if link else None
+    before, after = milestones_around(timeline, day, team_id) if day else (None, None)
     if day and link is not None:
-        reasons.extend(
-            _proximity(rules, timeline, day, link.team.id, link.role, bool(title_hits or body_hits))
-        )
-
-    # Informational notes (0 points).
-    if correction:
-        ko, en = base.prefixes.get(prefix or "", (prefix or "", prefix or ""))
-        reasons.append(_reason(rules, "correction", 0, prefix=prefix, label_ko=ko, label_en=en))
-    if withdrawn:
-        reasons.append(_reason(rules, "withdrawal", 0))
-    if amended:
-        reasons.append(_reason(rules, "amended", 0))
-    title_only_ko = title_only_en = None
-    if not body_used:
-        status_ko, status_en = base.body_labels[body_status]
-        note = _reason(rules, "title_only", 0, status_ko=status_ko, status_en=status_en)
-        title_only_ko, title_only_en = note.ko, note.en
-        reasons.append(note)
-
-    total = sum(r.points for r in reasons)
-    if total > 100:
-        reasons.append(_reason(rules, "cap_high", 100 - total))
-    elif total < 0:
-        reasons.append(_reason(rules, "cap_low", -total))
-    relevance = min(100, max(0, total))
-    found_terms = bool(title_hits or body_hits or fact_terms)
-    ai_related = found_terms and relevance >= int(scoring["ai_related"]["threshold"])
-
+        reasons.extend(_proximity(rules, timeline, day, link.team.id, link.role, terms.found))
+    notes = _notes(rules, cat, terms)
+    title_only = notes[-1] if not terms.body_used else None
+    relevance, reasons = _capped(rules, [*reasons, *notes])
+    threshold = int(rules.scoring["ai_related"]["threshold"])
     return MatchResult(
         rcept_no=filing.rcept_no,
         timeline_version=timeline.version,
-        category=category,
-        category_ko=category_ko,
-        category_en=category_en,
-        base_category=base_category,
-        correction=correction,
-        correction_prefix=prefix,
-        amended=amended,
-        withdrawn=withdrawn,
-        team=link.team.id if link else None,
+        category=cat.category,
+        category_ko=cat.category_ko,
+        category_en=cat.category_en,
+        base_category=cat.base.id,
+        correction=cat.correction,
+        correction_prefix=cat.prefix,
+        amended=cat.amended,
+        withdrawn=cat.withdrawn,
+        team=team_id,
         team_ko=link.team.name_ko if link else None,
         team_en=link.team.name_en if link else None,
         role=link.role if link else None,
         role_ko=timeline.label("roles", link.role, "ko") if link else None,
         role_en=timeline.label("roles", link.role, "en") if link else None,
-        team_status=team_status,
+        team_status=standing.status,
         phase=phase.id if phase else None,
         phase_ko=phase.title_ko if phase else None,
         phase_en=phase.title_en if phase else None,
@@ -714,15 +751,15 @@ def match_filing(
         milestone_after=_ref(after, day) if day else None,
         relevance=relevance,
         reasons=tuple(reasons),
-        ai_related=ai_related,
-        title_terms=tuple(t.label for t in sorted(title_hits, key=lambda t: (-t.weight, t.id))),
-        body_terms=tuple(t.label for t in sorted(body_hits, key=lambda t: (-t.weight, t.id))),
-        body_used=body_used,
-        body_status=body_status,
-        title_only_ko=title_only_ko,
-        title_only_en=title_only_en,
-        team_status_ko=team_status_ko,
-        team_status_en=team_status_en,
+        ai_related=(terms.found or fact_terms) and relevance >= threshold,
+        title_terms=tuple(t.label for t in _by_weight(terms.title)),
+        body_terms=tuple(t.label for t in _by_weight(terms.body)),
+        body_used=terms.body_used,
+        body_status=terms.body_status,
+        title_only_ko=title_only.ko if title_only else None,
+        title_only_en=title_only.en if title_only else None,
+        team_status_ko=standing.status_ko,
+        team_status_en=standing.status_en,
         sources_end=sources_end(timeline) if day and stale(timeline, day) else None,
     )
 

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from monitor.kai.timeline import RECORD_RESULTS, Timeline, TimelineError, load_timeline
+from monitor.kai.timeline import Timeline, TimelineError, load_timeline
+from monitor.kai.timeline.model import RECORD_RESULTS
 
 _HEADER = re.compile(r"^\s*\[")
 _NEW_FILE = """\

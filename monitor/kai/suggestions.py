@@ -15,7 +15,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from monitor.kai.timeline import Timeline, status_at
+from monitor.kai.timeline import Timeline
+from monitor.kai.timeline.queries import status_at
 from notifiers.base import viewer_url
 
 if TYPE_CHECKING:

@@ -371,7 +371,7 @@ class App:
 
     async def timeline_reminder(self, day: date) -> int:
         """Tell the admins, once per ISO week, that the timeline's data is stale."""
-        from monitor.kai.timeline import stale_notice
+        from monitor.kai.timeline.views import stale_notice
 
         text = stale_notice(self.timeline, day)
         if text is None:

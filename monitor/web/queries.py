@@ -16,7 +16,9 @@ from typing import Any
 
 from monitor.core import kcalendar
 from monitor.kai.matcher import MatchResult, match_filing
-from monitor.kai.timeline import Milestone, Timeline, team_of, team_status_at
+from monitor.kai.timeline import Timeline
+from monitor.kai.timeline.model import Milestone
+from monitor.kai.timeline.queries import team_of, team_status_at
 from monitor.web.params import SearchForm
 from monitor.web.texts import amendment_prefixes, categories
 from notifiers.base import viewer_url

@@ -17,7 +17,8 @@ from monitor.digest.days import span_days, trend_window, yyyymmdd
 from monitor.fakedart.dataset import load_companies, load_filings
 from monitor.fakedart.model import DartRow
 from monitor.kai.matcher import alert_from_match, match_filing
-from monitor.kai.timeline import Timeline, bundled_timeline, timeline_box
+from monitor.kai.timeline import Timeline, bundled_timeline
+from monitor.kai.timeline.views import timeline_box
 from notifiers.base import Alert
 
 GOLDEN_DAY = date(2026, 1, 15)
