@@ -268,6 +268,14 @@ class Alert:
 
 
 @dataclass(frozen=True, slots=True)
+class HeldAlerts:
+    """The alerts a chat's quiet hours held, delivered together when they end, in the
+    order they were held (:meth:`Notifier.send_held`)."""
+
+    alerts: tuple[Alert, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class DigestMessage:
     """A digest already rendered in every format a notifier might want."""
 
@@ -344,6 +352,9 @@ class Notifier(abc.ABC):
     accepts_digests: ClassVar[bool] = True
     #: fan out per subscriber (True) or use destinations() (False)
     per_subscriber: ClassVar[bool] = False
+    #: alerts held through a chat's quiet hours arrive as one summary (send_held);
+    #: otherwise each is sent on its own when the hours end
+    summarizes_held: ClassVar[bool] = False
 
     def destinations(self) -> list[str]:
         return [] if self.per_subscriber else ["default"]
@@ -386,6 +397,13 @@ class Notifier(abc.ABC):
         """Deliver an alert the recipient asked to get without sound (``/silent``).
         Notifiers that have no such notion keep this default: a normal alert."""
         await self.send_alert(alert, destination, lang=lang)
+
+    async def send_held(
+        self, held: HeldAlerts, destination: str, *, lang: str = "ko", silent: bool = False
+    ) -> None:
+        """Deliver the alerts held through quiet hours as one summary message. Only
+        called on notifiers that declare ``summarizes_held``."""
+        raise PermanentError(f"the {self.name} notifier does not send held-alert summaries")
 
     async def send_digest(self, digest: DigestMessage, destination: str) -> None:
         """Deliver one digest; notifiers that do not take digests keep this default."""

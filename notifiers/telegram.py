@@ -44,6 +44,7 @@ from notifiers.base import (
     DestinationMoved,
     DigestMessage,
     GoneMemory,
+    HeldAlerts,
     Notifier,
     NotifierConfigError,
     NotifierError,
@@ -54,7 +55,13 @@ from notifiers.base import (
 )
 from notifiers.redaction import install_log_redaction, redact_token
 from notifiers.render_cache import RenderCache
-from notifiers.telegram_format import MAX_CHARS, digest_parts, format_alert_html, split_text
+from notifiers.telegram_format import (
+    MAX_CHARS,
+    digest_parts,
+    format_alert_html,
+    format_held_html,
+    split_text,
+)
 
 log = logging.getLogger("dartwatch.telegram")
 
@@ -239,6 +246,7 @@ class TelegramNotifier(Notifier):
     accepts_alerts: ClassVar[bool] = True
     accepts_digests: ClassVar[bool] = True
     per_subscriber: ClassVar[bool] = True
+    summarizes_held: ClassVar[bool] = True
 
     def __init__(self, settings: TelegramSettings | None = None, *, bot: Bot | None = None):
         self.settings = settings or TelegramSettings()
@@ -367,6 +375,30 @@ class TelegramNotifier(Notifier):
         self, alert: Alert, destination: str, *, lang: str = "ko"
     ) -> None:
         await self.send_alert(alert, destination, lang=lang, silent=True)
+
+    async def send_held(
+        self, held: HeldAlerts, destination: str, *, lang: str = "ko", silent: bool = False
+    ) -> None:
+        """The alerts held through quiet hours as one message: a line per filing and a
+        numbered DART button for each (a second message only past its size)."""
+        parts = format_held_html(held.alerts, lang)
+        if not parts:
+            raise PermanentError("nothing to send: no held alerts")
+        await self.start()
+        chat_id = chat_id_of(destination)
+        interval = self.min_interval_for(destination)
+        for index, (text, markup) in enumerate(parts):
+            if index:
+                await asyncio.sleep(interval)
+            await self._send_message(
+                chat_id,
+                text=text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+                allow_paid_broadcast=self._paid,
+                disable_notification=silent,
+            )
 
     async def _send_parts(self, parts: list[str], destination: str) -> None:
         chat_id = chat_id_of(destination)

@@ -55,14 +55,18 @@ class AlertState(StrEnum):
 
 class DeliveryStatus(StrEnum):
     """A delivery's state in the outbox (``deliveries.status``): pending -> sending ->
-    sent, or dead after the last attempt, or dropped when the destination is gone.
-    Values are stored as text; a StrEnum compares equal to its stored string."""
+    sent, or dead after the last attempt, or dropped when the destination is gone. An
+    alert held through a chat's quiet hours waits as held, and is bundled when it goes
+    out inside that chat's one summary of them. Values are stored as text; a StrEnum
+    compares equal to its stored string."""
 
     PENDING = "pending"
     SENDING = "sending"
     SENT = "sent"
     DEAD = "dead"
     DROPPED = "dropped"
+    HELD = "held"
+    BUNDLED = "bundled"
 
 
 class Filing(SQLModel, table=True):

@@ -12,12 +12,12 @@ measured duplicate window.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, text, update
+from sqlalchemy import and_, delete, func, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -30,6 +30,12 @@ SENDING = DeliveryStatus.SENDING
 SENT = DeliveryStatus.SENT
 DEAD = DeliveryStatus.DEAD
 DROPPED = DeliveryStatus.DROPPED
+#: an alert waiting for its chat's quiet hours to end (claimed by nobody until released)
+HELD = DeliveryStatus.HELD
+#: a held alert delivered inside the summary row named in its payload's ``summary``
+BUNDLED = DeliveryStatus.BUNDLED
+#: the kind of the one row that carries the alerts a chat's quiet hours held
+HELD_KIND = "held"
 
 _COLUMNS = Delivery.__table__.c  # type: ignore[attr-defined]
 
@@ -43,6 +49,7 @@ class NewDelivery:
     subscriber_id: int | None = None
     payload: dict[str, Any] = field(default_factory=dict)
     next_attempt_at: datetime | None = None
+    status: str = PENDING  # or HELD: an alert held through quiet hours
 
 
 async def enqueue(session: AsyncSession, rows: Iterable[NewDelivery]) -> int:
@@ -57,7 +64,7 @@ async def enqueue(session: AsyncSession, rows: Iterable[NewDelivery]) -> int:
             "destination": r.destination,
             "subscriber_id": r.subscriber_id,
             "payload": r.payload,
-            "status": PENDING,
+            "status": r.status,
             "attempts": 0,
             "next_attempt_at": r.next_attempt_at or now,
             "last_error": "",
@@ -213,7 +220,10 @@ async def drop_pending_for_subscriber(db: Database, subscriber_id: int, reason: 
     async with db.session() as session:
         result = await session.exec(
             update(Delivery)
-            .where(_COLUMNS.subscriber_id == subscriber_id, _COLUMNS.status.in_([PENDING, SENDING]))
+            .where(
+                _COLUMNS.subscriber_id == subscriber_id,
+                _COLUMNS.status.in_([PENDING, SENDING, HELD]),
+            )
             .values(status=DROPPED, last_error=reason[:500], claimed_by=None)
         )
         return int(result.rowcount or 0)
@@ -224,9 +234,85 @@ async def move_destination(db: Database, subscriber_id: int, new_destination: st
     async with db.session() as session:
         await session.exec(
             update(Delivery)
-            .where(_COLUMNS.subscriber_id == subscriber_id, _COLUMNS.status.in_([PENDING, SENDING]))
+            .where(
+                _COLUMNS.subscriber_id == subscriber_id,
+                _COLUMNS.status.in_([PENDING, SENDING, HELD]),
+            )
             .values(destination=new_destination)
         )
+
+
+async def release_held(
+    db: Database,
+    *,
+    summarize: Collection[str] = (),
+    now: datetime | None = None,
+    limit: int = 2000,
+) -> int:
+    """Release the alerts whose chats' quiet hours are over; return the rows released.
+
+    A chat's held alerts on a notifier named in *summarize* become ONE row of kind
+    :data:`HELD_KIND` (its payload lists their refs, in the order they were held),
+    and the alerts themselves become :data:`BUNDLED`, in one transaction: the summary
+    row carries the delivery from then on (retries, dead letters). A single held alert,
+    or one for another notifier, simply becomes due as it is. The rows are locked
+    (without skipping) so two dispatchers never split one chat's summary in two.
+    """
+    now = now or utcnow()
+    async with db.session() as session:
+        due = (
+            select(Delivery)
+            .where(_COLUMNS.status == HELD, _COLUMNS.next_attempt_at <= now)
+            .order_by(_COLUMNS.id)
+            .limit(limit)
+        )
+        if not db.is_sqlite:
+            due = due.with_for_update()
+        held = list((await session.exec(due)).all())
+        chats: dict[tuple[str, str], list[Delivery]] = {}
+        for row in held:
+            chats.setdefault((row.notifier, row.destination), []).append(row)
+        alone: list[int] = []
+        for (notifier, _), rows in chats.items():
+            if notifier in summarize and len(rows) > 1:
+                await _bundle(session, rows, now)
+            else:
+                alone.extend(r.id for r in rows if r.id is not None)
+        if alone:
+            await session.exec(
+                update(Delivery)
+                .where(_COLUMNS.id.in_(alone), _COLUMNS.status == HELD)
+                .values(status=PENDING)
+                .execution_options(synchronize_session=False)
+            )
+        return len(held)
+
+
+async def _bundle(session: AsyncSession, rows: Sequence[Delivery], now: datetime) -> None:
+    """One chat's held alerts into one summary row, due now; they become bundled."""
+    first = rows[0]
+    ref = f"{now:%Y%m%dT%H%M}-{first.id}"
+    payload: dict[str, Any] = {
+        "lang": first.payload.get("lang", "ko"),
+        "refs": [r.ref for r in rows],
+    }
+    if all(r.payload.get("silent") for r in rows):
+        payload["silent"] = True  # the summary rings unless every alert in it was silent
+    summary = NewDelivery(
+        kind=HELD_KIND,
+        ref=ref,
+        notifier=first.notifier,
+        destination=first.destination,
+        subscriber_id=first.subscriber_id,
+        payload=payload,
+        next_attempt_at=now,
+    )
+    await enqueue(session, [summary])
+    for row in rows:
+        row.status = BUNDLED
+        row.payload = {**row.payload, "summary": ref}
+        row.sent_at = now
+        session.add(row)
 
 
 async def release_stale(db: Database, lease: timedelta, *, now: datetime | None = None) -> int:
@@ -320,7 +406,7 @@ async def purge_sent(db: Database, older_than: datetime) -> int:
     async with db.session() as session:
         result = await session.exec(
             delete(Delivery).where(
-                or_(_COLUMNS.status == SENT, _COLUMNS.status == DROPPED),
+                _COLUMNS.status.in_([SENT, DROPPED, BUNDLED]),
                 func.coalesce(_COLUMNS.sent_at, _COLUMNS.created_at) < older_than,
             )
         )

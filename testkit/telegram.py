@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from monitor.bot import BotConfig, CompanyInfo, Resolution, RunningBot, start_bot
 from monitor.bot.services import CategoryInfo, RecordCheck, RecordRequest
@@ -111,6 +111,12 @@ class FakeServices:
             if (corp_codes is None or a.corp_code in corp_codes) and (a.ai_related or not ai_only)
         ]
         return found[offset : offset + limit]
+
+    async def filing_alert(self, rcept_no: str, event: str = "new") -> Alert | None:
+        for alert in self.alerts:
+            if alert.rcept_no == rcept_no:
+                return replace(alert, event=event)
+        return None
 
     async def stats(self) -> Mapping[str, int | str]:
         return {"alerts_today": 3, "requests_today": 120, "failed_deliveries": 0}

@@ -103,7 +103,9 @@ async def test_golden_day_of_facts(fake_and_url: tuple[FakeDart, str], sqlite_db
     for lang in ("ko", "en"):
         text = "\n\n----\n\n".join(alert_text(a, lang) for a in alerts) + "\n"
         _check(f"alerts.{lang}.txt", text)
-    telegram = "\n\n----\n\n".join(format_alert_html(a, "ko")[0] for a in alerts) + "\n"
+    telegram = (
+        "\n\n----\n\n".join(format_alert_html(a, "ko", expanded=True)[0] for a in alerts) + "\n"
+    )
     _check("alerts.ko.telegram.html", telegram)
     generated = datetime(2026, 1, 15, 18, 0, tzinfo=UTC)
     for lang in ("ko", "en"):

@@ -254,7 +254,8 @@ async def test_correction_alert_says_what_changed(
     assert f"{old} → {new}" in text
     assert text.splitlines().index(alert.summary) < text.splitlines().index(alert.report_nm)
     html, _ = format_alert_html(alert, "ko")
-    assert "→" in html and "📝" in html
+    first, changes = html.split("\n")[:2]
+    assert alert.summary in first and f"{old} → {new}" in changes  # what happened, what changed
     facts = await stored_facts(sqlite_db, [correction.rcept_no])
     assert facts[correction.rcept_no][1]  # the digest sees the same changes
 

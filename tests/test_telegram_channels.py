@@ -96,7 +96,7 @@ async def test_one_channel_post_reaches_every_member(
     finally:
         await notifier.close()
     [post] = fake.sent_messages(CHANNEL)
-    assert "rcpNo=20260115000501" in post.source and not post.paid
+    assert post.dart_rcept_no() == "20260115000501" and not post.paid
     # Channels are paced like groups (20 posts a minute), not like private chats.
     assert notifier.min_interval_for(str(CHANNEL)) == GROUP_INTERVAL
     assert notifier.min_interval_for("@naver_disclosures") == GROUP_INTERVAL

@@ -4,7 +4,6 @@ filter, once each, in its language."""
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from datetime import UTC, datetime
 
@@ -119,7 +118,7 @@ async def test_each_subscriber_gets_exactly_its_alerts_once(sqlite_db: Database)
             if active and f.corp_code in codes and (filt == "all" or ai[f.rcept_no])
         }
         msgs = api.sent_messages(chat)
-        got = Counter(re.search(r"rcpNo=(\d{14})", m.text).group(1) for m in msgs)  # type: ignore[union-attr]
+        got = Counter(m.dart_rcept_no() for m in msgs)
         assert set(got) == expected, chat
         assert all(n == 1 for n in got.values()), chat
         marker = "AI relevance" if lang == "en" else "AI 관련도"

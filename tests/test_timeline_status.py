@@ -240,8 +240,10 @@ def test_golden_alert_on_2026_11_30(lang: str) -> None:
     _golden(f"alert/2026-11-30.{lang}.txt", text + "\n")
     _golden(f"alert/2026-11-30.{lang}.md", alert_markdown(alert, lang) + "\n")  # type: ignore[arg-type]
     _golden(f"alert/2026-11-30.{lang}.html", alert_html(alert, lang) + "\n")  # type: ignore[arg-type]
-    html, _ = format_alert_html(alert, lang)  # type: ignore[arg-type]
-    _golden(f"alert/2026-11-30.{lang}.telegram.html", html + "\n")
+    folded, _ = format_alert_html(alert, lang)  # type: ignore[arg-type]
+    html, _ = format_alert_html(alert, lang, expanded=True)  # type: ignore[arg-type]
+    assert html.startswith(folded + "\n")  # "왜?" only adds lines
+    _golden(f"alert/2026-11-30.{lang}.telegram.html", f"{folded}\n\n— ❓ —\n\n{html}\n")
     overdue = "결과 미기록 (예정일 경과)" if lang == "ko" else "overdue — no result recorded"
     for rendered in (text, html):
         assert overdue in rendered and rendered.count("2026-04") == 1

@@ -41,11 +41,14 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
+from monitor.bot.alert_actions import on_alert_button
 from monitor.bot.flood import ChatRateLimiter, CommandBudget, PerChatOrder
 from monitor.bot.handlers import COMMANDS, BotDeps, Request, on_button
 from monitor.bot.services import BotServices
 from notifiers.base import NotifierConfigError
 from notifiers.redaction import install_log_redaction, redact_token
+from notifiers.telegram_buttons import PREFIX as ALERT_PREFIX
+from notifiers.telegram_buttons import changes_settings
 from notifiers.telegram_texts import command_descriptions, normalize_language, t
 from storage import subscribers as subs
 from storage.db import Database
@@ -305,12 +308,17 @@ async def route_button(deps: BotDeps, update: Update, context: ContextTypes.DEFA
     if req is None:
         return
     req.message_id = message.message_id
-    if (query.data or "").startswith(SETTINGS_BUTTONS) and not await may_change_settings(req, None):
+    data = query.data or ""
+    settings = data.startswith(SETTINGS_BUTTONS) or changes_settings(data)
+    if settings and not await may_change_settings(req, None):
         with contextlib.suppress(TelegramError):
             await query.answer(html.unescape(t(req.lang, "group_admins_only"))[:200])
         return
     try:
-        toast, markup = await on_button(req, query.data or "")
+        if data.startswith(ALERT_PREFIX):
+            toast, markup = await on_alert_button(req, data)
+        else:
+            toast, markup = await on_button(req, data)
     except Exception as exc:
         log.error("button in chat %s failed: %s", req.chat_id, type(exc).__name__)
         toast, markup = html.unescape(t(req.lang, "error")), None

@@ -1,6 +1,6 @@
 """The daemon's implementation of the bot's :class:`BotServices` protocol.
 
-The bot (``notifiers/telegram_bot``) may not import ``monitor/``; this class is the
+The bot (``monitor/bot``) talks to the rest through a Protocol; this class is the
 bridge: watched companies with their K-AI team and status (timeline), name lookup
 beyond the watchlist (corpCode registry, or the watchlist resolver when given),
 the timeline box as text, recent filings as Alerts (stored matches), operational
@@ -27,6 +27,7 @@ from monitor.bot.services import (
     Resolution,
 )
 from monitor.core import kcalendar
+from monitor.delivery.pipeline import EVENT_SEP, alert_for_ref
 from monitor.kai.matcher import alert_from_rows
 from monitor.kai.matcher import categories as filing_categories
 from monitor.kai.records import NewRecord, RecordError, add_record
@@ -205,6 +206,13 @@ class MonitorBotServices:
                     )
                 )
         return alerts
+
+    async def filing_alert(self, rcept_no: str, event: str = "new") -> Alert | None:
+        ref = rcept_no if event == "new" else f"{rcept_no}{EVENT_SEP}{event}"
+        try:
+            return await alert_for_ref(self.db, ref)
+        except LookupError:
+            return None
 
     async def stats(self) -> Mapping[str, int | str]:
         day = self.today()

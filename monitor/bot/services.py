@@ -114,6 +114,11 @@ class BotServices(Protocol):
         first; only AI-related ones with *ai_only*. Muted companies are included."""
         ...
 
+    async def filing_alert(self, rcept_no: str, event: str = "new") -> Alert | None:
+        """The alert of one stored filing as it would be sent now (rebuilt from the
+        database: an alert's buttons work after a restart); None when not stored."""
+        ...
+
     async def stats(self) -> Mapping[str, int | str]:
         """Operational figures for /stats (alerts today, requests used, failures...)."""
         ...

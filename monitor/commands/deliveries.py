@@ -54,7 +54,7 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
             statuses = (
                 [DeliveryStatus.DEAD]
                 if args.failed
-                else [DeliveryStatus.PENDING, DeliveryStatus.SENDING]
+                else [DeliveryStatus.PENDING, DeliveryStatus.SENDING, DeliveryStatus.HELD]
             )
             rows = await outbox.list_by_status(db, statuses, limit=args.limit)
             if args.id:

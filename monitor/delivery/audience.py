@@ -1,8 +1,9 @@
 """Who gets a message: one outbox row per destination of every enabled notifier.
 
 Shared by alerts (the pipeline) and digests: subscriber-based notifiers (Telegram) get a
-row per chat, in the chat's language and held until its quiet hours end; the others get
-a row per fixed destination in the default language.
+row per chat, in the chat's language and held until its quiet hours end (alerts as
+``held`` rows, released together as one summary per chat); the others get a row per
+fixed destination in the default language.
 
 Alerts to subscribers also pass the chat's own filters (:mod:`monitor.delivery.routing`): the
 chosen reason goes into the row's payload (``reason``, and ``silent`` for an alert sent
@@ -85,6 +86,7 @@ async def fan_out(
                         subscriber_id=sub.id,
                         payload=payload,
                         next_attempt_at=held or now,
+                        status=_status(kind, held),
                     )
                 )
         else:
@@ -112,7 +114,13 @@ async def same_people(
         col(Delivery.kind) == "alert",
         col(Delivery.ref) == original_ref,
         col(Delivery.status).in_(
-            (DeliveryStatus.SENT, DeliveryStatus.PENDING, DeliveryStatus.SENDING)
+            (
+                DeliveryStatus.SENT,
+                DeliveryStatus.PENDING,
+                DeliveryStatus.SENDING,
+                DeliveryStatus.HELD,
+                DeliveryStatus.BUNDLED,
+            )
         ),
     )
     rows: list[NewDelivery] = []
@@ -132,9 +140,17 @@ async def same_people(
                 subscriber_id=delivery.subscriber_id,
                 payload={"lang": delivery.payload.get("lang", "ko")},
                 next_attempt_at=held or now,
+                status=_status("alert", held),
             )
         )
     return rows
+
+
+def _status(kind: str, held: datetime | None) -> str:
+    """Alerts held through quiet hours wait as ``held``: when the hours end they are
+    released together, as one summary per chat (:func:`storage.outbox.release_held`).
+    Anything else simply waits for its due time."""
+    return DeliveryStatus.HELD if held is not None and kind == "alert" else DeliveryStatus.PENDING
 
 
 def merge_rows(*groups: list[NewDelivery]) -> list[NewDelivery]:

@@ -12,6 +12,10 @@ one slow destination never stalls the rest. Classification is the notifier's job
   queued rows dropped; :class:`DestinationMoved` -> re-addressed and retried;
 - :class:`PermanentError` (or a payload that cannot be rebuilt) -> ``dead``.
 
+Alerts held through a chat's quiet hours are released (at most once a second, and before
+every ``run_once`` batch) by :meth:`Dispatcher.release_held`: one summary row per chat on
+notifiers that summarize them, the others simply due.
+
 "Sent" marks are buffered and written together (:func:`storage.outbox.mark_sent_many`)
 every ``mark_every`` rows or ``mark_interval`` seconds, whichever comes first, and the
 alerts of a claimed batch are built with one query (:meth:`PayloadResolver.prefetch`):
@@ -45,6 +49,7 @@ from notifiers.base import (
     DestinationMoved,
     DigestMessage,
     GoneMemory,
+    HeldAlerts,
     Notifier,
     NotifierError,
     PermanentError,
@@ -66,7 +71,7 @@ _UNREACHABLE = (
     TimeoutError,
 )
 
-Payload = Alert | DigestMessage | str
+Payload = Alert | DigestMessage | HeldAlerts | str
 Resolver = Callable[[Delivery], Awaitable[Payload]]
 GoneHook = Callable[[Delivery, str], Awaitable[None]]
 MovedHook = Callable[[Delivery, str], Awaitable[None]]
@@ -180,15 +185,31 @@ class Dispatcher:
         self.mark_interval = mark_interval
         self._unmarked: set[int] = set()
         self._marking: set[int] = set()
+        # Held alerts are looked for at most this often (seconds): quiet hours end on
+        # the hour, so a second's delay costs nothing, and busy loops skip the query.
+        self.release_interval = 1.0
+        self._last_release = float("-inf")
 
     def wake(self) -> None:
         """New rows were written: claim now instead of at the next idle tick."""
         self._wake.set()
 
     # -- one batch (CLI, tests) ---------------------------------------------------------
+    async def release_held(self) -> int:
+        """Alerts whose chats' quiet hours are over become due: one summary row per
+        chat on notifiers that summarize them (:func:`storage.outbox.release_held`)."""
+        self._last_release = time.monotonic()
+        summarize = [name for name, n in self.notifiers.items() if n.summarizes_held]
+        try:
+            return await outbox.release_held(self.db, summarize=summarize)
+        except Exception as exc:  # database down: the next tick tries again
+            log.error("releasing held alerts failed: %s", redact(str(exc)))
+            return 0
+
     async def run_once(self) -> int:
         """Claim one batch and send it; return how many rows were handled."""
         await outbox.release_stale(self.db, self.lease)
+        await self.release_held()
         batch = await outbox.claim_due(self.db, self.claimer, self.batch_size)
         await self._prefetch(batch)
         sem = asyncio.Semaphore(self.concurrency)
@@ -249,6 +270,8 @@ class Dispatcher:
                     except Exception as exc:
                         log.error("outbox lease check failed: %s", redact(str(exc)))
                     last_stale_check = time.monotonic()
+                if time.monotonic() - self._last_release >= self.release_interval:
+                    await self.release_held()
                 # Sent rows whose mark is not written yet count as held: they would
                 # be sent again after a crash, like the queued ones.
                 self._room.clear()
@@ -470,7 +493,10 @@ class Dispatcher:
     ) -> None:
         dest = destination or row.destination
         lang = str(row.payload.get("lang", "ko"))
-        if isinstance(payload, Alert) and row.payload.get("silent"):
+        if isinstance(payload, HeldAlerts):
+            silent = bool(row.payload.get("silent"))
+            await notifier.send_held(payload, dest, lang=lang, silent=silent)
+        elif isinstance(payload, Alert) and row.payload.get("silent"):
             await notifier.send_alert_silently(payload, dest, lang=lang)
         elif isinstance(payload, Alert):
             await notifier.send_alert(payload, dest, lang=lang)

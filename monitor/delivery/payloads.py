@@ -20,10 +20,13 @@ from typing import Any
 from sqlmodel import col, select
 
 from monitor.delivery.pipeline import EVENT_SEP, alert_for_ref
+from monitor.facts.alerts import with_facts
+from monitor.facts.service import stored_facts
 from monitor.kai.matcher import alert_from_rows
-from notifiers.base import Alert, DigestMessage
+from notifiers.base import Alert, DigestMessage, HeldAlerts
 from storage.db import Database
 from storage.models import Delivery, Filing, Match
+from storage.outbox import HELD_KIND
 
 DigestRenderer = Callable[[date, str], Awaitable[DigestMessage]]
 
@@ -59,7 +62,11 @@ class PayloadResolver:
         """Build the alerts of *rows* not cached yet, with one query per table; return
         how many were built. A reference whose filing is gone is left out: resolving
         its row raises the usual :class:`LookupError`."""
-        refs = {r.ref for r in rows if r.kind == "alert" and self._get((r.ref, "alert")) is None}
+        wanted = {r.ref for r in rows if r.kind == "alert"}
+        for row in rows:
+            if row.kind == HELD_KIND:
+                wanted.update(str(ref) for ref in row.payload.get("refs", ()))
+        refs = {ref for ref in wanted if self._get((ref, "alert")) is None}
         if not refs:
             return 0
         rcept_nos = {ref.partition(EVENT_SEP)[0] for ref in refs}
@@ -76,17 +83,30 @@ class PayloadResolver:
                     await session.exec(select(Match).where(col(Match.rcept_no).in_(rcept_nos)))
                 ).all()
             }
+        # What the filings say (the summary that leads an alert), also in one query.
+        facts = await stored_facts(self.db, sorted(rcept_nos))
         built = 0
         for ref in sorted(refs):
             rcept_no, _, event = ref.partition(EVENT_SEP)
             filing, match = filings.get(rcept_no), matches.get(rcept_no)
             if filing is None or match is None:
                 continue
-            self._put((ref, "alert"), alert_from_rows(filing, match, event=event or "new"))
+            alert = alert_from_rows(filing, match, event=event or "new")
+            found, changes = facts.get(rcept_no, (None, []))
+            self._put((ref, "alert"), with_facts(alert, found, changes))
             built += 1
         return built
 
-    async def __call__(self, row: Delivery) -> Alert | DigestMessage | str:
+    async def _alert(self, ref: str) -> Alert:
+        key = (ref, "alert")
+        alert = self._get(key)
+        if alert is None:
+            alert = await alert_for_ref(self.db, ref)
+            self._put(key, alert)
+        assert isinstance(alert, Alert)
+        return alert
+
+    async def __call__(self, row: Delivery) -> Alert | DigestMessage | HeldAlerts | str:
         if row.kind in ("broadcast", "admin"):
             text = row.payload.get("text")
             if not isinstance(text, str) or not text:
@@ -107,11 +127,23 @@ class PayloadResolver:
             # `dartwatch notify test`: the alert travels in the row (no stored filing).
             return Alert.from_dict(dict(row.payload["alert"]))
         if row.kind == "alert":
-            key = (row.ref, "alert")
-            alert = self._get(key)
-            if alert is None:
-                alert = await alert_for_ref(self.db, row.ref)
-                self._put(key, alert)
-            assert isinstance(alert, Alert)
-            return alert
+            return await self._alert(row.ref)
+        if row.kind == HELD_KIND:
+            return await self._held(row)
         raise ValueError(f"unknown delivery kind {row.kind!r}")
+
+    async def _held(self, row: Delivery) -> HeldAlerts:
+        """The alerts of a quiet-hours summary; one whose filing is no longer stored
+        is left out, and a summary with none left cannot be built."""
+        refs = row.payload.get("refs")
+        if not isinstance(refs, list) or not refs:
+            raise ValueError("a held-alerts summary without alerts")
+        alerts = []
+        for ref in refs:
+            try:
+                alerts.append(await self._alert(str(ref)))
+            except LookupError:
+                continue
+        if not alerts:
+            raise LookupError("none of the held alerts is stored any more")
+        return HeldAlerts(tuple(alerts))

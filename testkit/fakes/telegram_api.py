@@ -337,6 +337,14 @@ class SentMessage:
         rows = (self.reply_markup or {}).get("inline_keyboard", [])
         return [b for row in rows for b in row]
 
+    def dart_rcept_no(self) -> str | None:
+        """The filing an alert is about: its DART viewer button's receipt number."""
+        for button in self.buttons():
+            m = re.search(r"[?&]rcpNo=(\d{14})$", str(button.get("url", "")))
+            if m:
+                return m.group(1)
+        return None
+
 
 @dataclass
 class Fault:
