@@ -19,10 +19,6 @@ READMES = [ROOT / "README.md", ROOT / "README.ko.md"]
 PAGES = [*READMES, *sorted((ROOT / "docs").glob("*.md"))]
 TWO_COMMANDS = ["bash scripts/demo.sh", "bash scripts/test.sh"]
 
-# Images that another change of the same release produces; a missing one is tolerated
-# until it lands, an existing one is checked like every other link.
-AWAITED_IMAGES = {ROOT / "docs" / "telegram-alert.png"}
-
 FENCE = re.compile(r"^(```|~~~).*?^\1[ \t]*$", re.MULTILINE | re.DOTALL)
 LINK = re.compile(r"!?\[(?:[^\[\]]|\[[^\]]*\])*\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
 
@@ -95,8 +91,7 @@ def test_every_relative_link_resolves(page: Path) -> None:
         path_part, _, anchor = target.partition("#")
         resolved = (page.parent / path_part).resolve() if path_part else page
         if not resolved.exists():
-            if resolved not in AWAITED_IMAGES:
-                broken.append(f"{target}: no such file")
+            broken.append(f"{target}: no such file")
             continue
         if anchor and resolved.suffix == ".md" and anchor not in _anchors(resolved):
             broken.append(f"{target}: no heading with anchor #{anchor}")
