@@ -147,18 +147,9 @@ def milestone_text(ref: MilestoneRef, lang: str, limit: int | None) -> str:
     return f"{text} → {_cut(outcome, limit)}" if outcome else text
 
 
-def build_view(
-    alert: Alert,
-    lang: str = "ko",
-    *,
-    reasons: int = TOP_REASONS,
-    drop: int = 0,
-    limit: int | None = None,
-) -> AlertView:
-    """The view of *alert*: *reasons* top reasons, the first *drop* keys of
-    :data:`DROP_ORDER` left out, and free texts cut to *limit* characters."""
-    ko = lang != "en"
-    dropped = set(DROP_ORDER[:drop])
+def _markers(alert: Alert, lang: str) -> tuple[list[str], str]:
+    """The markers in front of the title (withdrawn, correction, amended) and the
+    severity notifiers colour by."""
     markers: list[str] = []
     severity = "normal"
     if alert.withdrawn or alert.event == "withdrawn":
@@ -170,7 +161,11 @@ def build_view(
     if alert.amended and severity != "withdrawn":
         markers.append(label("amended", lang))
         severity = "correction"
+    return markers, severity
 
+
+def _fact_lines(alert: Alert, lang: str, limit: int | None) -> list[Line]:
+    """Filer, date, stock code, remarks: what OpenDART's list row says."""
     facts: list[Line] = []
     if alert.flr_nm:
         facts.append(Line("filer", label("filer", lang), _cut(alert.flr_nm, limit)))
@@ -179,7 +174,13 @@ def build_view(
         facts.append(Line("stock_code", label("stock_code", lang), alert.stock_code))
     if alert.rm:
         facts.append(Line("remarks", label("remarks", lang), _cut(alert.rm, limit)))
+    return facts
 
+
+def _context_lines(alert: Alert, lang: str, limit: int | None) -> list[Line]:
+    """The K-AI context: team and standing, phase, the milestones around the filing,
+    how far the timeline's sources reach."""
+    ko = lang != "en"
     context: list[Line] = []
     team = (alert.team_ko if ko else alert.team) or alert.team
     if team:
@@ -207,6 +208,24 @@ def build_view(
     if alert.sources_end:
         end = label("sources_end", lang, end=alert.sources_end)
         context.append(Line("sources_end", label("timeline_data", lang), end))
+    return context
+
+
+def build_view(
+    alert: Alert,
+    lang: str = "ko",
+    *,
+    reasons: int = TOP_REASONS,
+    drop: int = 0,
+    limit: int | None = None,
+) -> AlertView:
+    """The view of *alert*: *reasons* top reasons, the first *drop* keys of
+    :data:`DROP_ORDER` left out, and free texts cut to *limit* characters."""
+    ko = lang != "en"
+    dropped = set(DROP_ORDER[:drop])
+    markers, severity = _markers(alert, lang)
+    facts = _fact_lines(alert, lang, limit)
+    context = _context_lines(alert, lang, limit)
 
     score = f"{int(alert.relevance)}/100"
     if alert.ai_related:
