@@ -4,8 +4,6 @@ MAX_WATCHED_COMPANIES bounds what is added."""
 
 from __future__ import annotations
 
-import re
-
 from monitor.core.loopback import serve_in_thread
 from monitor.delivery.dispatcher import Dispatcher
 from monitor.delivery.payloads import PayloadResolver
@@ -65,7 +63,7 @@ async def test_followed_company_is_polled_alerted_and_dropped(db: Database) -> N
     assert match is not None and match.team is None  # no K-AI team, still a category
     assert match.category != "other"
     [alert] = api.sent_messages(CHAT)
-    assert re.search(rf"rcpNo={first.rcept_no}", alert.text) and "삼성전자" in alert.text
+    assert alert.dart_rcept_no() == first.rcept_no and "삼성전자" in alert.text
     assert "K-AI" not in alert.text and "다음 일정" not in alert.text  # no team: no timeline
     assert after.ok and after.requests == len(WATCHED) and second.rcept_no not in after.new
 

@@ -212,18 +212,28 @@ async def cmd_help(req: Request) -> None:
     await req.reply(text)
 
 
-async def cmd_subscribe(req: Request) -> None:
+async def _names_of(req: Request) -> tuple[list[CompanyInfo], Parsed] | None:
+    """The companies named in the command's argument, or None when the chat has been
+    answered already (argument too long, none given: the buttons, too many names)."""
     if _too_long(req):
         await req.reply(t(req.lang, "too_long", max=MAX_ARGUMENT_CHARS))
-        return
+        return None
     if not req.args.strip():
         await _buttons(req, "buttons_prompt")
-        return
+        return None
     companies = list(await req.deps.services.companies())
     parsed = split_names(req.args, companies)
     if len(parsed.found) > MAX_NAMES:
         await req.reply(t(req.lang, "too_many", max=MAX_NAMES))
+        return None
+    return companies, parsed
+
+
+async def cmd_subscribe(req: Request) -> None:
+    named = await _names_of(req)
+    if named is None:
         return
+    companies, parsed = named
     sub = await req.own_subscriber()
     assert sub.id is not None
     if parsed.everything:
@@ -300,17 +310,10 @@ def _unique(companies: Sequence[CompanyInfo]) -> list[CompanyInfo]:
 
 
 async def cmd_unsubscribe(req: Request) -> None:
-    if _too_long(req):
-        await req.reply(t(req.lang, "too_long", max=MAX_ARGUMENT_CHARS))
+    named = await _names_of(req)
+    if named is None:
         return
-    if not req.args.strip():
-        await _buttons(req, "buttons_prompt")
-        return
-    companies = list(await req.deps.services.companies())
-    parsed = split_names(req.args, companies)
-    if len(parsed.found) > MAX_NAMES:
-        await req.reply(t(req.lang, "too_many", max=MAX_NAMES))
-        return
+    companies, parsed = named
     async with req.deps.db.session() as s:
         sub = await subs.get(s, req.chat_id)
         if sub is None or sub.id is None:
