@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterable
@@ -32,7 +31,6 @@ from tests.faults.support import WATCHED, assert_logged
 
 pytestmark = pytest.mark.faults
 
-RCPT = re.compile(r"rcpNo=(\d{14})")
 TITLES = ["기타경영사항(자율공시)", "타법인주식및출자증권취득결정", "기업설명회(IR)개최(안내공시)"]
 
 
@@ -91,9 +89,9 @@ class TgRig:
     def alerts(self, chat: int) -> Counter[str]:
         found: Counter[str] = Counter()
         for message in self.api.sent_messages(chat):
-            m = RCPT.search(message.source)
-            if m:
-                found[m.group(1)] += 1
+            rcept_no = message.dart_rcept_no()
+            if rcept_no:
+                found[rcept_no] += 1
         return found
 
     async def subscriber(self, chat: int) -> Subscriber:
