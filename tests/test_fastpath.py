@@ -484,5 +484,5 @@ async def test_body_read_after_listing_reaches_the_ai_filter_subscribers_once(
             await rig.poll()
             await rig.poll()
             [message] = api.sent_messages(investor)
-            assert row.rcept_no in message.source
+            assert message.dart_rcept_no() == row.rcept_no
             await rig.check_once({row.rcept_no})
