@@ -8,6 +8,7 @@ Notifiers never see the database or the matcher: the dispatcher hands them an
 from __future__ import annotations
 
 import abc
+import asyncio
 import ipaddress
 import time
 from collections.abc import Callable
@@ -64,6 +65,38 @@ class PermanentError(NotifierError):
 class DestinationGone(PermanentError):
     """The destination no longer accepts messages (user blocked the bot, chat deleted):
     deactivate it instead of retrying."""
+
+
+class Pacer:
+    """At most *rate* request starts per second, spaced when each one starts; a
+    :meth:`pause` (a 429's ``retry_after``) holds every start until it ends.
+
+    Spacing at the moment of sending, not by a schedule computed ahead: after an
+    event-loop stall (a slow commit, a busy CPU) scheduled sends would wake together and
+    reach the destination as a burst, which rate-limited APIs answer with 429. The
+    dispatcher paces each notifier with one of these, and a notifier with its own queue
+    (Telegram's) may use one too. ``rate=None`` means unpaced: :meth:`wait` returns at
+    once unless a pause is running.
+    """
+
+    def __init__(self, rate: float | None, clock: Callable[[], float] = time.monotonic) -> None:
+        self.interval = 1.0 / rate if rate else 0.0
+        self._clock = clock
+        self._last = float("-inf")
+        self._paused_until = 0.0
+        self._lock = asyncio.Lock()
+
+    async def wait(self) -> None:
+        if self.interval == 0.0 and self._paused_until <= self._clock():
+            return
+        async with self._lock:
+            delay = max(self._last + self.interval, self._paused_until) - self._clock()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            self._last = self._clock()
+
+    def pause(self, seconds: float) -> None:
+        self._paused_until = max(self._paused_until, self._clock() + seconds)
 
 
 class GoneMemory:

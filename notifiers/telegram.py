@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 import warnings
 from collections.abc import Awaitable
 from datetime import timedelta
@@ -49,6 +48,7 @@ from notifiers.base import (
     NotifierConfigError,
     NotifierError,
     NotifierSettings,
+    Pacer,
     PermanentError,
     TransientError,
     is_loopback_host,
@@ -200,34 +200,6 @@ def chat_id_of(destination: str) -> int | str:
         raise PermanentError(f"not a Telegram chat id: {destination[:40]!r}") from None
 
 
-class _Spacer:
-    """Spaces request starts at least ``1/rate`` apart, measured when each one starts.
-
-    The dispatcher paces by a precomputed schedule; after an event-loop stall (a slow
-    database commit, a busy CPU) several scheduled sends wake together and would reach
-    Telegram as a burst, which it answers with 429. Spacing at the moment of sending
-    turns that burst back into a steady stream. A 429 pauses everything for the time
-    Telegram asked.
-    """
-
-    def __init__(self, rate: float) -> None:
-        self.interval = 1.0 / rate
-        self._last = float("-inf")
-        self._paused_until = 0.0
-        self._lock = asyncio.Lock()
-
-    async def wait(self) -> None:
-        async with self._lock:
-            now = time.monotonic()
-            delay = max(self._last + self.interval, self._paused_until) - now
-            if delay > 0:
-                await asyncio.sleep(delay)
-            self._last = time.monotonic()
-
-    def pause(self, seconds: float) -> None:
-        self._paused_until = max(self._paused_until, time.monotonic() + seconds)
-
-
 class MessageLog(Protocol):
     """Where sent alerts' message ids are kept, so a correction or withdrawal of a
     filing can answer the alert it is about (the app wires one over the outbox)."""
@@ -258,7 +230,7 @@ class TelegramNotifier(Notifier):
             request=make_request(self.settings),
         )
         self._started = False
-        self._spacer = _Spacer(self.rate_limit())
+        self._spacer = Pacer(self.rate_limit())
         self._gone = GoneMemory(GONE_MEMORY_SECONDS)
         self.messages: MessageLog | None = None
         self._rendered: RenderCache[tuple[str, InlineKeyboardMarkup]] = RenderCache()
