@@ -95,15 +95,7 @@ class App:
                 "ADMIN_CHAT_IDS is deprecated: set ADMIN_USER_IDS (admin rights now follow "
                 "the user; ADMIN_CHAT_IDS still counts in private chats and gets notices)"
             )
-        if self._given_notifiers is not None:
-            self.notifiers = self._given_notifiers
-        else:
-            from notifiers.registry import load_notifier_map
-
-            try:
-                self.notifiers = load_notifier_map(settings.notifiers)
-            except NotifierConfigError as exc:
-                raise ConfigError(str(exc)) from None
+        self.notifiers = self._load_notifiers()
         if "telegram" in self.notifiers:
             settings.require_bot_token()
         for notifier in self.notifiers.values():
@@ -116,27 +108,49 @@ class App:
         for notifier in self.notifiers.values():
             await notifier.start()
         if self._with_dart:
-            from monitor.ingest.poller import Poller, make_client
+            await self._start_opendart()
+        self.pipeline = self._build_pipeline()
+        self.dispatcher = self._build_dispatcher()
 
-            self.client = make_client(settings, self.db, transport=self._dart_transport)
-            self.poller = Poller(settings, self.db, self.client, clock=self.clock)
-            await self._store_watchlist()
-            if settings.rss_enabled:
-                from monitor.ingest.fastpath import FastPath
-                from monitor.opendart.rss import FeedReader
+    def _load_notifiers(self) -> dict[str, Notifier]:
+        """The notifiers given to the App (tests, the demo), or those NOTIFIERS names."""
+        if self._given_notifiers is not None:
+            return self._given_notifiers
+        from notifiers.registry import load_notifier_map
 
-                self.fastpath = FastPath(
-                    self.db,
-                    # A read slower than the interval counts as failed (bounded wait).
-                    FeedReader(
-                        settings.dart_rss_url,
-                        timeout=max(2.0, min(5.0, settings.rss_poll_seconds)),
-                    ),
-                    interval=settings.rss_poll_seconds,
-                    lookback_days=settings.poll_lookback_days,
-                    clock=self.clock,
-                )
-        self.pipeline = Pipeline(
+        try:
+            return load_notifier_map(self.settings.notifiers)
+        except NotifierConfigError as exc:
+            raise ConfigError(str(exc)) from None
+
+    async def _start_opendart(self) -> None:
+        """The OpenDART client, the poller (with the watchlist stored) and, when
+        DART_RSS_URL is set, the RSS fast path."""
+        settings = self.settings
+        from monitor.ingest.poller import Poller, make_client
+
+        self.client = make_client(settings, self.db, transport=self._dart_transport)
+        self.poller = Poller(settings, self.db, self.client, clock=self.clock)
+        await self._store_watchlist()
+        if settings.rss_enabled:
+            from monitor.ingest.fastpath import FastPath
+            from monitor.opendart.rss import FeedReader
+
+            self.fastpath = FastPath(
+                self.db,
+                # A read slower than the interval counts as failed (bounded wait).
+                FeedReader(
+                    settings.dart_rss_url,
+                    timeout=max(2.0, min(5.0, settings.rss_poll_seconds)),
+                ),
+                interval=settings.rss_poll_seconds,
+                lookback_days=settings.poll_lookback_days,
+                clock=self.clock,
+            )
+
+    def _build_pipeline(self) -> Pipeline:
+        settings = self.settings
+        return Pipeline(
             self.db,
             self.timeline,
             self.notifiers,
@@ -158,7 +172,10 @@ class App:
                 ),
             ),
         )
-        self.dispatcher = Dispatcher(
+
+    def _build_dispatcher(self) -> Dispatcher:
+        settings = self.settings
+        return Dispatcher(
             self.db,
             self.notifiers,
             PayloadResolver(self.db, self.render_digest),
