@@ -28,8 +28,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 import uuid
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -106,6 +108,100 @@ class _Pacer:
             await asyncio.sleep(delay)
 
 
+def window_size(rate: float, round_trip: float, maximum: int, *, gain: float = 2.0) -> int:
+    """Sends worth keeping in flight to one notifier: Little's law (in flight = rate x
+    round trip), times *gain* for room to grow, plus one, within 1..*maximum*.
+
+    A destination that answers in 2 ms at 300/s needs about one request in flight; one
+    that answers in 50 ms needs fifteen. More than needed costs CPU and buys nothing:
+    httpx's pool bookkeeping grows with the requests in flight, and every extra task
+    wakes for nothing (32 sends in flight to a local webhook: ~40% fewer deliveries/s
+    than two)."""
+    wanted = math.ceil(gain * max(rate, 0.0) * max(round_trip, 0.0)) + 1
+    return max(1, min(maximum, wanted))
+
+
+class SendWindow:
+    """The sends in flight to one notifier, at most :attr:`limit`, which follows the
+    notifier's measured rate and round trip (:func:`window_size`).
+
+    The round trip is the *shortest* of the last few seconds: once the process itself is
+    the bottleneck, every send also waits for the event loop, and a mean would read that
+    queueing as a slower destination and open the window further (more waiting still).
+    The window starts small and at most doubles per adjustment, so a slow destination
+    reaches its size within a second or so."""
+
+    def __init__(
+        self,
+        maximum: int,
+        *,
+        initial: int = 2,
+        period: float = 0.25,
+        rate_span: float = 1.0,
+        rtt_span: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.maximum = max(1, maximum)
+        self.limit = max(1, min(initial, self.maximum))
+        self.in_flight = 0
+        self.period = period
+        self.rate_span = rate_span
+        self.rtt_span = rtt_span
+        self._clock = clock
+        self._done: deque[float] = deque()  # completion times, the last rate_span
+        self._rtts: deque[tuple[float, float]] = deque(maxlen=2048)  # (completed, seconds)
+        self._waiters: deque[asyncio.Future[None]] = deque()
+        self._adjusted = clock()
+
+    async def acquire(self) -> None:
+        while self.in_flight >= self.limit:
+            waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._waiters.append(waiter)
+            try:
+                await waiter
+            except BaseException:
+                # Woken and cancelled at once: pass the turn on, or it would be lost.
+                if waiter.done() and not waiter.cancelled():
+                    self._wake()
+                raise
+            finally:
+                with contextlib.suppress(ValueError):
+                    self._waiters.remove(waiter)
+        self.in_flight += 1
+
+    def release(self, seconds: float) -> None:
+        """A send that took *seconds* is over (answered, failed or timed out)."""
+        self.in_flight -= 1
+        now = self._clock()
+        self._done.append(now)
+        self._rtts.append((now, seconds))
+        if now - self._adjusted >= self.period:
+            self._adjust(now)
+        self._wake()
+
+    def _adjust(self, now: float) -> None:
+        self._adjusted = now
+        while self._done and now - self._done[0] > self.rate_span:
+            self._done.popleft()
+        while self._rtts and now - self._rtts[0][0] > self.rtt_span:
+            self._rtts.popleft()
+        if not self._done or not self._rtts:
+            return
+        rate = len(self._done) / max(now - self._done[0], self.period)
+        round_trip = min(seconds for _, seconds in self._rtts)
+        wanted = window_size(rate, round_trip, self.maximum)
+        self.limit = min(wanted, 2 * self.limit)
+
+    def _wake(self) -> None:
+        free = self.limit - self.in_flight
+        for waiter in self._waiters:
+            if free <= 0:
+                break
+            if not waiter.done():
+                waiter.set_result(None)
+                free -= 1
+
+
 def backoff_seconds(attempt: int, *, initial: float = 2.0, maximum: float = 900.0) -> float:
     """Delay before retry number *attempt* (1-based), via tenacity's jittered policy."""
     state = RetryCallState(retry_object=None, fn=None, args=(), kwargs={})  # type: ignore[arg-type]
@@ -158,6 +254,9 @@ class Dispatcher:
         self.on_sent = on_sent
         self.stats = DispatchStats()
         self._pacers = {name: _Pacer(n.rate_limit()) for name, n in self.notifiers.items()}
+        # Worker tasks are *concurrency*; the sends in flight to each notifier follow its
+        # destination's round trip, up to that (see SendWindow).
+        self.windows = {name: SendWindow(concurrency) for name in self.notifiers}
         self._dest_next: dict[tuple[str, str], float] = {}
         self._dest_locks: dict[tuple[str, str], asyncio.Lock] = {}
         self._wake = asyncio.Event()
@@ -470,14 +569,22 @@ class Dispatcher:
     ) -> None:
         dest = destination or row.destination
         lang = str(row.payload.get("lang", "ko"))
-        if isinstance(payload, Alert) and row.payload.get("silent"):
-            await notifier.send_alert_silently(payload, dest, lang=lang)
-        elif isinstance(payload, Alert):
-            await notifier.send_alert(payload, dest, lang=lang)
-        elif isinstance(payload, DigestMessage):
-            await notifier.send_digest(payload, dest)
-        else:
-            await notifier.send_text(payload, dest)
+        window = self.windows.get(row.notifier)
+        if window is None:  # a notifier added after start (tests)
+            window = self.windows[row.notifier] = SendWindow(self.concurrency)
+        await window.acquire()
+        started = time.monotonic()
+        try:
+            if isinstance(payload, Alert) and row.payload.get("silent"):
+                await notifier.send_alert_silently(payload, dest, lang=lang)
+            elif isinstance(payload, Alert):
+                await notifier.send_alert(payload, dest, lang=lang)
+            elif isinstance(payload, DigestMessage):
+                await notifier.send_digest(payload, dest)
+            else:
+                await notifier.send_text(payload, dest)
+        finally:
+            window.release(time.monotonic() - started)
 
     async def _moved(self, row: Delivery, new_destination: str) -> None:
         log.info("destination %s of %s moved to %s", row.destination, row.notifier, new_destination)
