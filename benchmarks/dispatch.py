@@ -264,7 +264,7 @@ def run(n: int = 2000, remote_n: int = 300) -> list[dict[str, Any]]:
     with (
         receiver_process() as plain,  # the naive bot does not sign
         receiver_process(secret="s3cret") as rx,
-        receiver_process(secret="s3cret", delay=0.05) as remote,
+        receiver_process(delay=0.05) as remote,  # the naive loop posts here too
         tempfile.TemporaryDirectory() as tmp,
     ):
         url = rx.url

@@ -272,9 +272,12 @@ class Dispatcher:
         # with the mark not yet written).
         self._held: set[int] = set()
         # Sent rows whose "sent" mark is buffered, and those being written now.
-        # At most half a batch: the claimer waits for half a batch of room, and
-        # buffered marks take room, so a larger buffer would only wait for the timer.
-        self.mark_every = min(mark_every or batch_size // 4, batch_size // 2) or 1
+        # Half a batch by default, and at most that: the claimer waits for half a batch
+        # of room, and buffered marks take room, so a larger buffer would only wait for
+        # the timer. (A quarter cost twice the transactions for the same crash window,
+        # which the room accounting bounds whatever this is.)
+        self.mark_every = min(mark_every or batch_size // 2, batch_size // 2) or 1
+        self._released_at = -math.inf
         self.mark_interval = mark_interval
         self._unmarked: set[int] = set()
         self._marking: set[int] = set()
@@ -286,7 +289,11 @@ class Dispatcher:
     # -- one batch (CLI, tests) ---------------------------------------------------------
     async def run_once(self) -> int:
         """Claim one batch and send it; return how many rows were handled."""
-        await outbox.release_stale(self.db, self.lease)
+        # Dead dispatchers' claims are taken back at most once a second (or a quarter
+        # lease): not one more transaction for every batch of a long drain.
+        if time.monotonic() - self._released_at >= min(1.0, self.lease.total_seconds() / 4):
+            await outbox.release_stale(self.db, self.lease)
+            self._released_at = time.monotonic()
         batch = await outbox.claim_due(self.db, self.claimer, self.batch_size)
         await self._prefetch(batch)
         sem = asyncio.Semaphore(self.concurrency)
