@@ -22,12 +22,12 @@ from typing import Any
 from telegram import Update
 from telegram.ext import AIORateLimiter, ApplicationBuilder, CommandHandler, ContextTypes
 
-from monitor.loopback import serve_in_thread
-from notifiers.telegram_bot import BotConfig, start_bot
+from monitor.bot import BotConfig, start_bot
+from monitor.core.loopback import serve_in_thread
 from storage.db import Database
 from storage.migrate import upgrade_sync
-from tests.fakes.telegram_api import TOKEN, FakeTelegram
-from tests.telegram_support import FakeServices
+from testkit.fakes.telegram_api import TOKEN, FakeTelegram
+from testkit.telegram import FakeServices
 
 FLOOD = 20
 FLOODER, OTHER, WARMUP = 4001, 4002, 4003

@@ -18,16 +18,16 @@ from typing import Any
 
 from sqlmodel import select
 
-from monitor.dispatcher import Dispatcher
-from monitor.loopback import serve_in_thread
-from monitor.payloads import PayloadResolver
-from monitor.pipeline import BodyPolicy, Pipeline
-from monitor.timeline import load_timeline
+from monitor.core.loopback import serve_in_thread
+from monitor.delivery.dispatcher import Dispatcher
+from monitor.delivery.payloads import PayloadResolver
+from monitor.delivery.pipeline import BodyPolicy, Pipeline
+from monitor.kai.timeline import load_timeline
 from notifiers.telegram import TelegramNotifier, TelegramSettings
 from storage.db import Database
 from storage.migrate import upgrade_sync
 from storage.models import Filing, Subscriber, Subscription
-from tests.fakes.telegram_api import TOKEN, FakeTelegram
+from testkit.fakes.telegram_api import TOKEN, FakeTelegram
 
 NAVER = "00266961"
 CHANNEL = -1001000000001

@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from storage.copy import copy_database  # noqa: E402
 from storage.db import sync_url  # noqa: E402
-from tests.copy_support import fill  # noqa: E402
+from testkit.dbcopy import fill  # noqa: E402
 
 ROWS = 100_000
 #: A year of a busy deployment should move within a short maintenance window.

@@ -37,21 +37,20 @@ from benchmarks.ingest import BUSINESS_DAY, KEY, _settings, _sqlite, _watchlist 
 from benchmarks.latency import (  # noqa: E402
     CHAT,
     COMPANIES,
-    RCPT,
     _daemon,
     _env,
     _subscribe,
     _wait,
 )
-from monitor import kcalendar  # noqa: E402
-from monitor.dart.client import Backoff, DartClient  # noqa: E402
+from monitor.core import kcalendar  # noqa: E402
+from monitor.core.kcalendar import KST, poll_interval_at  # noqa: E402
+from monitor.core.loopback import serve_in_thread  # noqa: E402
 from monitor.fakedart import FakeDart, ManualClock  # noqa: E402
-from monitor.fastpath import CONFIRMS_PER_DAY  # noqa: E402
-from monitor.kcalendar import KST, poll_interval_at  # noqa: E402
-from monitor.loopback import serve_in_thread  # noqa: E402
-from monitor.poller import Poller  # noqa: E402
+from monitor.ingest.fastpath import CONFIRMS_PER_DAY  # noqa: E402
+from monitor.ingest.poller import Poller  # noqa: E402
+from monitor.opendart.client import Backoff, DartClient  # noqa: E402
 from storage.db import Database  # noqa: E402
-from tests.fakes.telegram_api import FakeTelegram  # noqa: E402
+from testkit.fakes.telegram_api import FakeTelegram  # noqa: E402
 
 LIST_LAG = timedelta(minutes=2)
 
@@ -96,7 +95,7 @@ def latency(filings: int = 40) -> dict[str, float]:
                 return [m for chat in chats.values() for m in tg.sent_messages(chat)]
 
             def done() -> bool:
-                got = {m.group(1) for s in received() if (m := RCPT.search(s.source))}
+                got = {n for s in received() if (n := s.dart_rcept_no())}
                 return set(in_feed) <= got
 
             try:
@@ -106,9 +105,9 @@ def latency(filings: int = 40) -> dict[str, float]:
                 raise TimeoutError(f"not every alert arrived; log tail: {tail}") from None
             arrived: dict[str, float] = {}
             for s in received():
-                m = RCPT.search(s.source)
-                if m and m.group(1) not in arrived:
-                    arrived[m.group(1)] = s.at + wall_minus_mono
+                n = s.dart_rcept_no()
+                if n and n not in arrived:
+                    arrived[n] = s.at + wall_minus_mono
             lat = sorted(arrived[r] - in_feed[r] for r in in_feed)
             before_listing = sum(1 for v in lat if v < LIST_LAG.total_seconds())
         finally:

@@ -29,8 +29,9 @@ from monitor.digest.days import trend_window, yyyymmdd
 from monitor.digest.render import to_message
 from monitor.digest.service import load_digest
 from monitor.fakedart.dataset import load_companies, load_filings
-from monitor.matcher import alert_from_match, match_filing
-from monitor.timeline import Timeline, bundled_timeline, timeline_box
+from monitor.kai.matcher import alert_from_match, match_filing
+from monitor.kai.timeline import Timeline, bundled_timeline
+from monitor.kai.timeline.views import timeline_box
 from notifiers.base import Alert
 from storage.db import Database
 from storage.matches import save_matches

@@ -53,15 +53,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.receiver import ReceiverProcess, receiver_process  # noqa: E402
-from monitor.dispatcher import Dispatcher  # noqa: E402
-from monitor.loopback import serve_in_thread  # noqa: E402
-from monitor.payloads import PayloadResolver  # noqa: E402
-from storage import deliveries as outbox  # noqa: E402
+from monitor.core.loopback import serve_in_thread  # noqa: E402
+from monitor.delivery.dispatcher import Dispatcher  # noqa: E402
+from monitor.delivery.payloads import PayloadResolver  # noqa: E402
+from storage import outbox  # noqa: E402
 from storage.db import Database, sync_url  # noqa: E402
 from storage.migrate import upgrade_sync  # noqa: E402
 from storage.models import Delivery  # noqa: E402
-from tests.fakes.receiver import OutboxReceiver  # noqa: E402
-from tests.outbox_support import fill_outbox, start_dispatch, webhook  # noqa: E402
+from testkit.fakes.receiver import OutboxReceiver  # noqa: E402
+from testkit.outbox import fill_outbox, start_dispatch, webhook  # noqa: E402
 
 OUTBOX_CALLS = (
     "release_stale",

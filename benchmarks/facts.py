@@ -31,8 +31,8 @@ def _body(family: str, report_nm: str, size_bytes: int = BODY_BYTES) -> str:
     filler tables (as a filing with long attachments)."""
     import datetime as dt
 
+    from monitor.core.kcalendar import KST
     from monitor.fakedart.model import DartRow
-    from monitor.kcalendar import KST
 
     row = DartRow(
         corp_code="00266961",
@@ -118,7 +118,7 @@ def _extraction(size_bytes: int, label: str, target: bool) -> list[dict[str, Any
 
 
 def _requests() -> list[dict[str, Any]]:
-    from monitor.settings import Settings
+    from monitor.core.settings import Settings
 
     attempts = Settings.model_fields["facts_max_attempts"].default
     companies = {c.corp_code: c for c in load_companies()}

@@ -14,9 +14,9 @@ from typing import Any
 
 import httpx
 
+from monitor.core.kcalendar import KST
+from monitor.core.loopback import serve_in_thread
 from monitor.fakedart import FakeDart, ManualClock
-from monitor.kcalendar import KST
-from monitor.loopback import serve_in_thread
 
 KEY = "0123456789abcdef0123456789abcdef01234567"
 NOW = datetime(2026, 11, 27, 18, 0, tzinfo=KST)

@@ -16,11 +16,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from benchmarks.ingest import BUSINESS_DAY, FAST, _settings, _sqlite, polls_per_hour
-from monitor.dart.client import DartClient
+from monitor.core.kcalendar import KST
+from monitor.core.loopback import serve_in_thread
 from monitor.fakedart import FakeDart, ManualClock
-from monitor.kcalendar import KST
-from monitor.loopback import serve_in_thread
-from monitor.poller import Poller
+from monitor.ingest.poller import Poller
+from monitor.opendart.client import DartClient
 from storage import subscribers as subs
 from storage.db import Database
 

@@ -17,10 +17,10 @@ import time
 import zipfile
 from typing import Any
 
-from monitor.dart.parsing import parse_document
-from monitor.matcher import categorise, rules_for
-from monitor.offloop import BoundedRunner
-from monitor.timeline import load_timeline
+from monitor.core.offloop import BoundedRunner
+from monitor.kai.matcher import categorise, rules_for
+from monitor.kai.timeline import load_timeline
+from monitor.opendart.parsing import parse_document
 
 RCEPT = "20260115000321"
 PARSE_TARGET = 2.0  # seconds for a 40 MB crafted body
@@ -134,7 +134,7 @@ def run() -> list[dict[str, Any]]:
             "naive": old,
         }
     )
-    runner = BoundedRunner(preload=("monitor.dart.parsing",))
+    runner = BoundedRunner(preload=("monitor.opendart.parsing",))
     try:
         parse = functools.partial(parse_document, max_bytes=MB)
         runner.call(parse, _zip(b"<p>x</p>"), RCEPT, timeout=60)  # the worker is started

@@ -26,13 +26,13 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from monitor.dart.client import Backoff, DartClient
+from monitor.core.kcalendar import KST, poll_interval_at
+from monitor.core.loopback import serve_in_thread
+from monitor.core.settings import Settings, load_settings
 from monitor.fakedart import FakeDart, ManualClock
-from monitor.kcalendar import KST, poll_interval_at
-from monitor.loopback import serve_in_thread
-from monitor.poller import MARKET_WIDE, PER_COMPANY, Poller
-from monitor.settings import Settings, load_settings
-from monitor.watchlist import WatchEntry, Watchlist, load_watchlist
+from monitor.ingest.companies import WatchEntry, Watchlist, load_watchlist
+from monitor.ingest.poller import MARKET_WIDE, PER_COMPANY, Poller
+from monitor.opendart.client import Backoff, DartClient
 from storage.db import Database
 from storage.migrate import upgrade_sync
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import re
 import signal
 import statistics
 import subprocess
@@ -29,15 +28,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from monitor.core.loopback import serve_in_thread  # noqa: E402
 from monitor.fakedart import FakeDart  # noqa: E402
-from monitor.loopback import serve_in_thread  # noqa: E402
-from tests.fakes.telegram_api import TOKEN, FakeTelegram  # noqa: E402
+from testkit.fakes.telegram_api import TOKEN, FakeTelegram  # noqa: E402
 
 # Subprocesses never read the real DART feed (the environment filter drops DART_*).
 NO_FEED = {"DART_RSS_URL": ""}
 
 KEY = "0123456789abcdef0123456789abcdef01234567"
-RCPT = re.compile(r"rcpNo=(\d{14})")
 CHAT = 4242
 COMPANIES = ["00266961", "00159023", "00181712", "00120021", "00261443"]
 
@@ -136,13 +134,13 @@ def latency(filings: int = 50, interval: int = 2) -> dict[str, float]:
                 return [m for chat in chats.values() for m in tg.sent_messages(chat)]
 
             def done() -> bool:
-                got = {m.group(1) for s in received() if (m := RCPT.search(s.source))}
+                got = {n for s in received() if (n := s.dart_rcept_no())}
                 return set(visible) <= got
 
             try:
                 _wait(done, filings * interval + 120)
             except TimeoutError:
-                got = {m.group(1) for s in received() if (m := RCPT.search(s.source))}
+                got = {n for s in received() if (n := s.dart_rcept_no())}
                 missing = sorted(set(visible) - got)
                 raise TimeoutError(
                     f"only {len(got & set(visible))}/{len(visible)} alerts arrived; "
@@ -150,9 +148,9 @@ def latency(filings: int = 50, interval: int = 2) -> dict[str, float]:
                 ) from None
             arrived: dict[str, float] = {}
             for s in received():
-                m = RCPT.search(s.source)
-                if m and m.group(1) not in arrived:
-                    arrived[m.group(1)] = s.at + wall_minus_mono
+                n = s.dart_rcept_no()
+                if n and n not in arrived:
+                    arrived[n] = s.at + wall_minus_mono
             lat = sorted(arrived[r] - visible[r] for r in visible)
         finally:
             proc.send_signal(signal.SIGTERM)

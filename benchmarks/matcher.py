@@ -12,8 +12,8 @@ import re
 import time
 from typing import Any
 
-from monitor.matcher import FilingInput, match_filing, rules_for
-from monitor.timeline import load_timeline
+from monitor.kai.matcher import FilingInput, match_filing, rules_for
+from monitor.kai.timeline import load_timeline
 
 TITLE_TARGET = 5000.0  # filings/s, title only, one core
 

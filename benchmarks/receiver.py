@@ -31,8 +31,8 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from monitor.loopback import free_port  # noqa: E402
-from tests.fakes.receiver import OutboxReceiver  # noqa: E402
+from monitor.core.loopback import free_port  # noqa: E402
+from testkit.fakes.receiver import OutboxReceiver  # noqa: E402
 
 
 class CountingApp:

@@ -36,11 +36,11 @@ from typing import Any
 import httpx
 from sqlalchemy import create_engine, make_url, text
 
+from monitor.core.settings import load_settings
 from monitor.fakedart.dataset import load_companies, load_filings
 from monitor.fakedart.documents import document_text
-from monitor.matcher import match_filing
-from monitor.settings import load_settings
-from monitor.timeline import bundled_timeline
+from monitor.kai.matcher import match_filing
+from monitor.kai.timeline import bundled_timeline
 from monitor.web.app import create_app
 from storage.db import Database, sync_url
 from storage.migrate import upgrade_sync

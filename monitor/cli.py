@@ -75,7 +75,7 @@ def _resolve(handler: str) -> Any:
 
 
 # Long-running verbs: SIGTERM is how they are stopped, so it must be a clean stop
-# from the first moment (see monitor.early_signals).
+# from the first moment (see monitor.core.early_signals).
 _DAEMON_VERBS = frozenset({"run", "dispatch", "web"})
 
 
@@ -88,7 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if _verb(args_list) in _DAEMON_VERBS:
         # Installed before anything heavy is imported: a SIGTERM during start-up is
         # remembered and honoured once the daemon handles signals (exit 0, not -15).
-        from monitor import early_signals
+        from monitor.core import early_signals
 
         early_signals.install()
     return _main(args_list)
@@ -102,9 +102,9 @@ def _main(args_list: list[str]) -> int:
         parser.print_help()
         return 2
 
-    from monitor.errors import UserError
-    from monitor.logs import setup_logging
-    from monitor.settings import ConfigError, load_settings
+    from monitor.core.errors import UserError
+    from monitor.core.logs import setup_logging
+    from monitor.core.settings import ConfigError, load_settings
 
     try:
         settings = load_settings()

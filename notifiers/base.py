@@ -8,8 +8,11 @@ Notifiers never see the database or the matcher: the dispatcher hands them an
 from __future__ import annotations
 
 import abc
+import asyncio
 import copy
 import ipaddress
+import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -20,7 +23,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DART_VIEWER = "https://dart.fss.or.kr/dsaf001/main.do?rcpNo={rcept_no}"
 
-_KST = ZoneInfo("Asia/Seoul")
+KST = ZoneInfo("Asia/Seoul")  # the one Korean time zone object of the project
 
 
 def viewer_url(rcept_no: str) -> str:
@@ -63,6 +66,66 @@ class PermanentError(NotifierError):
 class DestinationGone(PermanentError):
     """The destination no longer accepts messages (user blocked the bot, chat deleted):
     deactivate it instead of retrying."""
+
+
+class Pacer:
+    """At most *rate* request starts per second, spaced when each one starts; a
+    :meth:`pause` (a 429's ``retry_after``) holds every start until it ends.
+
+    Spacing at the moment of sending, not by a schedule computed ahead: after an
+    event-loop stall (a slow commit, a busy CPU) scheduled sends would wake together and
+    reach the destination as a burst, which rate-limited APIs answer with 429. The
+    dispatcher paces each notifier with one of these, and a notifier with its own queue
+    (Telegram's) may use one too. ``rate=None`` means unpaced: :meth:`wait` returns at
+    once unless a pause is running.
+    """
+
+    def __init__(self, rate: float | None, clock: Callable[[], float] = time.monotonic) -> None:
+        self.interval = 1.0 / rate if rate else 0.0
+        self._clock = clock
+        self._last = float("-inf")
+        self._paused_until = 0.0
+        self._lock = asyncio.Lock()
+
+    async def wait(self) -> None:
+        if self.interval == 0.0 and self._paused_until <= self._clock():
+            return
+        async with self._lock:
+            delay = max(self._last + self.interval, self._paused_until) - self._clock()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            self._last = self._clock()
+
+    def pause(self, seconds: float) -> None:
+        self._paused_until = max(self._paused_until, self._clock() + seconds)
+
+
+class GoneMemory:
+    """Destinations that answered "gone" recently, so that no further request is made
+    to them while other messages for them still wait (in a pacer, or in the outbox
+    behind a claim). Both the dispatcher and a notifier's own queue consult one of
+    these; entries fade after *seconds* so a chat that comes back is not refused
+    forever by one process."""
+
+    def __init__(self, seconds: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.seconds = seconds
+        self._clock = clock
+        self._at: dict[str, float] = {}
+
+    def remember(self, destination: str) -> None:
+        self._at[destination] = self._clock()
+
+    def ago(self, destination: str) -> float | None:
+        """Seconds since *destination* answered gone, or None (never, or long enough
+        ago to try again)."""
+        at = self._at.get(destination)
+        if at is None:
+            return None
+        ago = self._clock() - at
+        if ago < self.seconds:
+            return ago
+        del self._at[destination]
+        return None
 
 
 class DestinationMoved(NotifierError):
@@ -210,7 +273,7 @@ class Alert:
         filed = self.filed_at
         if filed.tzinfo is None:  # SQLite hands back naive values; stored times are UTC
             filed = filed.replace(tzinfo=UTC)
-        return f"{filed.astimezone(_KST):%Y-%m-%d %H:%M} KST"
+        return f"{filed.astimezone(KST):%Y-%m-%d %H:%M} KST"
 
     def top_reasons(self, n: int = 3) -> tuple[Reason, ...]:
         return tuple(sorted(self.reasons, key=lambda r: -abs(r.points))[:n])
@@ -251,6 +314,14 @@ class Alert:
         )
         known = set(cls.__dataclass_fields__)
         return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass(frozen=True, slots=True)
+class HeldAlerts:
+    """The alerts a chat's quiet hours held, delivered together when they end, in the
+    order they were held (:meth:`Notifier.send_held`)."""
+
+    alerts: tuple[Alert, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -330,6 +401,9 @@ class Notifier(abc.ABC):
     accepts_digests: ClassVar[bool] = True
     #: fan out per subscriber (True) or use destinations() (False)
     per_subscriber: ClassVar[bool] = False
+    #: alerts held through a chat's quiet hours arrive as one summary (send_held);
+    #: otherwise each is sent on its own when the hours end
+    summarizes_held: ClassVar[bool] = False
 
     def destinations(self) -> list[str]:
         return [] if self.per_subscriber else ["default"]
@@ -372,6 +446,13 @@ class Notifier(abc.ABC):
         """Deliver an alert the recipient asked to get without sound (``/silent``).
         Notifiers that have no such notion keep this default: a normal alert."""
         await self.send_alert(alert, destination, lang=lang)
+
+    async def send_held(
+        self, held: HeldAlerts, destination: str, *, lang: str = "ko", silent: bool = False
+    ) -> None:
+        """Deliver the alerts held through quiet hours as one summary message. Only
+        called on notifiers that declare ``summarizes_held``."""
+        raise PermanentError(f"the {self.name} notifier does not send held-alert summaries")
 
     async def send_digest(self, digest: DigestMessage, destination: str) -> None:
         """Deliver one digest; notifiers that do not take digests keep this default."""

@@ -19,7 +19,7 @@ import os
 import re
 import tempfile
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -27,6 +27,7 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from notifiers.base import (
+    KST,
     Alert,
     DigestMessage,
     Notifier,
@@ -36,7 +37,6 @@ from notifiers.base import (
     TransientError,
 )
 
-KST = timezone(timedelta(hours=9), "KST")
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 

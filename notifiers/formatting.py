@@ -16,17 +16,15 @@ from __future__ import annotations
 import functools
 import html
 import re
-import string
-import tomllib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
 from notifiers.base import Alert, DigestMessage, MilestoneRef
+from notifiers.catalogue import CatalogueError, bilingual_entries, read_toml
 
 LABELS_FILE = Path(__file__).with_name("data") / "labels.toml"
-LANGS = ("ko", "en")
 TOP_REASONS = 3
 #: facts and context lines dropped to fit, least important first
 DROP_ORDER = (
@@ -57,7 +55,7 @@ COLOR_WITHDRAWN = 0xCF222E
 T = TypeVar("T")
 
 
-class LabelsError(ValueError):
+class LabelsError(CatalogueError):
     """The labels file is malformed; the message names the file and the entry."""
 
 
@@ -66,31 +64,7 @@ class LabelsError(ValueError):
 
 def load_labels(path: Path = LABELS_FILE) -> dict[str, dict[str, str]]:
     """Read and check a labels file: every entry has both languages, same placeholders."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise LabelsError(f"{path}: {exc}") from None
-    labels: dict[str, dict[str, str]] = {}
-    for key, entry in data.items():
-        if not isinstance(entry, dict):
-            raise LabelsError(f"{path}: [{key}] must be a table with ko and en")
-        texts: dict[str, str] = {}
-        for lang in LANGS:
-            text = entry.get(lang)
-            if not isinstance(text, str) or not text.strip():
-                raise LabelsError(f"{path}: [{key}] has no {lang} text")
-            texts[lang] = text
-        extra = set(entry) - set(LANGS)
-        if extra:
-            raise LabelsError(f"{path}: [{key}] has unknown languages {sorted(extra)}")
-        if _placeholders(texts["ko"]) != _placeholders(texts["en"]):
-            raise LabelsError(f"{path}: [{key}] ko and en use different {{placeholders}}")
-        labels[key] = texts
-    return labels
-
-
-def _placeholders(text: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+    return bilingual_entries(path, read_toml(path, LabelsError), error=LabelsError)
 
 
 @functools.cache
@@ -173,18 +147,9 @@ def milestone_text(ref: MilestoneRef, lang: str, limit: int | None) -> str:
     return f"{text} → {_cut(outcome, limit)}" if outcome else text
 
 
-def build_view(
-    alert: Alert,
-    lang: str = "ko",
-    *,
-    reasons: int = TOP_REASONS,
-    drop: int = 0,
-    limit: int | None = None,
-) -> AlertView:
-    """The view of *alert*: *reasons* top reasons, the first *drop* keys of
-    :data:`DROP_ORDER` left out, and free texts cut to *limit* characters."""
-    ko = lang != "en"
-    dropped = set(DROP_ORDER[:drop])
+def _markers(alert: Alert, lang: str) -> tuple[list[str], str]:
+    """The markers in front of the title (withdrawn, correction, amended) and the
+    severity notifiers colour by."""
     markers: list[str] = []
     severity = "normal"
     if alert.withdrawn or alert.event == "withdrawn":
@@ -196,7 +161,11 @@ def build_view(
     if alert.amended and severity != "withdrawn":
         markers.append(label("amended", lang))
         severity = "correction"
+    return markers, severity
 
+
+def _fact_lines(alert: Alert, lang: str, limit: int | None) -> list[Line]:
+    """Filer, date, stock code, remarks: what OpenDART's list row says."""
     facts: list[Line] = []
     if alert.flr_nm:
         facts.append(Line("filer", label("filer", lang), _cut(alert.flr_nm, limit)))
@@ -205,7 +174,13 @@ def build_view(
         facts.append(Line("stock_code", label("stock_code", lang), alert.stock_code))
     if alert.rm:
         facts.append(Line("remarks", label("remarks", lang), _cut(alert.rm, limit)))
+    return facts
 
+
+def _context_lines(alert: Alert, lang: str, limit: int | None) -> list[Line]:
+    """The K-AI context: team and standing, phase, the milestones around the filing,
+    how far the timeline's sources reach."""
+    ko = lang != "en"
     context: list[Line] = []
     team = (alert.team_ko if ko else alert.team) or alert.team
     if team:
@@ -233,6 +208,24 @@ def build_view(
     if alert.sources_end:
         end = label("sources_end", lang, end=alert.sources_end)
         context.append(Line("sources_end", label("timeline_data", lang), end))
+    return context
+
+
+def build_view(
+    alert: Alert,
+    lang: str = "ko",
+    *,
+    reasons: int = TOP_REASONS,
+    drop: int = 0,
+    limit: int | None = None,
+) -> AlertView:
+    """The view of *alert*: *reasons* top reasons, the first *drop* keys of
+    :data:`DROP_ORDER` left out, and free texts cut to *limit* characters."""
+    ko = lang != "en"
+    dropped = set(DROP_ORDER[:drop])
+    markers, severity = _markers(alert, lang)
+    facts = _fact_lines(alert, lang, limit)
+    context = _context_lines(alert, lang, limit)
 
     score = f"{int(alert.relevance)}/100"
     if alert.ai_related:

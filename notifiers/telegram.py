@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 import warnings
 from collections.abc import Awaitable
 from datetime import timedelta
@@ -43,17 +42,26 @@ from notifiers.base import (
     DestinationGone,
     DestinationMoved,
     DigestMessage,
+    GoneMemory,
+    HeldAlerts,
     Notifier,
     NotifierConfigError,
     NotifierError,
     NotifierSettings,
+    Pacer,
     PermanentError,
     TransientError,
     is_loopback_host,
 )
+from notifiers.redaction import install_log_redaction, redact_token
 from notifiers.render_cache import RenderCache
-from notifiers.telegram_bot.redaction import install_log_redaction, redact_token
-from notifiers.telegram_format import MAX_CHARS, digest_parts, format_alert_html, split_text
+from notifiers.telegram_format import (
+    MAX_CHARS,
+    digest_parts,
+    format_alert_html,
+    format_held_html,
+    split_text,
+)
 
 log = logging.getLogger("dartwatch.telegram")
 
@@ -192,34 +200,6 @@ def chat_id_of(destination: str) -> int | str:
         raise PermanentError(f"not a Telegram chat id: {destination[:40]!r}") from None
 
 
-class _Spacer:
-    """Spaces request starts at least ``1/rate`` apart, measured when each one starts.
-
-    The dispatcher paces by a precomputed schedule; after an event-loop stall (a slow
-    database commit, a busy CPU) several scheduled sends wake together and would reach
-    Telegram as a burst, which it answers with 429. Spacing at the moment of sending
-    turns that burst back into a steady stream. A 429 pauses everything for the time
-    Telegram asked.
-    """
-
-    def __init__(self, rate: float) -> None:
-        self.interval = 1.0 / rate
-        self._last = float("-inf")
-        self._paused_until = 0.0
-        self._lock = asyncio.Lock()
-
-    async def wait(self) -> None:
-        async with self._lock:
-            now = time.monotonic()
-            delay = max(self._last + self.interval, self._paused_until) - now
-            if delay > 0:
-                await asyncio.sleep(delay)
-            self._last = time.monotonic()
-
-    def pause(self, seconds: float) -> None:
-        self._paused_until = max(self._paused_until, time.monotonic() + seconds)
-
-
 class MessageLog(Protocol):
     """Where sent alerts' message ids are kept, so a correction or withdrawal of a
     filing can answer the alert it is about (the app wires one over the outbox)."""
@@ -238,6 +218,7 @@ class TelegramNotifier(Notifier):
     accepts_alerts: ClassVar[bool] = True
     accepts_digests: ClassVar[bool] = True
     per_subscriber: ClassVar[bool] = True
+    summarizes_held: ClassVar[bool] = True
 
     def __init__(self, settings: TelegramSettings | None = None, *, bot: Bot | None = None):
         self.settings = settings or TelegramSettings()
@@ -249,8 +230,8 @@ class TelegramNotifier(Notifier):
             request=make_request(self.settings),
         )
         self._started = False
-        self._spacer = _Spacer(self.rate_limit())
-        self._gone: dict[str, float] = {}  # chat -> when it answered "gone" (monotonic)
+        self._spacer = Pacer(self.rate_limit())
+        self._gone = GoneMemory(GONE_MEMORY_SECONDS)
         self.messages: MessageLog | None = None
         self._rendered: RenderCache[tuple[str, InlineKeyboardMarkup]] = RenderCache()
 
@@ -278,13 +259,9 @@ class TelegramNotifier(Notifier):
     def _refuse_if_gone(self, chat_id: int | str) -> None:
         """Messages to a chat wait in the spacer (a 429 pause can hold them for
         seconds); one that answered "gone" meanwhile gets no further request."""
-        gone_at = self._gone.get(str(chat_id))
-        if gone_at is None:
-            return
-        ago = time.monotonic() - gone_at
-        if ago < GONE_MEMORY_SECONDS:
+        ago = self._gone.ago(str(chat_id))
+        if ago is not None:
             raise DestinationGone(f"chat {chat_id} answered gone {ago:.1f} s ago; not sent")
-        del self._gone[str(chat_id)]
 
     async def _send_message(self, chat_id: int | str, **kwargs: Any) -> Message:
         await self._spacer.wait()
@@ -292,7 +269,7 @@ class TelegramNotifier(Notifier):
         try:
             return await self._call(self._bot.send_message(chat_id=chat_id, **kwargs))
         except DestinationGone:
-            self._gone[str(chat_id)] = time.monotonic()
+            self._gone.remember(str(chat_id))
             raise
 
     async def _call(self, action: Awaitable[T]) -> T:
@@ -370,6 +347,30 @@ class TelegramNotifier(Notifier):
         self, alert: Alert, destination: str, *, lang: str = "ko"
     ) -> None:
         await self.send_alert(alert, destination, lang=lang, silent=True)
+
+    async def send_held(
+        self, held: HeldAlerts, destination: str, *, lang: str = "ko", silent: bool = False
+    ) -> None:
+        """The alerts held through quiet hours as one message: a line per filing and a
+        numbered DART button for each (a second message only past its size)."""
+        parts = format_held_html(held.alerts, lang)
+        if not parts:
+            raise PermanentError("nothing to send: no held alerts")
+        await self.start()
+        chat_id = chat_id_of(destination)
+        interval = self.min_interval_for(destination)
+        for index, (text, markup) in enumerate(parts):
+            if index:
+                await asyncio.sleep(interval)
+            await self._send_message(
+                chat_id,
+                text=text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+                allow_paid_broadcast=self._paid,
+                disable_notification=silent,
+            )
 
     async def _send_parts(self, parts: list[str], destination: str) -> None:
         chat_id = chat_id_of(destination)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up dartwatch in ./.venv (idempotent). Needs Python 3.11+.
 #   --dev       also the test/lint tools
-#   --browser   also Debian's chromium (for the digest screenshot test; needs root/apt)
+#   --browser   also Debian's chromium, a Korean and an emoji font (for the screenshot
+#               tests: the digest, the web desk, the Telegram alert; needs root/apt)
 #   --unlocked  resolve from pyproject.toml's ranges instead of the hashed lock
 #               (while changing dependencies, before `bash scripts/lock.sh`)
 # By default every dependency is installed from requirements.lock (requirements-dev.lock
@@ -45,10 +46,11 @@ else
   "${pip[@]}" --no-deps -e .
 fi
 
-if [[ $browser -eq 1 ]] && { ! command -v chromium >/dev/null || ! dpkg -s fonts-nanum >/dev/null 2>&1; }; then
+if [[ $browser -eq 1 ]] && { ! command -v chromium >/dev/null || ! dpkg -s fonts-nanum >/dev/null 2>&1 \
+    || ! dpkg -s fonts-noto-color-emoji >/dev/null 2>&1; }; then
   if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
     echo "setup.sh: installing Debian's chromium for the browser test..."
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-nanum >/dev/null) \
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-nanum fonts-noto-color-emoji >/dev/null) \
       || echo "setup.sh: WARNING: could not install chromium; the browser test will say why it skips" >&2
   else
     echo "setup.sh: WARNING: chromium missing and no root/apt; the browser test will skip" >&2

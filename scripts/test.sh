@@ -6,8 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --dev --browser
 export PTB_TIMEDELTA=1
-echo "== ruff format --check"; .venv/bin/ruff format --check monitor notifiers storage tests benchmarks
-echo "== ruff check";          .venv/bin/ruff check monitor notifiers storage tests benchmarks
+echo "== ruff format --check"; .venv/bin/ruff format --check monitor notifiers storage tests benchmarks testkit tools
+echo "== ruff check";          .venv/bin/ruff check monitor notifiers storage tests benchmarks testkit tools
 echo "== mypy --strict";       .venv/bin/mypy
 echo "== pytest"
 .venv/bin/python -m pytest -ra "$@"

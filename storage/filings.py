@@ -18,14 +18,14 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import Database
-from storage.models import Filing, FilingEvent, utcnow
+from storage.models import AlertState, Filing, FilingEvent, utcnow
 
 _F = Filing.__table__.c  # type: ignore[attr-defined]
 _E = FilingEvent.__table__.c  # type: ignore[attr-defined]
 
-PENDING = "pending"
-SUPPRESSED = "suppressed"
-DONE = "done"
+PENDING = AlertState.PENDING
+SUPPRESSED = AlertState.SUPPRESSED
+DONE = AlertState.DONE
 
 AMENDED = "amended"
 WITHDRAWN = "withdrawn"
@@ -98,6 +98,93 @@ def _changes(old: Filing, new: FilingRecord) -> tuple[list[str], dict[str, objec
     return kinds, values
 
 
+def _row(
+    r: FilingRecord, now: datetime, *, source: str, alert_state: str, listed: bool
+) -> dict[str, object]:
+    """The new ``filings`` row of *r*. A feed-only row (``listed=False``) carries no
+    remark yet: list.json, the authority on it, fills it in when it lists the filing."""
+    rm = r.rm if listed else ""
+    return {
+        "rcept_no": r.rcept_no,
+        "corp_code": r.corp_code,
+        "corp_name": r.corp_name,
+        "stock_code": r.stock_code,
+        "corp_cls": r.corp_cls,
+        "report_nm": r.report_nm,
+        "flr_nm": r.flr_nm,
+        "rcept_dt": r.rcept_dt,
+        "rm": rm,
+        "first_seen_at": now,
+        "updated_at": now,
+        "filed_at": r.filed_at,
+        "listed_at": now if listed else None,
+        "amended": "정" in rm,
+        "withdrawn": "철" in rm,
+        "source": source,
+        "alert_state": alert_state,
+    }
+
+
+async def _insert_new(session: AsyncSession, rows: list[dict[str, object]]) -> set[str]:
+    """Insert-or-ignore on the primary key; the receipt numbers this call inserted
+    (a concurrent writer's rows are not reported as ours)."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = (
+        insert(Filing)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["rcept_no"])
+        .returning(_F.rcept_no)
+    )
+    return set((await session.exec(stmt)).scalars().all())
+
+
+async def _apply_change(
+    session: AsyncSession,
+    old: Filing,
+    new: FilingRecord,
+    now: datetime,
+    alert_state: str,
+    result: UpsertResult,
+) -> None:
+    """Record what changed in a stored filing, compare-and-set on its old values so
+    that one change yields one event whoever else writes."""
+    kinds, values = _changes(old, new)
+    if old.listed_at is None:
+        values["listed_at"] = now  # list.json confirms what the feed showed
+    if not values:
+        result.unchanged += 1
+        return
+    values["updated_at"] = now
+    guarded = await session.exec(
+        update(Filing)
+        .where(
+            _F.rcept_no == old.rcept_no,
+            _F.rm == old.rm,
+            _F.report_nm == old.report_nm,
+            _F.amended == old.amended,
+            _F.withdrawn == old.withdrawn,
+        )
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if not guarded.rowcount:
+        return  # a concurrent writer applied this change first
+    result.updated += 1
+    for kind in kinds:
+        session.add(
+            FilingEvent(
+                rcept_no=old.rcept_no,
+                kind=kind,
+                old_rm=old.rm,
+                new_rm=new.rm,
+                at=now,
+                processed=alert_state == SUPPRESSED,
+            )
+        )
+        result.events.append((old.rcept_no, kind))
+
+
 async def upsert_filings(
     session: AsyncSession,
     records: Iterable[FilingRecord],
@@ -122,8 +209,6 @@ async def upsert_filings(
     # different orders deadlock on PostgreSQL (a `poll` run beside the daemon, a
     # backfill, several processes on one database).
     keys = sorted(unique)
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     for start in range(0, len(keys), _CHUNK):
         chunk = keys[start : start + _CHUNK]
         existing = {
@@ -133,74 +218,14 @@ async def upsert_filings(
         fresh = [unique[k] for k in chunk if k not in existing]
         if fresh:
             rows = [
-                {
-                    "rcept_no": r.rcept_no,
-                    "corp_code": r.corp_code,
-                    "corp_name": r.corp_name,
-                    "stock_code": r.stock_code,
-                    "corp_cls": r.corp_cls,
-                    "report_nm": r.report_nm,
-                    "flr_nm": r.flr_nm,
-                    "rcept_dt": r.rcept_dt,
-                    "rm": r.rm,
-                    "first_seen_at": now,
-                    "updated_at": now,
-                    "filed_at": r.filed_at,
-                    "listed_at": now,
-                    "amended": "정" in r.rm,
-                    "withdrawn": "철" in r.rm,
-                    "source": source,
-                    "alert_state": alert_state,
-                }
-                for r in fresh
+                _row(r, now, source=source, alert_state=alert_state, listed=True) for r in fresh
             ]
-            stmt = (
-                insert(Filing)
-                .values(rows)
-                .on_conflict_do_nothing(index_elements=["rcept_no"])
-                .returning(_F.rcept_no)
-            )
-            inserted = set((await session.exec(stmt)).scalars().all())
+            inserted = await _insert_new(session, rows)
             result.new.extend(r.rcept_no for r in fresh if r.rcept_no in inserted)
         for key in chunk:
             old = existing.get(key)
-            if old is None:
-                continue
-            kinds, values = _changes(old, unique[key])
-            if old.listed_at is None:
-                values["listed_at"] = now  # list.json confirms what the feed showed
-            if not values:
-                result.unchanged += 1
-                continue
-            values["updated_at"] = now
-            old_rm = old.rm
-            guarded = await session.exec(
-                update(Filing)
-                .where(
-                    _F.rcept_no == key,
-                    _F.rm == old.rm,
-                    _F.report_nm == old.report_nm,
-                    _F.amended == old.amended,
-                    _F.withdrawn == old.withdrawn,
-                )
-                .values(**values)
-                .execution_options(synchronize_session=False)
-            )
-            if not guarded.rowcount:
-                continue  # a concurrent writer applied this change first
-            result.updated += 1
-            for kind in kinds:
-                session.add(
-                    FilingEvent(
-                        rcept_no=key,
-                        kind=kind,
-                        old_rm=old_rm,
-                        new_rm=unique[key].rm,
-                        at=now,
-                        processed=alert_state == SUPPRESSED,
-                    )
-                )
-                result.events.append((key, kind))
+            if old is not None:
+                await _apply_change(session, old, unique[key], now, alert_state, result)
     await session.flush()
     return result
 
@@ -221,37 +246,8 @@ async def record_feed_items(
     if not unique:
         return []
     keys = sorted(unique)
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    rows = [
-        {
-            "rcept_no": r.rcept_no,
-            "corp_code": r.corp_code,
-            "corp_name": r.corp_name,
-            "stock_code": r.stock_code,
-            "corp_cls": r.corp_cls,
-            "report_nm": r.report_nm,
-            "flr_nm": r.flr_nm,
-            "rcept_dt": r.rcept_dt,
-            "rm": "",
-            "first_seen_at": now,
-            "updated_at": now,
-            "filed_at": r.filed_at,
-            "listed_at": None,
-            "amended": False,
-            "withdrawn": False,
-            "source": "rss",
-            "alert_state": PENDING,
-        }
-        for r in (unique[k] for k in keys)
-    ]
-    stmt = (
-        insert(Filing)
-        .values(rows)
-        .on_conflict_do_nothing(index_elements=["rcept_no"])
-        .returning(_F.rcept_no)
-    )
-    inserted = set((await session.exec(stmt)).scalars().all())
+    rows = [_row(unique[k], now, source="rss", alert_state=PENDING, listed=False) for k in keys]
+    inserted = await _insert_new(session, rows)
     for key in keys:
         filed_at = unique[key].filed_at
         if key in inserted or filed_at is None:

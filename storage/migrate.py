@@ -99,3 +99,10 @@ async def schema_revision(db: Database) -> str | None:
 
 def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
+async def prepare_database(url: str) -> Database:
+    """The database at *url*, migrated to the newest schema first: every command that
+    touches the database opens it this way, so none runs against an old schema."""
+    await upgrade(url)
+    return Database(url)

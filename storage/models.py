@@ -8,6 +8,7 @@ KST is a presentation concern.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint
@@ -44,6 +45,30 @@ class Company(SQLModel, table=True):
     added_at: datetime = Field(default_factory=utcnow)
 
 
+class AlertState(StrEnum):
+    """Where a stored filing is on its way to the outbox (``filings.alert_state``)."""
+
+    PENDING = "pending"  # stored, not matched and queued yet
+    SUPPRESSED = "suppressed"  # history (backfill): stored as processed, never alerted
+    DONE = "done"  # matched and queued
+
+
+class DeliveryStatus(StrEnum):
+    """A delivery's state in the outbox (``deliveries.status``): pending -> sending ->
+    sent, or dead after the last attempt, or dropped when the destination is gone. An
+    alert held through a chat's quiet hours waits as held, and is bundled when it goes
+    out inside that chat's one summary of them. Values are stored as text; a StrEnum
+    compares equal to its stored string."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    DEAD = "dead"
+    DROPPED = "dropped"
+    HELD = "held"
+    BUNDLED = "bundled"
+
+
 class Filing(SQLModel, table=True):
     """A filing as OpenDART lists it, plus what dartwatch knows about when it saw it."""
 
@@ -74,7 +99,7 @@ class Filing(SQLModel, table=True):
     # pending -> done once matched and its deliveries written (one transaction), or
     # suppressed (backfill). A crash between storing and matching leaves it pending,
     # and the next pipeline run picks it up: nothing is lost.
-    alert_state: str = Field(default="pending", max_length=16, index=True)
+    alert_state: str = Field(default=AlertState.PENDING.value, max_length=16, index=True)
 
 
 class FilingEvent(SQLModel, table=True):
@@ -226,8 +251,9 @@ class Subscription(SQLModel, table=True):
 class Delivery(SQLModel, table=True):
     """The outbox: one row per (message, destination), written with the match.
 
-    ``status``: pending -> sending -> sent, or -> dead after the last attempt; ``held``
-    while a subscriber's quiet hours last; ``dropped`` when the destination went away.
+    ``status`` (:class:`DeliveryStatus`): pending -> sending -> sent, or -> dead after the
+    last attempt; ``dropped`` when the destination went away. A row held for a
+    subscriber's quiet hours is pending with ``next_attempt_at`` at their end.
     """
 
     __tablename__ = "deliveries"
@@ -243,7 +269,7 @@ class Delivery(SQLModel, table=True):
     destination: str = Field(max_length=64)  # chat id, or "default" for single-target notifiers
     subscriber_id: int | None = Field(default=None, index=True)
     payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
-    status: str = Field(default="pending", max_length=16)
+    status: str = Field(default=DeliveryStatus.PENDING.value, max_length=16)
     attempts: int = 0
     next_attempt_at: datetime = Field(default_factory=utcnow)
     claimed_by: str | None = Field(default=None, max_length=64)

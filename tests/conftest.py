@@ -54,7 +54,7 @@ TEST_KEY = "0123456789abcdef0123456789abcdef01234567"  # 40 chars: the shape Ope
 def _all_setting_names() -> list[str]:
     """Every environment name the settings object reads, so a developer's shell (say,
     ``LOG_LEVEL=DEBUG`` or ``SMTP_HOST``) never leaks into a test."""
-    from monitor.settings import Settings
+    from monitor.core.settings import Settings
 
     names = {f.alias for f in Settings.model_fields.values() if f.alias}
     return sorted(names | set(_SETTING_NAMES))
@@ -180,6 +180,6 @@ def chromium() -> Iterator[Any]:
     """One headless Chromium (Playwright on Debian's chromium) per test module, not per
     session: while Playwright's sync API lives it keeps an event loop running in the main
     thread, and every later test calling ``asyncio.run`` would fail."""
-    from tests.browser_support import launch_chromium
+    from tests.helpers.browser import launch_chromium
 
     yield from launch_chromium()

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import time
 
-from monitor.bodies import BodyResult, fetch_body
-from monitor.dart.errors import FileMissing, QuotaExceeded
+from monitor.ingest.documents import BodyResult, fetch_body
+from monitor.opendart.errors import FileMissing, QuotaExceeded
 from storage.db import Database
 from storage.documents import get_document
 
@@ -82,7 +82,7 @@ async def test_body_is_capped_and_bytes_are_decoded(sqlite_db: Database) -> None
 
 
 async def test_parsed_document_objects_are_accepted(sqlite_db: Database) -> None:
-    from monitor.dart.parsing import DocumentText
+    from monitor.opendart.parsing import DocumentText
 
     doc = DocumentText("20260115000001", "인공지능 본문", 4096, ("20260115000001.xml",), True)
     assert await _fetch(sqlite_db, FakeSource(doc)) == BodyResult("인공지능 본문", "ok")
@@ -96,8 +96,8 @@ async def test_malformed_answer_is_cached_then_retried_after_a_while(sqlite_db: 
     it may have been a passing fault on OpenDART's side."""
     from datetime import timedelta
 
-    from monitor.bodies import ERROR_RETRY_AFTER, cached_body
-    from monitor.dart.errors import BadPayload
+    from monitor.ingest.documents import ERROR_RETRY_AFTER, cached_body
+    from monitor.opendart.errors import BadPayload
 
     broken = FakeSource(BadPayload("document.xml: not a ZIP file (starts with b'<html')"))
     assert await _fetch(sqlite_db, broken) == BodyResult(None, "error")

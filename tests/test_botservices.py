@@ -1,4 +1,4 @@
-"""monitor.botservices: the bot's view of dartwatch, over a real database and the
+"""monitor.bot.monitor_services: the bot's view of dartwatch, over a real database and the
 bundled timeline — and the real bot answering through it."""
 
 from __future__ import annotations
@@ -6,14 +6,16 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from monitor.botservices import MonitorBotServices
-from monitor.matcher import FilingInput, match_filing
-from monitor.timeline import bundled_timeline
-from storage import deliveries as outbox
+from monitor.bot.monitor_services import MonitorBotServices
+from monitor.kai.matcher import FilingInput, match_filing
+from monitor.kai.timeline import bundled_timeline
+from notifiers.telegram import TelegramNotifier, TelegramSettings
+from storage import outbox
 from storage import subscribers as subs
 from storage.db import Database
 from storage.models import Company, CorpCode, Filing, Match
-from tests.telegram_support import running_bot
+from testkit.fakes.telegram_api import TOKEN
+from testkit.telegram import running_bot
 
 NAVER, LG, SK, OLD_SK = "00266961", "00120021", "00181712", "00144155"
 
@@ -150,8 +152,9 @@ async def test_real_bot_over_real_services(sqlite_db: Database) -> None:
 async def test_record_checks_then_writes_and_hands_over_the_new_timeline(
     sqlite_db: Database, tmp_path: Path
 ) -> None:
-    from monitor.timeline import Timeline, team_standing
-    from notifiers.telegram_bot.services import RecordRequest
+    from monitor.bot.services import RecordRequest
+    from monitor.kai.timeline import Timeline
+    from monitor.kai.timeline.queries import team_standing
 
     late = FilingInput(
         "20261120000321", "00159023", "SK텔레콤", "타법인주식및출자증권취득결정(AI 데이터센터)",
@@ -198,3 +201,27 @@ async def test_record_checks_then_writes_and_hands_over_the_new_timeline(
     assert row is not None and row.detail["team_status"] == "active"
     unset = MonitorBotServices(sqlite_db, bundled_timeline())
     assert "TIMELINE_FILE is not set on the server" in (await unset.check_record(good, "en")).errors
+
+
+async def test_an_alerts_why_button_is_answered_from_the_database(sqlite_db: Database) -> None:
+    await _seed(sqlite_db)
+    svc = services(sqlite_db)
+    alert = await svc.filing_alert("20260115000123")
+    assert alert is not None and alert.corp_name == "NAVER" and alert.reasons
+    withdrawn = await svc.filing_alert("20260115000123", "withdrawn")
+    assert withdrawn is not None and withdrawn.event == "withdrawn"
+    assert await svc.filing_alert("20260115999999") is None
+    async with running_bot(sqlite_db, services=svc) as env:  # type: ignore[arg-type]
+        env.api.add_chat(6)
+        notifier = TelegramNotifier(TelegramSettings(bot_token=TOKEN, base_url=f"{env.url}/bot"))
+        try:
+            await notifier.send_alert(alert, "6")
+        finally:
+            await notifier.close()
+        [msg] = env.api.sent_messages(6)
+        assert "  • " not in msg.text
+        qid = env.api.callback(6, "al:why:20260115000123:n0", message=msg)
+        await env.api.wait_answered(qid)
+        [same] = env.api.sent_messages(6)
+        top = alert.top_reasons(1)[0]
+        assert f"  • {top.points:+d} {top.ko}" in same.text

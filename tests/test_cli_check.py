@@ -11,14 +11,14 @@ from datetime import date
 import pytest
 from pydantic import Field
 
-from monitor.checks import CheckContext, check_dart_feed
-from monitor.dart.budget import used_today
-from monitor.loopback import free_port, serve_in_thread
-from monitor.settings import Settings, load_settings
+from monitor.core.loopback import free_port, serve_in_thread
+from monitor.core.settings import Settings, load_settings
+from monitor.opendart.budget import used_today
+from monitor.runtime.checks import CheckContext, check_dart_feed
 from storage.db import Database
-from tests.fakes.telegram_api import TOKEN
-from tests.notifier_support import clean_notifier_env  # noqa: F401  (fixture)
-from tests.operator_support import (
+from testkit.fakes.telegram_api import TOKEN
+from tests.helpers.notifier import clean_notifier_env  # noqa: F401  (fixture)
+from tests.helpers.operators import (
     WEBHOOK_SECRET,
     Services,
     check_json,

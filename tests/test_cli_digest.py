@@ -14,10 +14,10 @@ import pytest
 
 from monitor.cli import main
 from monitor.commands.digest import resolve_day
+from monitor.core.errors import UsageError
 from monitor.digest import render
-from monitor.errors import UsageError
 from storage.db import Database
-from tests.digest_support import GOLDEN_DAY, golden_digest, store_dataset
+from tests.helpers.digest import GOLDEN_DAY, golden_digest, store_dataset
 
 
 def _store(url: str, *, matched: bool = True) -> None:

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from monitor.core.loopback import serve_in_thread
 from monitor.fakedart import FakeDart
-from monitor.loopback import serve_in_thread
 from tests.conftest import TEST_KEY
 
 # Subprocesses never read the real DART feed (the environment filter drops DART_*).

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
+from monitor.core.loopback import serve_in_thread
 from monitor.fakedart import FakeDart
-from monitor.loopback import serve_in_thread
+from testkit.fakes.telegram_api import TOKEN, FakeTelegram
 from tests.conftest import TEST_KEY
-from tests.fakes.telegram_api import TOKEN, FakeTelegram
 
 ROOT = Path(__file__).resolve().parents[1]
 OPERATOR = 424242

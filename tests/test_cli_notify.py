@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from monitor.loopback import serve_in_thread
-from storage import deliveries as outbox
+from monitor.core.loopback import serve_in_thread
+from storage import outbox
 from storage.db import Database
-from tests.notifier_support import (
+from tests.helpers.notifier import (
     Receiver,
     clean_notifier_env,  # noqa: F401  (fixture)
 )
-from tests.operator_support import Services, local_services, run_cli
+from tests.helpers.operators import Services, local_services, run_cli
 
 pytestmark = pytest.mark.usefixtures("clean_notifier_env")
 
@@ -152,7 +152,7 @@ def test_unknown_notifier_is_one_line(
 def test_telegram_defaults_to_the_admin_users(
     services: Services, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from monitor.settings import Settings
+    from monitor.core.settings import Settings
 
     if "admin_user_ids" not in Settings.model_fields:
         pytest.skip("ADMIN_USER_IDS (admins by user id) is not in these settings yet")

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor.matcher import match_filing
-from monitor.timeline import load_timeline
+from monitor.kai.matcher import match_filing
+from monitor.kai.timeline import load_timeline
 from storage import subscribers as subs
 from storage.db import Database
 from storage.matches import get_match, save_matches

@@ -5,21 +5,19 @@ exactly the alerts of their companies and filter, once; SIGTERM exits 0."""
 from __future__ import annotations
 
 import json
-import re
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from monitor.core.loopback import serve_in_thread
 from monitor.fakedart import FakeDart
-from monitor.loopback import serve_in_thread
+from testkit.fakes.telegram_api import TOKEN, FakeTelegram
 from tests.conftest import TEST_KEY
-from tests.daemon_support import daemon_env, running_daemon, stop, wait_for
-from tests.fakes.telegram_api import TOKEN, FakeTelegram
+from tests.helpers.daemon import daemon_env, running_daemon, stop, wait_for
 
 NAVER, SKT, SK, LG, NC = "00266961", "00159023", "00181712", "00120021", "00261443"
-RCPT = re.compile(r"rcpNo=(\d{14})")
 
 pytestmark = pytest.mark.slow
 
@@ -28,9 +26,9 @@ def _alerts(tg: FakeTelegram, chat: int) -> list[str]:
     """Receipt numbers of the alert messages a chat received (replies have none)."""
     found = []
     for message in tg.sent_messages(chat):
-        m = RCPT.search(message.source)
-        if m:
-            found.append(m.group(1))
+        rcept_no = message.dart_rcept_no()
+        if rcept_no:
+            found.append(rcept_no)
     return found
 
 
@@ -95,8 +93,8 @@ def test_run_end_to_end(tmp_path: Path) -> None:
         assert set(got_103) <= set(by_rcept)
         non_ai = [r for r in got_103 if r not in ai_rows]
         assert len(non_ai) <= len(got_103) // 2, "the ai filter let routine filings through"
-        english = [m.source for m in tg.sent_messages(102) if RCPT.search(m.source)]
-        assert english and all("Filer:" in s and "제출인" not in s for s in english)
+        english = [m.source for m in tg.sent_messages(102) if m.dart_rcept_no()]
+        assert english and all("AI relevance" in s and "관련도" not in s for s in english)
 
     log_text = log_path.read_text()
     assert TEST_KEY not in log_text and TOKEN not in log_text
@@ -107,7 +105,7 @@ def test_run_end_to_end(tmp_path: Path) -> None:
 def test_webhook_mode_answers_updates_posted_by_telegram(tmp_path: Path) -> None:
     import httpx
 
-    from monitor.loopback import free_port
+    from monitor.core.loopback import free_port
 
     fake = FakeDart(keys={TEST_KEY}, dataset=False, noise_per_day=10)
     tg = FakeTelegram()

@@ -8,8 +8,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from monitor.dart import errors
-from monitor.dart.budget import (
+from monitor.core.kcalendar import KST
+from monitor.opendart import errors
+from monitor.opendart.budget import (
     MinuteLimiter,
     RequestBudget,
     clear_fatal,
@@ -18,7 +19,6 @@ from monitor.dart.budget import (
     quota_paused_until,
     used_today,
 )
-from monitor.kcalendar import KST
 from storage import requests as request_days
 from storage.db import Database
 from tests.conftest import TEST_KEY

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from monitor.dart import errors
-from monitor.dart.client import DocumentTooLarge
 from monitor.fakedart import DocumentSpec
+from monitor.opendart import errors
+from monitor.opendart.client import DocumentTooLarge
 from storage.db import Database
 from tests.conftest import TEST_KEY
-from tests.ingest_support import budgeted_client, plain_client, running_fake, settings_for
+from tests.helpers.ingest import budgeted_client, plain_client, running_fake, settings_for
 
 DAY = date(2026, 1, 15)
 NAVER = "00266961"
@@ -142,7 +142,7 @@ async def test_fatal_status_is_persisted_and_blocks_calls(sqlite_db: Database) -
 
 
 async def test_requests_are_counted_including_retries(sqlite_db: Database) -> None:
-    from monitor.dart.budget import used_today
+    from monitor.opendart.budget import used_today
 
     with running_fake(dataset=False) as (fake, url):
         fake.inject("800")

@@ -1,4 +1,4 @@
-"""Pure parsers over real OpenDART payloads (reference/opendart.md §7) and the oddities
+"""Pure parsers over real OpenDART payloads (docs/opendart.md) and the oddities
 seen in the wild; plus fuzzing: no input raises anything but a typed DartError."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from monitor.dart import errors
-from monitor.dart.parsing import (
+from monitor.opendart import errors
+from monitor.opendart.parsing import (
     decode_document,
     document_text,
     parse_company,
@@ -146,7 +146,7 @@ def test_fatal_and_retry_classes_do_not_overlap() -> None:
 def test_quota_error_resumes_at_next_midnight_kst() -> None:
     from datetime import datetime
 
-    from monitor.kcalendar import KST
+    from monitor.core.kcalendar import KST
 
     at = datetime(2026, 1, 15, 23, 59, tzinfo=KST)
     assert errors.next_quota_reset(at) == datetime(2026, 1, 16, 0, 0, tzinfo=KST)

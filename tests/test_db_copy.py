@@ -12,14 +12,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, pool, text
 
-from monitor.app import App
-from monitor.checks import CheckContext, check_database
 from monitor.cli import main
-from monitor.settings import ConfigError, load_settings
+from monitor.core.settings import ConfigError, load_settings
+from monitor.runtime.checks import CheckContext, check_database
+from monitor.runtime.container import App
 from storage.copy import CopyError, canonical, copy_database, row_digest
 from storage.db import sync_url
+from testkit.dbcopy import fill
 from tests.conftest import TEST_KEY, fresh_postgres_database
-from tests.copy_support import fill
 
 pytestmark = pytest.mark.postgres
 

@@ -5,20 +5,18 @@ its filing time. (The latency figure is in benchmarks/detection.py.)"""
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from monitor.core.loopback import serve_in_thread
 from monitor.fakedart import FakeDart
-from monitor.loopback import serve_in_thread
+from testkit.fakes.telegram_api import TOKEN, FakeTelegram
 from tests.conftest import TEST_KEY
-from tests.daemon_support import daemon_env, running_daemon, stop, wait_for
-from tests.fakes.telegram_api import TOKEN, FakeTelegram
+from tests.helpers.daemon import daemon_env, running_daemon, stop, wait_for
 
 NAVER = "00266961"
-RCPT = re.compile(r"rcpNo=(\d{14})")
 
 pytestmark = pytest.mark.slow
 
@@ -53,9 +51,7 @@ def test_feed_filing_reaches_telegram_before_list_json_lists_it(tmp_path: Path) 
 
             def alerts() -> list[str]:
                 return [
-                    m.source
-                    for m in tg.sent_messages(101)
-                    if (found := RCPT.search(m.source)) and found.group(1) == row.rcept_no
+                    m.source for m in tg.sent_messages(101) if m.dart_rcept_no() == row.rcept_no
                 ]
 
             # Within one safety-net interval list.json cannot have listed it: only the

@@ -36,7 +36,7 @@ from monitor.digest.days import latest_digest_day, span_days
 from monitor.digest.labels import LabelsError, load_labels
 from monitor.digest.render import TELEGRAM_LIMIT, json_data, text_sections, utf16_len
 from notifiers.base import Alert, DigestMessage, Reason
-from tests.digest_support import GOLDEN_DAY, dataset, digest_inputs, golden_digest
+from tests.helpers.digest import GOLDEN_DAY, dataset, digest_inputs, golden_digest
 
 GOLDEN = Path(__file__).parent / "golden" / "digest"
 EXT = {"html": "html", "md": "md", "text": "txt", "json": "json", "csv": "csv"}

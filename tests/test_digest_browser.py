@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from monitor.digest import render
-from tests.browser_support import Browser, png_size
-from tests.digest_support import GOLDEN_DAY, golden_digest
+from tests.helpers.browser import Browser, png_size
+from tests.helpers.digest import GOLDEN_DAY, golden_digest
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

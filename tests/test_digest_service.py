@@ -6,16 +6,16 @@ from datetime import UTC, datetime
 
 from sqlmodel import col, select
 
+from monitor.delivery.payloads import PayloadResolver
 from monitor.digest import render
 from monitor.digest.service import digest_renderer, enqueue_digest, load_digest
-from monitor.payloads import PayloadResolver
-from monitor.timeline import bundled_timeline
+from monitor.kai.timeline import bundled_timeline
 from notifiers.base import Alert, DigestMessage, Notifier
 from storage import subscribers as subs
 from storage.db import Database
 from storage.digests import daily_counts
 from storage.models import Delivery, Match
-from tests.digest_support import GOLDEN_DAY, golden_digest, store_dataset
+from tests.helpers.digest import GOLDEN_DAY, golden_digest, store_dataset
 
 
 class Fixed(Notifier):

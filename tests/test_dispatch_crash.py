@@ -25,12 +25,12 @@ from pathlib import Path
 
 import pytest
 
-from monitor.dispatcher import Dispatcher
-from monitor.payloads import PayloadResolver
-from storage import deliveries as outbox
+from monitor.delivery.dispatcher import Dispatcher
+from monitor.delivery.payloads import PayloadResolver
+from storage import outbox
 from storage.db import Database
-from tests.fakes.receiver import OutboxReceiver, restartable
-from tests.outbox_support import fill_outbox, start_dispatch, webhook
+from testkit.fakes.receiver import OutboxReceiver, restartable
+from testkit.outbox import fill_outbox, start_dispatch, webhook
 
 N = 1000
 BATCH = 50

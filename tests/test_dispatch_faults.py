@@ -23,13 +23,13 @@ from pathlib import Path
 
 import pytest
 
-from monitor.dispatcher import Dispatcher
-from monitor.payloads import PayloadResolver
+from monitor.delivery.dispatcher import Dispatcher
+from monitor.delivery.payloads import PayloadResolver
 from notifiers.webhook import WebhookNotifier
-from storage import deliveries as outbox
+from storage import outbox
 from storage.db import Database
-from tests.fakes.receiver import OutboxReceiver, restartable
-from tests.outbox_support import fill_outbox, webhook
+from testkit.fakes.receiver import OutboxReceiver, restartable
+from testkit.outbox import fill_outbox, webhook
 
 # Subprocesses never read the real DART feed (the environment filter drops DART_*).
 NO_FEED = {"DART_RSS_URL": ""}

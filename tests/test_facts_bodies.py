@@ -1,4 +1,4 @@
-"""Body extractors on the layouts of real filings (tests/facts_layouts.py names each
+"""Body extractors on the layouts of real filings (tests/helpers/facts_layouts.py names each
 source): both form families, DART-XML and viewer HTML, EUC-KR bytes, missing and ``-``
 cells, the counterparty-revenue trap, amendments with a 정정사항 table; and a property
 test that no body makes a parser raise."""
@@ -15,7 +15,7 @@ from monitor.facts import bodies
 from monitor.facts.model import EXTRACTED, UNPARSEABLE
 from monitor.facts.summary import summarize
 from monitor.facts.tables import parse_body
-from tests import facts_layouts as L
+from tests.helpers import facts_layouts as L
 
 
 def test_supply_contract_kospi_form() -> None:

@@ -14,19 +14,19 @@ from pathlib import Path
 
 import pytest
 
+from monitor.delivery.pipeline import Pipeline, alert_for_ref
 from monitor.digest.render import render
 from monitor.digest.service import load_digest
 from monitor.facts.service import FactsService
 from monitor.fakedart import FakeDart
-from monitor.pipeline import Pipeline, alert_for_ref
-from monitor.timeline import load_timeline
+from monitor.kai.timeline import load_timeline
 from notifiers.base import Alert, Notifier
 from notifiers.formatting import alert_text
-from notifiers.telegram_bot.texts import t  # noqa: F401  (import order: see telegram_format)
 from notifiers.telegram_format import format_alert_html
+from notifiers.telegram_texts import t  # noqa: F401  (import order: see telegram_format)
 from storage.db import Database
 from storage.filings import FilingRecord, upsert_filings
-from tests.ingest_support import NOON, plain_client, running_fake, settings_for
+from tests.helpers.ingest import NOON, plain_client, running_fake, settings_for
 
 GOLDEN = Path(__file__).parent / "golden" / "facts"
 NAVER, SKT = "00266961", "00159023"
@@ -103,7 +103,9 @@ async def test_golden_day_of_facts(fake_and_url: tuple[FakeDart, str], sqlite_db
     for lang in ("ko", "en"):
         text = "\n\n----\n\n".join(alert_text(a, lang) for a in alerts) + "\n"
         _check(f"alerts.{lang}.txt", text)
-    telegram = "\n\n----\n\n".join(format_alert_html(a, "ko")[0] for a in alerts) + "\n"
+    telegram = (
+        "\n\n----\n\n".join(format_alert_html(a, "ko", expanded=True)[0] for a in alerts) + "\n"
+    )
     _check("alerts.ko.telegram.html", telegram)
     generated = datetime(2026, 1, 15, 18, 0, tzinfo=UTC)
     for lang in ("ko", "en"):

@@ -14,7 +14,7 @@ from storage import documents
 from storage.db import Database
 from storage.filings import FilingRecord, upsert_filings
 from storage.models import FilingFacts
-from tests.ingest_support import NOON, budgeted_client, plain_client, running_fake, settings_for
+from tests.helpers.ingest import NOON, budgeted_client, plain_client, running_fake, settings_for
 
 NAVER = "00266961"
 TITLES = [

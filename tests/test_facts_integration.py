@@ -10,17 +10,17 @@ from datetime import date, timedelta
 
 import pytest
 
+from monitor.delivery.pipeline import Pipeline, alert_for_ref
 from monitor.facts.service import FactsPolicy, FactsService, stored_facts
 from monitor.fakedart import FakeDart
-from monitor.pipeline import Pipeline, alert_for_ref
-from monitor.timeline import load_timeline
+from monitor.kai.timeline import load_timeline
 from notifiers.base import Alert, Notifier
 from notifiers.webhook import alert_payload
 from storage import facts as store
 from storage.db import Database
 from storage.filings import FilingRecord, upsert_filings
 from storage.models import utcnow
-from tests.ingest_support import NOON, plain_client, running_fake, settings_for
+from tests.helpers.ingest import NOON, plain_client, running_fake, settings_for
 
 NAVER = "00266961"
 
@@ -247,14 +247,15 @@ async def test_correction_alert_says_what_changed(
     old, new = changed["amount_krw"]
     assert old != new and old.endswith("원") and new.endswith("원")
     from notifiers.formatting import alert_text
-    from notifiers.telegram_bot.texts import t  # noqa: F401  (import order: see telegram_format)
     from notifiers.telegram_format import format_alert_html
+    from notifiers.telegram_texts import t  # noqa: F401  (import order: see telegram_format)
 
     text = alert_text(alert, "ko")
     assert f"{old} → {new}" in text
     assert text.splitlines().index(alert.summary) < text.splitlines().index(alert.report_nm)
     html, _ = format_alert_html(alert, "ko")
-    assert "→" in html and "📝" in html
+    first, changes = html.split("\n")[:2]
+    assert alert.summary in first and f"{old} → {new}" in changes  # what happened, what changed
     facts = await stored_facts(sqlite_db, [correction.rcept_no])
     assert facts[correction.rcept_no][1]  # the digest sees the same changes
 
@@ -305,7 +306,7 @@ async def test_a_slow_structured_answer_does_not_hold_the_alert(
 async def test_a_body_that_timed_out_is_read_on_a_later_try(
     fake_and_url: tuple[FakeDart, str], sqlite_db: Database
 ) -> None:
-    from monitor.bodies import BodyResult
+    from monitor.ingest.documents import BodyResult
 
     fake, url = fake_and_url
     row = fake.publish({"corp_code": NAVER, "report_nm": "현금ㆍ현물배당결정"})

@@ -4,8 +4,8 @@ against equity or revenue — each a reason with points; nothing without facts."
 from __future__ import annotations
 
 from monitor.facts.model import FactBuilder, FactSet
-from monitor.matcher import match_filing
-from monitor.timeline import load_timeline
+from monitor.kai.matcher import match_filing
+from monitor.kai.timeline import load_timeline
 from storage.models import Filing
 
 TIMELINE = load_timeline()

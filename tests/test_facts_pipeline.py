@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from sqlmodel import select
 
+from monitor.delivery.pipeline import Pipeline, alert_for_ref
 from monitor.facts.service import FactsService
-from monitor.pipeline import Pipeline, alert_for_ref
-from monitor.rematch import rematch_all
-from monitor.timeline import load_timeline
+from monitor.kai.rematch import rematch_all
+from monitor.kai.timeline import load_timeline
 from storage import facts as store
 from storage import subscribers as subs
 from storage.db import Database

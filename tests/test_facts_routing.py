@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from monitor.facts.routing import families, route, split_title
-from monitor.matcher import categorise
+from monitor.kai.matcher import categorise
 
 # (report_nm as list.json sends it, family, source, base category)
 REAL_NAMES = [

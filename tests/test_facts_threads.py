@@ -9,13 +9,13 @@ from dataclasses import replace
 
 import pytest
 
-from monitor.loopback import serve_in_thread
-from monitor.threads import OutboxMessageLog
+from monitor.core.loopback import serve_in_thread
+from monitor.delivery.threads import OutboxMessageLog
 from notifiers.base import Alert, FactChange
 from notifiers.telegram import TelegramNotifier, TelegramSettings
-from storage import deliveries as outbox
+from storage import outbox
 from storage.db import Database
-from tests.fakes.telegram_api import TOKEN, FakeTelegram
+from testkit.fakes.telegram_api import TOKEN, FakeTelegram
 
 CHAT = 4242
 ORIGINAL = Alert(

@@ -15,6 +15,8 @@ from typing import Any
 import httpx
 import pytest
 
+from monitor.core.kcalendar import KST
+from monitor.core.loopback import serve_in_thread
 from monitor.fakedart import (
     FAULT_KINDS,
     THREE_MONTHS_MESSAGE,
@@ -23,13 +25,11 @@ from monitor.fakedart import (
     ManualClock,
     replay_script,
 )
-from monitor.fakedart.app import months_back
-from monitor.kcalendar import KST
-from monitor.loopback import serve_in_thread
+from monitor.fakedart.server import months_back
 from tests.conftest import TEST_KEY
 
 NAVER, SKT, SK, LG, NC = "00266961", "00159023", "00181712", "00120021", "00261443"
-FLITTO = "99000006"  # a synthetic corp code for a KOSDAQ partner (see generate.py)
+FLITTO = "99000006"  # a synthetic corp code for a KOSDAQ partner (see tools/fakedart_generate.py)
 NAVER_CLOUD = "00777272"  # unlisted
 ROW_KEYS = [
     "corp_code",

@@ -11,10 +11,10 @@ from typing import Any
 import httpx
 import pytest
 
+from monitor.core.kcalendar import KST
+from monitor.core.loopback import serve_in_thread
 from monitor.fakedart import FakeDart, ManualClock
 from monitor.fakedart.feeds import FEED_FAULTS
-from monitor.kcalendar import KST
-from monitor.loopback import serve_in_thread
 from tests.conftest import TEST_KEY
 
 NAVER, LG = "00266961", "00120021"

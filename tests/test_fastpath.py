@@ -14,20 +14,20 @@ from typing import Any
 
 import pytest
 
-from monitor.app import App
 from monitor.commands.status import collect
-from monitor.dart.rss import FeedItem
 from monitor.fakedart import FakeDart, ManualClock
 from monitor.fakedart.feeds import FEED_FAULTS
 from monitor.fakedart.model import Company as FakeCompany
-from monitor.fastpath import FALLBACK, OK, build_index, normalize
+from monitor.ingest.fastpath import FALLBACK, OK, build_index, normalize
+from monitor.opendart.rss import FeedItem
+from monitor.runtime.container import App
 from storage import corpcodes, documents, meta
 from storage import filings as filings_repo
 from storage.db import Database
 from storage.matches import get_match
 from storage.models import Company, CorpCode, utcnow
 from tests.faults.support import Recorder
-from tests.ingest_support import NOON, WATCHED, running_fake, settings_for
+from tests.helpers.ingest import NOON, WATCHED, running_fake, settings_for
 
 NAVER, LG = "00266961", "00120021"
 
@@ -381,8 +381,8 @@ async def test_empty_rss_url_disables_the_fast_path(sqlite_url: str) -> None:
 def test_day_plan_keeps_list_json_under_half_the_quota_while_the_feed_works(
     companies: int, strategy: str, healthy_total: int, down_total: int
 ) -> None:
-    from monitor.pollplan import day_plan
-    from monitor.settings import load_settings
+    from monitor.core.settings import load_settings
+    from monitor.ingest.pollplan import day_plan
 
     settings = load_settings()
     healthy = day_plan(settings, companies, feed_healthy=True)
@@ -398,8 +398,8 @@ def test_day_plan_keeps_list_json_under_half_the_quota_while_the_feed_works(
 async def test_read_schedule_slows_in_idle_hours_and_backs_off_after_failures(
     sqlite_db: Database,
 ) -> None:
-    from monitor.dart.rss import FeedReader
-    from monitor.fastpath import MAX_BACKOFF_SECONDS, FastPath
+    from monitor.ingest.fastpath import MAX_BACKOFF_SECONDS, FastPath
+    from monitor.opendart.rss import FeedReader
 
     clock = ManualClock(NOON)  # a Thursday noon, KST: market hours
     fastpath = FastPath(
@@ -419,9 +419,9 @@ async def test_read_schedule_slows_in_idle_hours_and_backs_off_after_failures(
 
 
 async def test_fallback_and_recovery_each_send_one_admin_message(sqlite_url: str) -> None:
-    from monitor.loopback import serve_in_thread
+    from monitor.core.loopback import serve_in_thread
     from notifiers.telegram import TelegramNotifier, TelegramSettings
-    from tests.fakes.telegram_api import TOKEN, FakeTelegram
+    from testkit.fakes.telegram_api import TOKEN, FakeTelegram
 
     api = FakeTelegram()
     admin = 900001
@@ -452,11 +452,11 @@ async def test_fallback_and_recovery_each_send_one_admin_message(sqlite_url: str
 async def test_body_read_after_listing_reaches_the_ai_filter_subscribers_once(
     sqlite_url: str,
 ) -> None:
+    from monitor.core.loopback import serve_in_thread
     from monitor.fakedart import DocumentSpec
-    from monitor.loopback import serve_in_thread
     from notifiers.telegram import TelegramNotifier, TelegramSettings
     from storage import subscribers as subs
-    from tests.fakes.telegram_api import TOKEN, FakeTelegram
+    from testkit.fakes.telegram_api import TOKEN, FakeTelegram
 
     api = FakeTelegram()
     investor = 700001
@@ -484,5 +484,5 @@ async def test_body_read_after_listing_reaches_the_ai_filter_subscribers_once(
             await rig.poll()
             await rig.poll()
             [message] = api.sent_messages(investor)
-            assert row.rcept_no in message.source
+            assert message.dart_rcept_no() == row.rcept_no
             await rig.check_once({row.rcept_no})

@@ -4,21 +4,19 @@ MAX_WATCHED_COMPANIES bounds what is added."""
 
 from __future__ import annotations
 
-import re
-
-from monitor.dispatcher import Dispatcher
+from monitor.core.loopback import serve_in_thread
+from monitor.delivery.dispatcher import Dispatcher
+from monitor.delivery.payloads import PayloadResolver
+from monitor.delivery.pipeline import BodyPolicy, Pipeline
 from monitor.fakedart import ManualClock
-from monitor.loopback import serve_in_thread
-from monitor.payloads import PayloadResolver
-from monitor.pipeline import BodyPolicy, Pipeline
-from monitor.poller import PER_COMPANY, Poller
-from monitor.timeline import bundled_timeline
+from monitor.ingest.poller import PER_COMPANY, Poller
+from monitor.kai.timeline import bundled_timeline
 from notifiers.telegram import TelegramNotifier, TelegramSettings
 from storage import subscribers as subs
 from storage.db import Database
 from storage.matches import get_match
-from tests.fakes.telegram_api import TOKEN, FakeTelegram
-from tests.ingest_support import NOON, WATCHED, budgeted_client, running_fake, settings_for
+from testkit.fakes.telegram_api import TOKEN, FakeTelegram
+from tests.helpers.ingest import NOON, WATCHED, budgeted_client, running_fake, settings_for
 
 SAMSUNG, HYUNDAI = "00126380", "00164742"
 CHAT = 501
@@ -65,7 +63,7 @@ async def test_followed_company_is_polled_alerted_and_dropped(db: Database) -> N
     assert match is not None and match.team is None  # no K-AI team, still a category
     assert match.category != "other"
     [alert] = api.sent_messages(CHAT)
-    assert re.search(rf"rcpNo={first.rcept_no}", alert.text) and "삼성전자" in alert.text
+    assert alert.dart_rcept_no() == first.rcept_no and "삼성전자" in alert.text
     assert "K-AI" not in alert.text and "다음 일정" not in alert.text  # no team: no timeline
     assert after.ok and after.requests == len(WATCHED) and second.rcept_no not in after.new
 

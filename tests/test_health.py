@@ -14,12 +14,12 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from monitor.app import App
-from monitor.daemon import Daemon
+from monitor.core.loopback import free_port, serve_in_thread, serve_on_loop
+from monitor.core.settings import load_settings
 from monitor.fakedart import FakeDart
-from monitor.health import HealthApp, Readiness, poll_is_recent
-from monitor.loopback import free_port, serve_in_thread, serve_on_loop
-from monitor.settings import load_settings
+from monitor.runtime.container import App
+from monitor.runtime.daemon import Daemon
+from monitor.runtime.health import HealthApp, Readiness, poll_is_recent
 from notifiers.console import ConsoleNotifier, ConsoleSettings
 from storage.db import Database
 from storage.migrate import head_revision

@@ -4,7 +4,7 @@ from datetime import date, datetime
 
 import pytest
 
-from monitor.kcalendar import (
+from monitor.core.kcalendar import (
     KST,
     digest_span,
     is_active_time,

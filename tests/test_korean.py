@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from notifiers.korean import has_final_consonant, particle
-from notifiers.telegram_bot.texts import TextsError, t, validate
+from notifiers.telegram_texts import TextsError, t, validate
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import create_engine, text
 
-from monitor.leader import Leadership
+from monitor.runtime.leader import Leadership
 from storage.db import sync_url
 
 

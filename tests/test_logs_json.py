@@ -11,12 +11,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+from monitor.core.logs import setup_logging
+from monitor.core.loopback import serve_in_thread
+from monitor.core.settings import load_settings
 from monitor.fakedart import FakeDart
-from monitor.logs import setup_logging
-from monitor.loopback import serve_in_thread
-from monitor.settings import load_settings
+from testkit.fakes.telegram_api import TOKEN
 from tests.conftest import TEST_KEY
-from tests.fakes.telegram_api import TOKEN
 
 ROOT = Path(__file__).resolve().parents[1]
 

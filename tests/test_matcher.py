@@ -8,14 +8,14 @@ from datetime import UTC, datetime
 
 import pytest
 
-from monitor.matcher import (
+from monitor.kai.matcher import (
     FilingInput,
     MatchResult,
     alert_from_match,
     alert_from_rows,
     match_filing,
 )
-from monitor.timeline import load_timeline
+from monitor.kai.timeline import load_timeline
 from notifiers.base import Alert
 from storage.models import Filing
 

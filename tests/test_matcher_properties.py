@@ -6,8 +6,8 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from monitor.matcher import FilingInput, match_filing
-from monitor.timeline import load_timeline
+from monitor.kai.matcher import FilingInput, match_filing
+from monitor.kai.timeline import load_timeline
 
 TL = load_timeline()
 

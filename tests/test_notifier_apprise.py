@@ -8,10 +8,10 @@ from collections.abc import Iterator
 import pytest
 from pydantic import SecretStr
 
-from monitor.loopback import free_port, serve_in_thread
+from monitor.core.loopback import free_port, serve_in_thread
 from notifiers.apprise_notifier import AppriseNotifier, AppriseSettings, destination_name
 from notifiers.base import DestinationGone, TransientError
-from tests.notifier_support import (
+from tests.helpers.notifier import (
     Receiver,
     clean_notifier_env,  # noqa: F401  (fixture)
     sample_alert,

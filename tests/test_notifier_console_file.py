@@ -13,7 +13,7 @@ import pytest
 from notifiers.base import Alert, PermanentError
 from notifiers.console import ConsoleNotifier, ConsoleSettings
 from notifiers.file import FileNotifier, FileSettings, kst_day
-from tests.notifier_support import (
+from tests.helpers.notifier import (
     clean_notifier_env,  # noqa: F401  (fixture)
     sample_alert,
     sample_digest,

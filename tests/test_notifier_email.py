@@ -19,11 +19,11 @@ import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from monitor.loopback import free_port
+from monitor.core.loopback import free_port
 from notifiers.base import NotifierError, PermanentError, TransientError
 from notifiers.email import EmailNotifier, EmailSettings
 from notifiers.formatting import alert_subject
-from tests.notifier_support import (
+from tests.helpers.notifier import (
     clean_notifier_env,  # noqa: F401  (fixture)
     sample_alert,
     sample_digest,

@@ -10,7 +10,7 @@ import pytest
 
 from notifiers import formatting as fmt
 from notifiers.base import MilestoneRef, Reason
-from tests.notifier_support import sample_alert, sample_digest
+from tests.helpers.notifier import sample_alert, sample_digest
 
 HOSTILE = "<script>alert('x')</script> & *bold* _u_ [link](http://evil) <!channel> @everyone"
 URL = "https://dart.fss.or.kr/dsaf001/main.do?rcpNo=20260105000123"

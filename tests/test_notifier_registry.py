@@ -1,5 +1,6 @@
 """The registry: entry-point discovery, settings blocks and their error messages, and
-third-party plugins installed through their entry point (including the README's)."""
+third-party plugins installed through their entry point (including the one in
+docs/notifiers.md)."""
 
 from __future__ import annotations
 
@@ -10,21 +11,22 @@ from pathlib import Path
 
 import pytest
 
-from monitor.loopback import serve_in_thread
+from monitor.core.loopback import serve_in_thread
 from notifiers import registry
 from notifiers.base import Notifier, NotifierConfigError
 from notifiers.console import ConsoleNotifier
 from notifiers.email import EmailNotifier
 from notifiers.file import FileNotifier
 from notifiers.webhook import WebhookNotifier
-from tests.notifier_support import (
+from tests.helpers.notifier import (
     Receiver,
     clean_notifier_env,  # noqa: F401  (fixture)
     install_plugin,
     sample_alert,
 )
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+ROOT = Path(__file__).resolve().parents[1]
+NOTIFIERS_DOC = ROOT / "docs" / "notifiers.md"
 BUILT_INS = {"console", "file", "webhook", "email", "apprise", "telegram"}
 
 pytestmark = pytest.mark.usefixtures("clean_notifier_env")
@@ -230,20 +232,19 @@ async def test_a_plugin_installed_through_its_entry_point_receives_alerts(
         registry.load_notifiers(["missing"], env_file=None)
 
 
-def _readme_blocks(language: str) -> list[str]:
-    text = README.read_text(encoding="utf-8")
-    section = text.split("<!-- section:notifiers -->", 1)[1].split("<!-- /section:notifiers")[0]
-    plugin_part = section.split("### Writing a plugin", 1)[1]
+def _plugin_doc_blocks(language: str) -> list[str]:
+    text = NOTIFIERS_DOC.read_text(encoding="utf-8")
+    plugin_part = text.split("## Writing a plugin", 1)[1]
     return re.findall(rf"```{language}\n(.*?)```", plugin_part, flags=re.DOTALL)
 
 
-async def test_readme_plugin_example_works_as_documented(
+async def test_docs_plugin_example_works_as_documented(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Docs as tests: the README's plugin and its pyproject entry point, installed as a
+    """Docs as tests: the plugin of docs/notifiers.md and its pyproject entry point, installed as a
     package would be, receive an alert (the ntfy server is a local receiver)."""
-    (code,) = _readme_blocks("python")
-    (pyproject,) = _readme_blocks("toml")
+    (code,) = _plugin_doc_blocks("python")
+    (pyproject,) = _plugin_doc_blocks("toml")
     project = tomllib.loads(pyproject)["project"]
     eps = project["entry-points"]["dartwatch.notifiers"]
     assert eps == {"ntfy": "dartwatch_ntfy:NtfyNotifier"}
@@ -279,7 +280,7 @@ async def test_readme_plugin_example_works_as_documented(
 
 @pytest.mark.parametrize("name", ["console", "file", "webhook", "email", "apprise"])
 def test_every_setting_is_documented_in_env_example(name: str) -> None:
-    lines = (README.parent / ".env.example").read_text(encoding="utf-8").splitlines()
+    lines = (ROOT / ".env.example").read_text(encoding="utf-8").splitlines()
     documented = {
         line.split("=", 1)[0]: lines[i - 1]
         for i, line in enumerate(lines)
@@ -291,11 +292,13 @@ def test_every_setting_is_documented_in_env_example(name: str) -> None:
         env = registry.env_name(model, field)
         assert env in documented, f"{env} is missing from .env.example"
         assert documented[env].startswith("#"), f"{env} has no comment above it"
-        assert f"`{env}`" in README.read_text(encoding="utf-8"), f"{env} not in the README"
+        assert f"`{env}`" in NOTIFIERS_DOC.read_text(encoding="utf-8"), (
+            f"{env} not in docs/notifiers.md"
+        )
 
 
 def test_env_example_values_are_valid_defaults() -> None:
-    env_example = str(README.parent / ".env.example")
+    env_example = str(ROOT / ".env.example")
     (console,) = registry.load_notifiers(["console"], env_file=env_example)
     assert isinstance(console, ConsoleNotifier) and console.settings.color == "auto"
     with pytest.raises(NotifierConfigError, match=r"^WEBHOOK_URL: not set"):

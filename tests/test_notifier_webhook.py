@@ -12,7 +12,7 @@ import httpx
 import pytest
 from pydantic import SecretStr, ValidationError
 
-from monitor.loopback import free_port, serve_in_thread
+from monitor.core.loopback import free_port, serve_in_thread
 from notifiers.base import DestinationGone, NotifierError, PermanentError, TransientError
 from notifiers.webhook import (
     SIGNATURE_HEADER,
@@ -23,7 +23,7 @@ from notifiers.webhook import (
     sign,
     verify_signature,
 )
-from tests.notifier_support import (
+from tests.helpers.notifier import (
     Receiver,
     clean_notifier_env,  # noqa: F401  (fixture)
     sample_alert,
@@ -309,18 +309,19 @@ async def test_client_is_reused_and_closed(server: tuple[Receiver, str]) -> None
     assert client.is_closed and notifier._client is None
 
 
-def test_readme_verification_snippet_agrees_with_the_signer() -> None:
-    """Docs as tests: the receiver-side snippet in the README accepts what we sign."""
+def test_docs_verification_snippet_agrees_with_the_signer() -> None:
+    """Docs as tests: the receiver-side snippet of docs/notifiers.md accepts what we sign."""
     import re
     from pathlib import Path
 
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
-    section = readme.split("<!-- section:notifiers -->", 1)[1].split("### Writing a plugin")[0]
+    doc = Path(__file__).resolve().parents[1] / "docs" / "notifiers.md"
+    text = doc.read_text(encoding="utf-8")
+    section = text.split("## Webhook payloads and signatures", 1)[1].split("## Writing a plugin")[0]
     (snippet,) = [
         b for b in re.findall(r"```python\n(.*?)```", section, re.DOTALL) if "def verify(" in b
     ]
     namespace: dict[str, object] = {}
-    exec(compile(snippet, "README.md", "exec"), namespace)
+    exec(compile(snippet, "docs/notifiers.md", "exec"), namespace)
     verify = namespace["verify"]
     body = '{"type":"alert","alert":{"corp_name":"네이버"}}'.encode()
     timestamp = str(int(time.time()))

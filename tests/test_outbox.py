@@ -14,7 +14,7 @@ from typing import ClassVar
 
 import pytest
 
-from monitor.dispatcher import Dispatcher, backoff_seconds
+from monitor.delivery.dispatcher import Dispatcher, backoff_seconds
 from notifiers.base import (
     Alert,
     DestinationGone,
@@ -22,7 +22,7 @@ from notifiers.base import (
     PermanentError,
     TransientError,
 )
-from storage import deliveries as outbox
+from storage import outbox
 from storage.db import Database
 from storage.models import Delivery, utcnow
 

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from storage import deliveries as outbox
+from storage import outbox
 from storage.db import Database
-from tests.daemon_support import wait_for
-from tests.fakes.receiver import OutboxReceiver, restartable
-from tests.outbox_support import fill_outbox, start_dispatch, webhook
+from testkit.fakes.receiver import OutboxReceiver, restartable
+from testkit.outbox import fill_outbox, start_dispatch, webhook
+from tests.helpers.daemon import wait_for
 
 pytestmark = pytest.mark.slow
 N = 1000

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from monitor.payloads import PayloadResolver
+from monitor.delivery.payloads import PayloadResolver
 from notifiers.base import Alert
-from storage import deliveries as outbox
+from storage import outbox
 from storage.db import Database
-from tests.outbox_support import fill_outbox, webhook
+from testkit.outbox import fill_outbox, webhook
 
 
 async def _claimed(db: Database, n: int) -> list[outbox.Delivery]:

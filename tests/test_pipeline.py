@@ -10,11 +10,11 @@ from typing import ClassVar
 import pytest
 from sqlmodel import select
 
-from monitor.pipeline import Pipeline, alert_for_ref
-from monitor.quiet import KST
-from monitor.timeline import load_timeline
+from monitor.core.quiet import KST
+from monitor.delivery.pipeline import Pipeline, alert_for_ref
+from monitor.kai.timeline import load_timeline
 from notifiers.base import Alert, Notifier
-from storage import deliveries as outbox
+from storage import outbox
 from storage import subscribers as subs
 from storage.db import Database
 from storage.models import Delivery, Filing, FilingEvent
@@ -132,6 +132,34 @@ async def test_quiet_hours_hold_until_they_end(db: Database) -> None:
     assert held[0].next_attempt_at == datetime(2026, 1, 16, 7, 0, tzinfo=KST)
     assert await outbox.claim_due(db, "w", 10, now=night) != []  # fixedrec row is due now
     assert await outbox.claim_due(db, "w", 10, now=night) == []  # the held one is not
+
+
+async def test_held_alerts_are_released_as_one_summary_per_chat(db: Database) -> None:
+    many = await _subscriber(db, 202, [NAVER, LG], quiet=(22, 7))
+    await _subscriber(db, 203, [LG], quiet=(22, 7))  # one held alert: sent as it is
+    async with db.session() as s:
+        s.add(filing("20260115000801", LG, "기업설명회(IR)개최(안내공시)"))
+        s.add(filing("20260115000802", NAVER, "임원ㆍ주요주주특정증권등소유상황보고서"))
+        s.add(filing("20260115000803", NAVER, "타법인주식및출자증권취득결정(AI 데이터센터)"))
+    night = datetime(2026, 1, 15, 23, 10, tzinfo=KST)
+    await _pipeline(db).run(now=night)
+    held = [r for r in await _rows(db) if r.notifier == "telegram"]
+    assert {r.status for r in held} == {"held"} and len(held) == 4
+    assert await outbox.release_held(db, summarize=["telegram"], now=night) == 0  # still night
+    morning = datetime(2026, 1, 16, 7, 0, tzinfo=KST)
+    assert await outbox.release_held(db, summarize=["telegram"], now=morning) == 4
+    rows = [r for r in await _rows(db) if r.notifier == "telegram"]
+    [summary] = [r for r in rows if r.kind == "held"]
+    assert summary.destination == "202" and summary.subscriber_id == many
+    assert summary.payload["refs"] == ["20260115000801", "20260115000802", "20260115000803"]
+    bundled = [r for r in rows if r.status == "bundled"]
+    assert {r.ref for r in bundled} == set(summary.payload["refs"])
+    assert {r.payload["summary"] for r in bundled} == {summary.ref}
+    [alone] = [r for r in rows if r.destination == "203"]
+    assert (alone.kind, alone.status) == ("alert", "pending")
+    claimed = await outbox.claim_due(db, "w", 10, now=morning)
+    assert {(r.kind, r.destination) for r in claimed} >= {("held", "202"), ("alert", "203")}
+    assert await outbox.release_held(db, summarize=["telegram"], now=morning) == 0  # once only
 
 
 async def test_withdrawal_event_alerts_once_and_backfill_stays_silent(db: Database) -> None:

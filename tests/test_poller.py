@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from monitor.dart.budget import clear_fatal, fatal_state, quota_paused_until
+from monitor.core.kcalendar import KST
+from monitor.core.settings import Settings
 from monitor.fakedart import TRANSIENT_FAULTS, FakeDart, ManualClock
-from monitor.kcalendar import KST
-from monitor.poller import (
+from monitor.ingest.poller import (
     MARKET_WIDE,
     PER_COMPANY,
     Poller,
@@ -21,11 +21,11 @@ from monitor.poller import (
     estimate_market_rows,
     poll_window,
 )
-from monitor.settings import Settings
+from monitor.opendart.budget import clear_fatal, fatal_state, quota_paused_until
 from storage import filings, pollruns
 from storage.db import Database
 from tests.conftest import TEST_KEY
-from tests.ingest_support import NOON, WATCHED, budgeted_client, running_fake, settings_for
+from tests.helpers.ingest import NOON, WATCHED, budgeted_client, running_fake, settings_for
 
 NAVER = "00266961"
 

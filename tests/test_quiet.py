@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from monitor.quiet import KST, in_quiet_hours, quiet_until
+from monitor.core.quiet import KST, in_quiet_hours, quiet_until
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from notifiers.base import Alert
 from notifiers.render_cache import RenderCache
-from tests.notifier_support import sample_alert
+from tests.helpers.notifier import sample_alert
 
 
 class Renderer:

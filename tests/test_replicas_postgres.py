@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import re
 import signal
 import time
 from collections import Counter
@@ -16,17 +15,16 @@ from pathlib import Path
 
 import pytest
 
+from monitor.core.loopback import serve_in_thread
 from monitor.fakedart import FakeDart
-from monitor.loopback import serve_in_thread
 from storage import subscribers as subs
 from storage.db import Database
 from storage.migrate import upgrade_sync
+from testkit.fakes.telegram_api import TOKEN, FakeTelegram
 from tests.conftest import TEST_KEY, fresh_postgres_database
-from tests.daemon_support import daemon_env, running_daemon, stop, wait_for
-from tests.fakes.telegram_api import TOKEN, FakeTelegram
+from tests.helpers.daemon import daemon_env, running_daemon, stop, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
-RCPT = re.compile(r"rcpNo=(\d{14})")
 USERS = (201, 202, 203)
 WATCHED = ["00266961", "00159023", "00181712", "00120021", "00261443"]
 
@@ -141,7 +139,5 @@ def _got(tg: FakeTelegram) -> list[str]:
 def _got_by_chat(tg: FakeTelegram) -> dict[int, Counter[str]]:
     out: dict[int, Counter[str]] = {}
     for chat in USERS:
-        out[chat] = Counter(
-            m.group(1) for msg in tg.sent_messages(chat) if (m := RCPT.search(msg.source))
-        )
+        out[chat] = Counter(n for msg in tg.sent_messages(chat) if (n := msg.dart_rcept_no()))
     return out

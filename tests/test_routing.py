@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from monitor import routing
-from monitor.routing import ChatFilters, FilingView, find_word, route
+from monitor.delivery import routing
+from monitor.delivery.routing import ChatFilters, FilingView, find_word, route
 
 NOW = datetime(2026, 1, 15, 3, 0, tzinfo=UTC)
 

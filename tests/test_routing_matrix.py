@@ -8,19 +8,19 @@ import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
-from sqlmodel import select
+from sqlmodel import col, select
 
-from monitor.dispatcher import Dispatcher
-from monitor.loopback import serve_in_thread
-from monitor.matcher import match_filing
-from monitor.payloads import PayloadResolver
-from monitor.pipeline import BodyPolicy, Pipeline
-from monitor.timeline import bundled_timeline
+from monitor.core.loopback import serve_in_thread
+from monitor.delivery.dispatcher import Dispatcher
+from monitor.delivery.payloads import PayloadResolver
+from monitor.delivery.pipeline import BodyPolicy, Pipeline
+from monitor.kai.matcher import match_filing
+from monitor.kai.timeline import bundled_timeline
 from notifiers.telegram import TelegramNotifier, TelegramSettings
 from storage import subscribers as subs
 from storage.db import Database
 from storage.models import Delivery, Filing, Subscriber
-from tests.fakes.telegram_api import TOKEN, FakeTelegram
+from testkit.fakes.telegram_api import TOKEN, FakeTelegram
 from tests.test_telegram_routing import FILINGS, LG, NAVER, NC
 
 NOW = datetime(2026, 1, 15, 3, 0, tzinfo=UTC)  # 12:00 KST
@@ -140,9 +140,24 @@ async def test_every_filing_reaches_exactly_its_chats(sqlite_db: Database) -> No
         assert {ref: p["reason"] for ref, p in payloads.items()} == expected, chat
         assert {ref for ref, p in payloads.items() if p.get("silent")} == silent, chat
         sent = api.sent_messages(chat)
-        got = {_rcept_no(m.text): m.disable_notification for m in sent}
+        got = {m.dart_rcept_no(): m.disable_notification for m in sent}
         assert len(sent) == len(got) == len(expected), chat
         assert got == {ref: ref in silent for ref in expected}, chat
+
+    # The quiet chat's four held alerts arrived when its quiet hours ended (the drain
+    # runs long after them) as ONE summary: a line and a DART button per filing.
+    [summary] = api.sent_messages(QUIET_CHAT)
+    assert len(summary.text.split("\n")) == 1 + len(EVERYTHING)
+    assert {_rcept_no(b["url"]) for b in summary.buttons()} == EVERYTHING
+    statuses = {r.status for r in await _rows_of(sqlite_db, str(QUIET_CHAT))}
+    assert statuses == {"bundled", "sent"}  # four alerts bundled, the summary sent
+
+
+async def _rows_of(db: Database, destination: str) -> list[Delivery]:
+    async with db.session() as s:
+        return list(
+            (await s.exec(select(Delivery).where(col(Delivery.destination) == destination))).all()
+        )
 
 
 def _rcept_no(text: str) -> str:

@@ -7,7 +7,10 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from monitor.dart.rss import (
+from monitor.core.kcalendar import KST
+from monitor.core.loopback import serve_in_thread
+from monitor.fakedart import FakeDart, ManualClock
+from monitor.opendart.rss import (
     USER_AGENT,
     FeedFormatError,
     FeedReader,
@@ -15,9 +18,6 @@ from monitor.dart.rss import (
     parse_feed,
     rcept_no_of,
 )
-from monitor.fakedart import FakeDart, ManualClock
-from monitor.kcalendar import KST
-from monitor.loopback import serve_in_thread
 
 # The shape of a real companyRSS capture (docs/detection.md): the filer in dc:creator
 # differs from the subject company in the title.

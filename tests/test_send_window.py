@@ -8,12 +8,13 @@ import itertools
 
 import pytest
 
-from monitor.dispatcher import Dispatcher, SendWindow, window_size
-from monitor.loopback import serve_in_thread
-from monitor.payloads import PayloadResolver
+from monitor.core.loopback import serve_in_thread
+from monitor.delivery.dispatcher import Dispatcher
+from monitor.delivery.payloads import PayloadResolver
+from monitor.delivery.window import SendWindow, window_size
 from storage.db import Database
-from tests.fakes.receiver import OutboxReceiver
-from tests.outbox_support import fill_outbox, webhook
+from testkit.fakes.receiver import OutboxReceiver
+from testkit.outbox import fill_outbox, webhook
 
 
 def test_window_size_is_rate_times_round_trip_with_room() -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.settings import ConfigError, Settings, load_settings
+from monitor.core.settings import ConfigError, Settings, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.settings import DEFAULT_RSS_URL, ConfigError, load_settings
+from monitor.core.settings import DEFAULT_RSS_URL, ConfigError, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 

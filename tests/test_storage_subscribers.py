@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from storage import deliveries as outbox
+from storage import outbox
 from storage import subscribers as subs
 from storage.db import Database
 

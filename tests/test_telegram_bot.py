@@ -12,13 +12,13 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from monitor.loopback import serve_in_thread
+from monitor.bot import BotConfig, start_bot
+from monitor.core.loopback import serve_in_thread
 from notifiers.base import Alert, NotifierConfigError
-from notifiers.telegram_bot import BotConfig, start_bot
 from storage import subscribers as subs
 from storage.db import Database
-from tests.fakes.telegram_api import TOKEN, FakeTelegram, Fault, Limits
-from tests.telegram_support import (
+from testkit.fakes.telegram_api import TOKEN, FakeTelegram, Fault, Limits
+from testkit.telegram import (
     ADMIN,
     LG,
     NAVER,

@@ -8,11 +8,11 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from monitor.dispatcher import Dispatcher
-from monitor.loopback import serve_in_thread
-from monitor.payloads import PayloadResolver
-from monitor.pipeline import BodyPolicy, Pipeline
-from monitor.timeline import bundled_timeline
+from monitor.core.loopback import serve_in_thread
+from monitor.delivery.dispatcher import Dispatcher
+from monitor.delivery.payloads import PayloadResolver
+from monitor.delivery.pipeline import BodyPolicy, Pipeline
+from monitor.kai.timeline import bundled_timeline
 from notifiers.base import Alert
 from notifiers.telegram import (
     FREE_RATE,
@@ -24,7 +24,7 @@ from notifiers.telegram import (
 from storage import filings as filings_repo
 from storage import subscribers as subs
 from storage.db import Database
-from tests.fakes.telegram_api import TOKEN, FakeTelegram
+from testkit.fakes.telegram_api import TOKEN, FakeTelegram
 
 NAVER = "00266961"
 CHANNEL = -1001234567890
@@ -96,7 +96,7 @@ async def test_one_channel_post_reaches_every_member(
     finally:
         await notifier.close()
     [post] = fake.sent_messages(CHANNEL)
-    assert "rcpNo=20260115000501" in post.source and not post.paid
+    assert post.dart_rcept_no() == "20260115000501" and not post.paid
     # Channels are paced like groups (20 posts a minute), not like private chats.
     assert notifier.min_interval_for(str(CHANNEL)) == GROUP_INTERVAL
     assert notifier.min_interval_for("@naver_disclosures") == GROUP_INTERVAL

@@ -10,7 +10,7 @@ import pytest
 
 from storage import subscribers as subs
 from storage.db import Database
-from tests.telegram_support import NAVER, BotEnv, FakeServices, running_bot
+from testkit.telegram import NAVER, BotEnv, FakeServices, running_bot
 
 SAMSUNG, CELLTRION = "00126380", "00413046"
 

@@ -11,7 +11,7 @@ import pytest
 from storage import subscribers as subs
 from storage.db import Database
 from storage.models import Subscriber
-from tests.telegram_support import LG, NAVER, NC, BotEnv, running_bot
+from testkit.telegram import LG, NAVER, NC, BotEnv, running_bot
 
 
 @pytest.fixture

@@ -6,12 +6,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from monitor.bot.resolve import find, split_names
 from notifiers.base import Alert, MilestoneRef, Reason
-from notifiers.telegram_bot.resolve import find, split_names
-from notifiers.telegram_bot.texts import TextsError, command_descriptions, t, validate
 from notifiers.telegram_format import format_alert_html, split_text, utf16_len
-from tests.fakes.telegram_api import parse_html
-from tests.telegram_support import COMPANIES, LG, NAVER, NC, SK, SKT
+from notifiers.telegram_texts import TextsError, command_descriptions, t, validate
+from testkit.fakes.telegram_api import parse_html
+from testkit.telegram import COMPANIES, LG, NAVER, NC, SK, SKT
 
 free_text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=0, max_size=3000)
 
@@ -122,8 +122,8 @@ def test_texts_validation_names_the_problem() -> None:
 
 
 def test_bundled_watchlist_names_resolve_as_the_issue_asks() -> None:
-    from monitor.watchlist import load_watchlist
-    from notifiers.telegram_bot.services import CompanyInfo
+    from monitor.bot.services import CompanyInfo
+    from monitor.ingest.companies import load_watchlist
 
     watched = [
         CompanyInfo(e.corp_code or "", e.name, e.name_en or "", e.stock_code, e.aliases)

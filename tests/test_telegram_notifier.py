@@ -10,12 +10,13 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from monitor.loopback import serve_in_thread
+from monitor.core.loopback import serve_in_thread
 from notifiers.base import (
     Alert,
     DestinationGone,
     DestinationMoved,
     DigestMessage,
+    HeldAlerts,
     MilestoneRef,
     NotifierConfigError,
     PermanentError,
@@ -24,7 +25,7 @@ from notifiers.base import (
 )
 from notifiers.telegram import TelegramNotifier, TelegramSettings
 from notifiers.telegram_format import utf16_len
-from tests.fakes.telegram_api import TOKEN, FakeTelegram, Fault, parse_html
+from testkit.fakes.telegram_api import TOKEN, FakeTelegram, Fault, parse_html
 
 
 @pytest.fixture
@@ -93,13 +94,17 @@ async def test_nasty_alert_is_accepted_and_rendered_as_text(
     [msg] = api.sent_messages(1001)
     # The fake parsed the HTML like Telegram: dynamic text arrives verbatim, not as tags.
     assert NASTY in msg.text
-    assert "NAVER <주>" in msg.text and "네이버 & Co <ltd>" in msg.text
-    assert "https://dart.fss.or.kr/dsaf001/main.do?rcpNo=20260115000123" in msg.text
-    assert {"bold", "text_link"} <= {e["type"] for e in msg.entities}
-    [button] = msg.buttons()
-    assert button["url"] == "https://dart.fss.or.kr/dsaf001/main.do?rcpNo=20260115000123"
-    assert "정정" in msg.text and "탈락" in msg.text and "3일 전" in msg.text
-    assert "…외 1개" in msg.text  # top three reasons shown, the rest counted
+    assert msg.text.startswith("✏️ NAVER <주> · [정정] R&D <script>")
+    assert {e["type"] for e in msg.entities} == {"bold"}
+    # The phone layout: what happened, one K-AI line, the relevance; no link, no reasons.
+    lines = msg.text.split("\n")
+    assert lines[1] == "🇰🇷 네이버클라우드 · 탈락 · 직전: 1차 평가 <결과> (2026-01-15, 3일 전)"
+    assert lines[2:] == ["📊 AI 관련도 85/100"]
+    assert "dart.fss.or.kr" not in msg.text and "+40" not in msg.text
+    dart, why, mute = msg.buttons()
+    assert dart["url"] == "https://dart.fss.or.kr/dsaf001/main.do?rcpNo=20260115000123"
+    assert why == {"text": "❓ 왜?", "callback_data": "al:why:20260115000123:n0"}
+    assert mute == {"text": "🔕 알림 끄기", "callback_data": "al:mute:20260115000123:n0"}
 
 
 async def test_english_alert(fake: tuple[FakeTelegram, str], notifier: TelegramNotifier) -> None:
@@ -107,9 +112,34 @@ async def test_english_alert(fake: tuple[FakeTelegram, str], notifier: TelegramN
     api.add_chat(1002)
     await notifier.send_alert(nasty_alert(), "1002", lang="en")
     [msg] = api.sent_messages(1002)
-    assert "Correction" in msg.text and "Naver Cloud" in msg.text
-    assert "3 days before" in msg.text and "170 days after" in msg.text
-    assert msg.buttons()[0]["text"] == "View on DART"
+    assert "[Correction]" in msg.text and "Naver Cloud" in msg.text
+    assert "last: 1st result <x> (2026-01-15, 3 days before)" in msg.text
+    assert [b["text"] for b in msg.buttons()] == ["View on DART", "❓ Why?", "🔕 Mute"]
+
+
+async def test_held_alerts_arrive_as_one_summary(
+    fake: tuple[FakeTelegram, str], notifier: TelegramNotifier
+) -> None:
+    api, _ = fake
+    api.add_chat(1004)
+    alerts = tuple(
+        nasty_alert(rcept_no=f"2026011500012{i}", corp_name=f"기업{i}", correction=False)
+        for i in range(3)
+    )
+    await notifier.send_held(HeldAlerts(alerts), "1004", lang="ko", silent=True)
+    [msg] = api.sent_messages(1004)
+    lines = msg.text.split("\n")
+    assert lines[0] == "🌙 방해 금지 시간 동안 온 공시 3건"
+    assert [line.split(" · ")[0] for line in lines[1:]] == [
+        "1. 🔔 기업0",
+        "2. 🔔 기업1",
+        "3. 🔔 기업2",
+    ]
+    assert all(NASTY in line for line in lines[1:])
+    assert [(b["text"], b["url"][-14:]) for b in msg.buttons()] == [
+        (f"{i + 1} · 기업{i}", f"2026011500012{i}") for i in range(3)
+    ]
+    assert msg.disable_notification
 
 
 async def test_huge_alert_is_cut_under_the_limit(

@@ -4,21 +4,20 @@ filter, once each, in its language."""
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from datetime import UTC, datetime
 
-from monitor.dispatcher import Dispatcher
-from monitor.loopback import serve_in_thread
-from monitor.matcher import FilingInput, match_filing
-from monitor.payloads import PayloadResolver
-from monitor.pipeline import BodyPolicy, Pipeline
-from monitor.timeline import bundled_timeline
+from monitor.core.loopback import serve_in_thread
+from monitor.delivery.dispatcher import Dispatcher
+from monitor.delivery.payloads import PayloadResolver
+from monitor.delivery.pipeline import BodyPolicy, Pipeline
+from monitor.kai.matcher import FilingInput, match_filing
+from monitor.kai.timeline import bundled_timeline
 from notifiers.telegram import TelegramNotifier, TelegramSettings
 from storage import subscribers as subs
 from storage.db import Database
 from storage.models import Filing
-from tests.fakes.telegram_api import TOKEN, FakeTelegram
+from testkit.fakes.telegram_api import TOKEN, FakeTelegram
 
 NAVER, LG, NC = "00266961", "00120021", "00261443"
 
@@ -119,7 +118,7 @@ async def test_each_subscriber_gets_exactly_its_alerts_once(sqlite_db: Database)
             if active and f.corp_code in codes and (filt == "all" or ai[f.rcept_no])
         }
         msgs = api.sent_messages(chat)
-        got = Counter(re.search(r"rcpNo=(\d{14})", m.text).group(1) for m in msgs)  # type: ignore[union-attr]
+        got = Counter(m.dart_rcept_no() for m in msgs)
         assert set(got) == expected, chat
         assert all(n == 1 for n in got.values()), chat
         marker = "AI relevance" if lang == "en" else "AI 관련도"

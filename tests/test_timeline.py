@@ -9,19 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from monitor.timeline import (
-    PartialDate,
-    TimelineError,
-    load_timeline,
+from monitor.kai.timeline import TimelineError, load_timeline, validate_file
+from monitor.kai.timeline.model import PartialDate
+from monitor.kai.timeline.queries import (
     milestones_around,
     nearest_key_milestone,
     phase_at,
-    render_text,
     team_of,
     team_status_at,
-    timeline_box,
-    validate_file,
 )
+from monitor.kai.timeline.views import render_text, timeline_box
 
 TL = load_timeline()
 
@@ -335,10 +332,11 @@ def _docs() -> str:
     )
 
 
-def _readme_section() -> str:
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
-    start = readme.index("<!-- section:timeline -->")
-    return readme[start : readme.index("<!-- /section:timeline -->")]
+def _matcher_section() -> str:
+    """The part of docs/timeline.md on the matcher: roles, categories, the score, explain."""
+    docs = _docs()
+    start = docs.index("## The matcher")
+    return docs[start : docs.index("\n## ", start + 1)]
 
 
 def test_docs_record_example_is_valid_and_a_placeholder(tmp_path: Path) -> None:
@@ -347,7 +345,7 @@ def test_docs_record_example_is_valid_and_a_placeholder(tmp_path: Path) -> None:
     custom = validate_file(_write(tmp_path, example))
     change = team_status_at(custom, "motif", date(2026, 8, 7))
     assert change is not None and change.status == "eliminated"
-    assert "msit.go.kr" not in _readme_section() + example
+    assert "msit.go.kr" not in _matcher_section() + example
 
 
 def _commands(text: str) -> list[list[str]]:
@@ -359,13 +357,13 @@ def _commands(text: str) -> list[list[str]]:
     ]
 
 
-@pytest.mark.parametrize("source", ["docs", "readme"])
+@pytest.mark.parametrize("source", ["docs", "matcher"])
 def test_timeline_commands_in_the_docs_parse(source: str) -> None:
     from monitor.cli import build_parser
 
     parser = build_parser()
-    commands = _commands(_docs() if source == "docs" else _readme_section())
-    assert len(commands) >= (10 if source == "docs" else 5)
+    commands = _commands(_docs() if source == "docs" else _matcher_section())
+    assert len(commands) >= (10 if source == "docs" else 4)
     for argv in commands:
         args = parser.parse_args(argv)
         assert args.handler.startswith("monitor.commands.")

@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from monitor.timeline import bundled_timeline, stale_notice
+from monitor.kai.timeline import bundled_timeline
+from monitor.kai.timeline.views import stale_notice
 from tests.faults.test_telegram_faults import tg_rig
 
 
@@ -37,8 +38,8 @@ async def test_reminder_reaches_every_admin_once_a_week(sqlite_url: str) -> None
 
 
 async def test_a_suggested_milestone_reaches_admins_once_per_filing(sqlite_url: str) -> None:
-    from monitor.matcher import FilingInput
-    from monitor.suggestions import suggest
+    from monitor.kai.matcher import FilingInput
+    from monitor.kai.suggestions import suggest
 
     title = "기타경영사항(자율공시)(독자 AI 파운데이션 모델 2차 평가 결과)"
     filing = FilingInput("20260807000555", "00159023", "SK텔레콤", title, "20260807")
@@ -56,7 +57,7 @@ async def test_a_suggested_milestone_reaches_admins_once_per_filing(sqlite_url: 
 async def test_the_running_app_picks_up_a_record_written_by_the_cli(
     sqlite_url: str, tmp_path: Path
 ) -> None:
-    from monitor.timeline_records import NewRecord, add_record
+    from monitor.kai.records import NewRecord, add_record
 
     mine = tmp_path / "mine.toml"
     mine.write_text("schema = 1\n", encoding="utf-8")

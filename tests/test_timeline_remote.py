@@ -11,10 +11,11 @@ from typing import Any
 
 import pytest
 
-from monitor.loopback import serve_in_thread
-from monitor.settings import ConfigError, load_settings
-from monitor.timeline import load_timeline, status_at, timeline_for
-from monitor.timeline_remote import MAX_BYTES, refresh
+from monitor.core.loopback import serve_in_thread
+from monitor.core.settings import ConfigError, load_settings
+from monitor.kai.remote import MAX_BYTES, refresh
+from monitor.kai.timeline import load_timeline, timeline_for
+from monitor.kai.timeline.queries import status_at
 
 REMOTE = b"""
 [[records]]

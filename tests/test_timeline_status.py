@@ -17,20 +17,14 @@ from pathlib import Path
 import pytest
 
 from monitor.digest.render import render
-from monitor.matcher import FilingInput, alert_from_match, match_filing
-from monitor.timeline import (
-    bundled_timeline,
-    load_timeline,
-    phase_at,
-    render_text,
-    status_at,
-    team_standing,
-    timeline_box,
-)
+from monitor.kai.matcher import FilingInput, alert_from_match, match_filing
+from monitor.kai.timeline import bundled_timeline, load_timeline
+from monitor.kai.timeline.queries import phase_at, status_at, team_standing
+from monitor.kai.timeline.views import render_text, timeline_box
 from notifiers.formatting import alert_html, alert_markdown, alert_text
-from notifiers.telegram_bot.texts import t as telegram_text
 from notifiers.telegram_format import format_alert_html
-from tests.digest_support import golden_digest
+from notifiers.telegram_texts import t as telegram_text
+from tests.helpers.digest import golden_digest
 
 TL = bundled_timeline()
 GOLDEN = Path(__file__).parent / "golden"
@@ -211,7 +205,7 @@ sources = ["https://example.com/placeholder-a", "https://example.com/placeholder
     ids=["unknown-milestone", "month-only-date", "no-source", "bad-result"],
 )
 def test_bad_records_are_refused(tmp_path: Path, text: str) -> None:
-    from monitor.timeline import TimelineError
+    from monitor.kai.timeline import TimelineError
 
     path = tmp_path / "bad.toml"
     path.write_text(text, encoding="utf-8")
@@ -246,8 +240,10 @@ def test_golden_alert_on_2026_11_30(lang: str) -> None:
     _golden(f"alert/2026-11-30.{lang}.txt", text + "\n")
     _golden(f"alert/2026-11-30.{lang}.md", alert_markdown(alert, lang) + "\n")  # type: ignore[arg-type]
     _golden(f"alert/2026-11-30.{lang}.html", alert_html(alert, lang) + "\n")  # type: ignore[arg-type]
-    html, _ = format_alert_html(alert, lang)  # type: ignore[arg-type]
-    _golden(f"alert/2026-11-30.{lang}.telegram.html", html + "\n")
+    folded, _ = format_alert_html(alert, lang)  # type: ignore[arg-type]
+    html, _ = format_alert_html(alert, lang, expanded=True)  # type: ignore[arg-type]
+    assert html.startswith(folded + "\n")  # "왜?" only adds lines
+    _golden(f"alert/2026-11-30.{lang}.telegram.html", f"{folded}\n\n— ❓ —\n\n{html}\n")
     overdue = "결과 미기록 (예정일 경과)" if lang == "ko" else "overdue — no result recorded"
     for rendered in (text, html):
         assert overdue in rendered and rendered.count("2026-04") == 1
@@ -273,7 +269,7 @@ def test_golden_digest_on_2026_11_30(fmt: str, lang: str) -> None:
 
 
 def test_suggestions_need_the_project_and_an_evaluation_word_together() -> None:
-    from monitor.suggestions import suggest, suggestion_text
+    from monitor.kai.suggestions import suggest, suggestion_text
 
     title = "기타경영사항(자율공시)(독자 AI 파운데이션 모델 2차 평가 통과)"
     found = suggest(title)

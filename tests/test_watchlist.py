@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.watchlist import (
+from monitor.ingest.companies import (
     AmbiguousCompany,
     CorpRecord,
     UnknownCompany,
@@ -227,9 +227,9 @@ async def test_resolution_through_the_corpcode_cache(sqlite_db: Database) -> Non
     assert (await resolve_company("SKT", db=sqlite_db, watchlist=wl)).require().corp_code == SKT
 
 
-def test_readme_watchlist_example_loads(tmp_path: Path) -> None:
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
-    section = readme.split("<!-- section:ingestion -->")[1].split("<!-- /section:ingestion -->")[0]
+def test_docs_watchlist_example_loads(tmp_path: Path) -> None:
+    doc = Path(__file__).resolve().parents[1] / "docs" / "ingestion.md"
+    section = doc.read_text(encoding="utf-8").split("## The watchlist file", 1)[1]
     example = section.split("```toml")[1].split("```")[0]
     wl = load_watchlist(_write(tmp_path, example))
     assert "00126380" in {e.corp_code for e in wl.watched}

@@ -21,14 +21,14 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
-from monitor.fakedart.app import FakeDart
-from monitor.loopback import free_port, serve_in_thread
+from monitor.core.loopback import free_port, serve_in_thread
+from monitor.fakedart.server import FakeDart
 from storage.db import Database, sync_url
 from storage.filings import SUPPRESSED, upsert_filings
 from storage.migrate import upgrade_sync
 from tests.conftest import TEST_KEY, fresh_database_url
-from tests.daemon_support import daemon_env, running_daemon, stop, wait_for
-from tests.web_support import TOKEN, _record, dataset, desk_settings, seed, served
+from tests.helpers.daemon import daemon_env, running_daemon, stop, wait_for
+from tests.helpers.web import TOKEN, _record, dataset, desk_settings, seed, served
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -20,7 +20,7 @@ from storage.filings import SUPPRESSED, FilingRecord, upsert_filings
 from storage.migrate import upgrade_sync
 from storage.models import Filing
 from tests.conftest import fresh_database_url
-from tests.web_support import desk_settings, seed, served
+from tests.helpers.web import desk_settings, seed, served
 
 SQL = "' OR 1=1; DROP TABLE filings; --"
 HTML = '"><script>alert("x")</script><img src=x onerror=alert(1)>'

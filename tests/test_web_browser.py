@@ -19,7 +19,7 @@ from playwright.sync_api import Browser, Page
 
 from storage.db import Database
 from storage.migrate import upgrade_sync
-from tests.web_support import TOKEN, desk_settings, run_async, seed, served
+from tests.helpers.web import TOKEN, desk_settings, run_async, seed, served
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

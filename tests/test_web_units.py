@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from monitor.settings import ConfigError, load_settings, parse_listen
+from monitor.core.settings import ConfigError, load_settings, parse_listen
 from monitor.web.chart import month_chart
 from monitor.web.exports import neutralise
 from monitor.web.params import BadParameter, SearchForm, parse_search

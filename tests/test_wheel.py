@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from monitor.core.loopback import serve_in_thread
 from monitor.fakedart import FakeDart
-from monitor.loopback import serve_in_thread
 from tests.conftest import TEST_KEY
 
 ROOT = Path(__file__).resolve().parents[1]

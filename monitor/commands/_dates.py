@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from monitor.errors import UsageError
+from monitor.core.errors import UsageError
 
 
 def parse_day(value: str | None, flag: str) -> date | None:

@@ -13,6 +13,10 @@ from typing import Any
 
 WIDTH = 78
 
+# What ``parser.add_subparsers()`` returns; each command module's ``register`` adds its
+# verb to it. argparse names the class privately; this alias is the one place that does.
+Subparsers = argparse._SubParsersAction
+
 
 def command_help(description: str, *examples: str) -> dict[str, Any]:
     """Keyword arguments for ``add_parser``: a wrapped *description* and an

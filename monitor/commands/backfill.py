@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING
 
-from monitor.commands._help import command_help
+from monitor.commands._help import Subparsers, command_help
+
+if TYPE_CHECKING:
+    from monitor.core.settings import Settings
 
 
-def register(sub: Any) -> None:
+def register(sub: Subparsers[argparse.ArgumentParser]) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "backfill",
         help="store past filings of the watched companies (no alerts)",
@@ -26,13 +29,12 @@ def register(sub: Any) -> None:
     p.set_defaults(handler="monitor.commands.backfill:run")
 
 
-async def run(args: argparse.Namespace, settings: Any) -> int:
+async def run(args: argparse.Namespace, settings: Settings) -> int:
     from monitor.commands._dates import parse_day
-    from monitor.errors import UsageError
-    from monitor.kcalendar import today_kst
-    from monitor.poller import Poller, make_client
-    from storage.db import Database
-    from storage.migrate import upgrade
+    from monitor.core.errors import UsageError
+    from monitor.core.kcalendar import today_kst
+    from monitor.ingest.poller import Poller, make_client
+    from storage.migrate import prepare_database
 
     since = parse_day(args.since, "--since")
     until = parse_day(args.until, "--until") or today_kst()
@@ -42,8 +44,7 @@ async def run(args: argparse.Namespace, settings: Any) -> int:
     if until > today_kst():
         raise UsageError(f"--until {until} is in the future")
     settings.require_dart_key()
-    await upgrade(settings.database_url)
-    db = Database(settings.database_url)
+    db = await prepare_database(settings.database_url)
 
     def progress(line: str) -> None:
         print(line, file=sys.stderr, flush=True)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING
 
-from monitor.commands._help import command_help
+from monitor.commands._help import Subparsers, command_help
+
+if TYPE_CHECKING:
+    from monitor.core.settings import Settings
 
 
-def register(sub: Any) -> None:
+def register(sub: Subparsers[argparse.ArgumentParser]) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "check",
         help="try every part of the configuration against the real services",
@@ -31,10 +34,10 @@ def register(sub: Any) -> None:
 _MARK = {"OK": "OK  ", "WARN": "WARN", "FAIL": "FAIL"}
 
 
-async def run(args: argparse.Namespace, settings: Any) -> int:
+async def run(args: argparse.Namespace, settings: Settings) -> int:
     import json
 
-    from monitor.checks import exit_code, run_checks
+    from monitor.runtime.checks import exit_code, run_checks
 
     results = await run_checks(settings)
     code = exit_code(results)

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING
 
-from monitor.commands._help import command_help
+from monitor.commands._help import Subparsers, command_help
+
+if TYPE_CHECKING:
+    from monitor.core.settings import Settings
+    from monitor.ingest.companies import Resolution, Watchlist
 
 
-def register(sub: Any) -> None:
+def register(sub: Subparsers[argparse.ArgumentParser]) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "companies",
         help="list the watchlist, or resolve a company name (--resolve)",
@@ -33,20 +38,16 @@ def register(sub: Any) -> None:
     p.set_defaults(handler="monitor.commands.companies:run")
 
 
-async def run(args: argparse.Namespace, settings: Any) -> int:
-    import json
-
-    from monitor.watchlist import load_watchlist, resolve_company
+async def run(args: argparse.Namespace, settings: Settings) -> int:
+    from monitor.ingest.companies import load_watchlist, resolve_company
     from storage import corpcodes
-    from storage.db import Database
-    from storage.migrate import upgrade
+    from storage.migrate import prepare_database
 
     watchlist = load_watchlist(settings.watchlist_file)
-    await upgrade(settings.database_url)
-    db = Database(settings.database_url)
+    db = await prepare_database(settings.database_url)
     try:
         if args.refresh:
-            from monitor.poller import make_client, refresh_corp_codes
+            from monitor.ingest.poller import make_client, refresh_corp_codes
 
             client = make_client(settings, db)
             try:
@@ -65,6 +66,16 @@ async def run(args: argparse.Namespace, settings: Any) -> int:
         await db.dispose()
 
     if resolution is not None:
+        _print_resolution(resolution, args.format, cached)
+        resolution.require()  # ambiguity / no match: one error line, exit 2
+        return 0
+    _print_watchlist(watchlist, args.format)
+    return 0
+
+
+def _print_resolution(resolution: Resolution, fmt: str, cached: int) -> None:
+    """The candidates for ``--resolve`` (the chosen one, or every one that matched)."""
+    if fmt == "json":
         items = [
             {
                 "corp_code": c.corp_code,
@@ -76,42 +87,37 @@ async def run(args: argparse.Namespace, settings: Any) -> int:
             }
             for c in resolution.candidates
         ]
-        if args.format == "json":
-            print(json.dumps(items, ensure_ascii=False, indent=2))
-        else:
-            for c in resolution.candidates:
-                print(c.describe())
-            if not cached:
-                print(
-                    "(corpCode cache empty: only the watchlist was searched; "
-                    "`dartwatch companies --refresh` loads it)",
-                    file=sys.stderr,
-                )
-        resolution.require()  # ambiguity / no match: one error line, exit 2
-        return 0
-
-    entries = [e for e in watchlist.entries if e.kind != "namesake"]
-    if args.format == "json":
+        print(json.dumps(items, ensure_ascii=False, indent=2))
+        return
+    for c in resolution.candidates:
+        print(c.describe())
+    if not cached:
         print(
-            json.dumps(
-                [
-                    {
-                        "kind": e.kind,
-                        "corp_code": e.corp_code,
-                        "stock_code": e.stock_code,
-                        "corp_name": e.name,
-                        "corp_eng_name": e.name_en,
-                        "aliases": list(e.aliases),
-                        "team": e.team,
-                        "watched": e.watch,
-                    }
-                    for e in entries
-                ],
-                ensure_ascii=False,
-                indent=2,
-            )
+            "(corpCode cache empty: only the watchlist was searched; "
+            "`dartwatch companies --refresh` loads it)",
+            file=sys.stderr,
         )
-        return 0
+
+
+def _print_watchlist(watchlist: Watchlist, fmt: str) -> None:
+    """The watched companies (namesakes, listed only to be told apart, are left out)."""
+    entries = [e for e in watchlist.entries if e.kind != "namesake"]
+    if fmt == "json":
+        rows = [
+            {
+                "kind": e.kind,
+                "corp_code": e.corp_code,
+                "stock_code": e.stock_code,
+                "corp_name": e.name,
+                "corp_eng_name": e.name_en,
+                "aliases": list(e.aliases),
+                "team": e.team,
+                "watched": e.watch,
+            }
+            for e in entries
+        ]
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
     print(f"{'corp_code':<9} {'stock':<6} {'watch':<5} {'team':<8} name")
     for e in entries:
         names = e.name + (f" / {e.name_en}" if e.name_en else "")
@@ -121,4 +127,3 @@ async def run(args: argparse.Namespace, settings: Any) -> int:
             f"{e.team or '-':<8} {names}{aliases}"
         )
     print(f"watchlist: {', '.join(watchlist.sources)}", file=sys.stderr)
-    return 0

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING
 
-from monitor.commands._help import command_help
+from monitor.commands._help import Subparsers, command_help
+
+if TYPE_CHECKING:
+    from monitor.core.settings import Settings
 
 
-def register(sub: Any) -> None:
+def register(sub: Subparsers[argparse.ArgumentParser]) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "db",
         help="database schema: upgrade, current",
@@ -61,7 +64,7 @@ def register(sub: Any) -> None:
     c.set_defaults(handler="monitor.commands.db:copy")
 
 
-async def upgrade(args: argparse.Namespace, settings: Any) -> int:
+async def upgrade(args: argparse.Namespace, settings: Settings) -> int:
     from storage.migrate import head_revision, upgrade
 
     await upgrade(settings.database_url)
@@ -69,7 +72,7 @@ async def upgrade(args: argparse.Namespace, settings: Any) -> int:
     return 0
 
 
-def current(args: argparse.Namespace, settings: Any) -> int:
+def current(args: argparse.Namespace, settings: Settings) -> int:
     from storage.migrate import current_revision_sync, head_revision
 
     rev = current_revision_sync(settings.database_url)
@@ -77,11 +80,11 @@ def current(args: argparse.Namespace, settings: Any) -> int:
     return 0
 
 
-def copy(args: argparse.Namespace, settings: Any) -> int:
+def copy(args: argparse.Namespace, settings: Settings) -> int:
     import sys
     import time
 
-    from monitor.errors import UsageError
+    from monitor.core.errors import UsageError
     from storage.copy import CopyError, copy_database, display_url
     from storage.db import DatabaseURLError, validate_url
 

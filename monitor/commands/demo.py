@@ -10,9 +10,17 @@ is written as HTML and Markdown, and the command exits 0.
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING
 
-from monitor.commands._help import command_help
+from monitor.commands._help import Subparsers, command_help
+from storage.models import AlertState, DeliveryStatus
+
+if TYPE_CHECKING:
+    from datetime import date, datetime
+    from pathlib import Path
+
+    from monitor.core.settings import Settings
+    from monitor.runtime.container import App
 
 # What a new operator does after the demo: the last lines it prints.
 NEXT_STEPS = (
@@ -23,7 +31,7 @@ NEXT_STEPS = (
 )
 
 
-def register(sub: Any) -> None:
+def register(sub: Subparsers[argparse.ArgumentParser]) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "demo",
         help="watch a replayed day of filings on a bundled local OpenDART (no key)",
@@ -47,25 +55,18 @@ def register(sub: Any) -> None:
     p.set_defaults(handler="monitor.commands.demo:run")
 
 
-async def run(args: argparse.Namespace, settings: Any) -> int:
-    import asyncio
+async def run(args: argparse.Namespace, settings: Settings) -> int:
     import logging
-    import sys
     import tempfile
-    import time
     from datetime import timedelta
     from pathlib import Path
 
-    from monitor import kcalendar
-    from monitor.app import App
-    from monitor.daemon import Daemon
-    from monitor.errors import UsageError
+    from monitor.core import kcalendar
+    from monitor.core.errors import UsageError
+    from monitor.core.loopback import serve_on_loop
     from monitor.fakedart import FakeDart
-    from monitor.loopback import serve_on_loop
-    from monitor.settings import load_settings
+    from monitor.runtime.container import App
     from notifiers.console import ConsoleNotifier, ConsoleSettings
-    from storage import deliveries as outbox
-    from storage.filings import counts_by_state
 
     if not 5 <= args.seconds <= 3600:
         raise UsageError("--seconds must be between 5 and 3600")
@@ -74,111 +75,140 @@ async def run(args: argparse.Namespace, settings: Any) -> int:
     if not args.dir:
         for old in folder.glob("demo.db*"):
             old.unlink()
-    say = print
     key = "d" * 40  # the local OpenDART accepts this demo key; no real key is involved
     fake = FakeDart(keys={key})
     logging.getLogger().setLevel(logging.WARNING)
 
     async with serve_on_loop(fake) as url:
-        demo = load_settings(
-            DART_API_KEY=key,
-            DART_BASE_URL=f"{url}/api",
-            DART_RSS_URL=f"{url}/api/todayRSS.xml",
-            DATABASE_URL=f"sqlite:///{folder / 'demo.db'}",
-            NOTIFIERS="console",
-            POLL_INTERVAL_SECONDS=2,
-            POLL_IDLE_INTERVAL_SECONDS=2,
-            DIGEST_LANG=args.lang,
-            TELEGRAM_BOT_TOKEN=None,
-            METRICS_PORT=None,
-            TIMELINE_FILE=settings.timeline_file,
-        )
+        demo = _demo_settings(settings, url, key, folder, args.lang)
         console = ConsoleNotifier(ConsoleSettings(lang=args.lang))
         app = App(demo, notifiers={"console": console})
-        say(
+        print(
             "dartwatch demo — a replayed day of OpenDART filings for NAVER, SK Telecom, "
             "SK, LG and NCSOFT,\neach placed on the K-AI project timeline"
         )
-        say(f"  local OpenDART: {url}/api   database: {folder / 'demo.db'}")
+        print(f"  local OpenDART: {url}/api   database: {folder / 'demo.db'}")
         await app.start()
 
         # History first, silently: a month of filings gives the digest its trend.
         today = kcalendar.today_kst()
+        assert app.poller is not None  # the demo's App polls its local OpenDART
         history = await app.poller.backfill(today - timedelta(days=30), today - timedelta(days=1))
-        say(f"  backfilled {len(history.new)} filings of the last 30 days (stored, not alerted)")
+        print(f"  backfilled {len(history.new)} filings of the last 30 days (stored, not alerted)")
 
         start = kcalendar.now_kst() + timedelta(seconds=2)
         rows = fake.replay_day(start, span_seconds=args.seconds)
-        last_visible = max(r.visible_at for r in rows)
-        say(
+        print(
             f"  {len(rows)} filings will appear over ~{args.seconds:.0f} s; "
             "alerts print as they arrive\n"
         )
-
-        stop = asyncio.Event()
-        daemon = Daemon(demo, app, stop=stop)
-        runner = asyncio.create_task(daemon.run())
-        tty = sys.stderr.isatty()
-        began = time.monotonic()
-        last_line = 0.0
-        deadline = began + args.seconds + 120
-        settled_polls = 0
-        last_poll_seen = None
-        while time.monotonic() < deadline and not runner.done():
-            await asyncio.sleep(1)
-            now = kcalendar.now_kst()
-            published = sum(1 for r in rows if r.visible_at <= now)
-            sent = app.dispatcher.stats.sent
-            left = max(0.0, (last_visible - now).total_seconds())
-            line = (
-                f"⏳ {published}/{len(rows)} filings published · {sent} alerts delivered"
-                f" · ~{left:.0f} s left"
-            )
-            if tty:
-                print(f"\r{line}   ", end="", file=sys.stderr, flush=True)
-            elif time.monotonic() - last_line >= 10:
-                print(line, file=sys.stderr, flush=True)
-                last_line = time.monotonic()
-            if left > 0:
-                continue
-            if daemon.gate.last_started != last_poll_seen:
-                last_poll_seen = daemon.gate.last_started
-                settled_polls += 1
-            due = (await outbox.counts(app.db)).get("pending", 0)
-            if (
-                settled_polls >= 2
-                and due == 0
-                and (await counts_by_state(app.db)).get("pending", 0) == 0
-            ):
-                break
-        if tty:
-            print(file=sys.stderr)
-        stop.set()
-        code = await runner
+        code = await _run_daemon(demo, app, [r.visible_at for r in rows], args.seconds)
         if code != 0:
             return code
 
-    # The digest of the business day these filings belong to (weekends roll forward).
+    day, files = await _write_digest(app, demo, folder, today, args.lang)
+    stats = app.dispatcher.stats
+    print("")
+    print(f"done: {stats.sent} alerts delivered, {stats.dead} failed.")
+    print(f"digest for {day.isoformat()} ({'covers the weekend' if day != today else 'today'}):")
+    for path in files:
+        print(f"  {path}")
+    print("")
+    for line in NEXT_STEPS:
+        print(line)
+    return 0
+
+
+def _demo_settings(settings: Settings, url: str, key: str, folder: Path, lang: str) -> Settings:
+    """The demo's own settings: the local OpenDART and its feed, a SQLite file in
+    *folder*, the console notifier, fast polls; only TIMELINE_FILE is the user's."""
+    from monitor.core.settings import load_settings
+
+    return load_settings(
+        DART_API_KEY=key,
+        DART_BASE_URL=f"{url}/api",
+        DART_RSS_URL=f"{url}/api/todayRSS.xml",
+        DATABASE_URL=f"sqlite:///{folder / 'demo.db'}",
+        NOTIFIERS="console",
+        POLL_INTERVAL_SECONDS=2,
+        POLL_IDLE_INTERVAL_SECONDS=2,
+        DIGEST_LANG=lang,
+        TELEGRAM_BOT_TOKEN=None,
+        METRICS_PORT=None,
+        TIMELINE_FILE=settings.timeline_file,
+    )
+
+
+async def _run_daemon(demo: Settings, app: App, visible: list[datetime], seconds: float) -> int:
+    """Run the daemon until every replayed filing has appeared, been stored and
+    delivered (two polls after the last one, nothing pending), with a progress line."""
+    import asyncio
+    import sys
+    import time
+
+    from monitor.core import kcalendar
+    from monitor.runtime.daemon import Daemon
+    from storage import outbox
+    from storage.filings import counts_by_state
+
+    last_visible = max(visible)
+    stop = asyncio.Event()
+    daemon = Daemon(demo, app, stop=stop)
+    runner = asyncio.create_task(daemon.run())
+    tty = sys.stderr.isatty()
+    last_line = 0.0
+    deadline = time.monotonic() + seconds + 120
+    settled_polls = 0
+    last_poll_seen = None
+    while time.monotonic() < deadline and not runner.done():
+        await asyncio.sleep(1)
+        now = kcalendar.now_kst()
+        published = sum(1 for v in visible if v <= now)
+        left = max(0.0, (last_visible - now).total_seconds())
+        line = (
+            f"⏳ {published}/{len(visible)} filings published · "
+            f"{app.dispatcher.stats.sent} alerts delivered · ~{left:.0f} s left"
+        )
+        if tty:
+            print(f"\r{line}   ", end="", file=sys.stderr, flush=True)
+        elif time.monotonic() - last_line >= 10:
+            print(line, file=sys.stderr, flush=True)
+            last_line = time.monotonic()
+        if left > 0:
+            continue
+        if daemon.gate.last_started != last_poll_seen:
+            last_poll_seen = daemon.gate.last_started
+            settled_polls += 1
+        due = (await outbox.counts(app.db)).get(DeliveryStatus.PENDING, 0)
+        if (
+            settled_polls >= 2
+            and due == 0
+            and (await counts_by_state(app.db)).get(AlertState.PENDING, 0) == 0
+        ):
+            break
+    if tty:
+        print(file=sys.stderr)
+    stop.set()
+    return await runner
+
+
+async def _write_digest(
+    app: App, demo: Settings, folder: Path, today: date, lang: str
+) -> tuple[date, list[Path]]:
+    """The digest of the business day these filings belong to (weekends roll
+    forward), written as HTML and Markdown into *folder*."""
+    from monitor.core import kcalendar
     from storage.db import Database
 
     db = Database(demo.database_url)
     app.db = db
     day = kcalendar.next_business_day(today)
     try:
-        message = await app.render_digest(day, args.lang)
+        message = await app.render_digest(day, lang)
     finally:
         await db.dispose()
     html = folder / f"digest-{day.isoformat()}.html"
     md = folder / f"digest-{day.isoformat()}.md"
     html.write_text(message.html, encoding="utf-8")
     md.write_text(message.markdown, encoding="utf-8")
-    stats = app.dispatcher.stats
-    say("")
-    say(f"done: {stats.sent} alerts delivered, {stats.dead} failed.")
-    say(f"digest for {day.isoformat()} ({'covers the weekend' if day != today else 'today'}):")
-    say(f"  {html}")
-    say(f"  {md}")
-    say("")
-    for line in NEXT_STEPS:
-        say(line)
-    return 0
+    return day, [html, md]

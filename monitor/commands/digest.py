@@ -7,14 +7,19 @@ import argparse
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-from monitor.commands._help import command_help
+from monitor.commands._help import Subparsers, command_help
+
+if TYPE_CHECKING:
+    from monitor.core.settings import Settings
+    from monitor.digest.service import Queued
+    from notifiers.base import Notifier
 
 FORMATS = ("html", "md", "text", "json", "csv")
 
 
-def register(sub: Any) -> None:
+def register(sub: Subparsers[argparse.ArgumentParser]) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "digest",
         help="the daily digest of a business day (html, md, text, json, csv); --send queues it",
@@ -45,8 +50,8 @@ def register(sub: Any) -> None:
 
 def resolve_day(text: str | None, today: date) -> tuple[date, str | None]:
     """The digest day and, when it was chosen for the user, a note saying so."""
+    from monitor.core.errors import UsageError
     from monitor.digest.days import NotABusinessDay, check_digest_day, latest_digest_day
-    from monitor.errors import UsageError
 
     if not text:
         day = latest_digest_day(today)
@@ -64,11 +69,11 @@ def resolve_day(text: str | None, today: date) -> tuple[date, str | None]:
         raise UsageError(f"--date: {exc}") from None
 
 
-def run(args: argparse.Namespace, settings: Any) -> int:
+def run(args: argparse.Namespace, settings: Settings) -> int:
     import asyncio
 
-    from monitor.errors import UserError
-    from monitor.kcalendar import today_kst
+    from monitor.core.errors import UserError
+    from monitor.core.kcalendar import today_kst
 
     day, note = resolve_day(args.date, today_kst())
     if note:
@@ -97,17 +102,17 @@ def run(args: argparse.Namespace, settings: Any) -> int:
     return 0
 
 
-async def _build(args: argparse.Namespace, settings: Any, day: date, lang: str) -> tuple[str, Any]:
+async def _build(
+    args: argparse.Namespace, settings: Settings, day: date, lang: str
+) -> tuple[str, Queued | None]:
     from monitor.commands.timeline import load
     from monitor.digest.render import render
     from monitor.digest.service import enqueue_digest, load_digest
-    from storage.db import Database
-    from storage.migrate import upgrade
+    from storage.migrate import prepare_database
 
     timeline = load(settings)
     notifiers = _notifiers(settings) if args.send else {}
-    await upgrade(settings.database_url)
-    db = Database(settings.database_url)
+    db = await prepare_database(settings.database_url)
     try:
         digest = await load_digest(db, timeline, day, lang)
         output = render(digest, args.format)
@@ -117,8 +122,8 @@ async def _build(args: argparse.Namespace, settings: Any, day: date, lang: str) 
     return output, queued
 
 
-def _notifiers(settings: Any) -> dict[str, Any]:
-    from monitor.settings import ConfigError
+def _notifiers(settings: Settings) -> dict[str, Notifier]:
+    from monitor.core.settings import ConfigError
     from notifiers.base import NotifierConfigError
     from notifiers.registry import load_notifier_map
 

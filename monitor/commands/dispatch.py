@@ -8,12 +8,16 @@ import asyncio
 import contextlib
 import signal
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
-from monitor.commands._help import command_help
+from monitor.commands._help import Subparsers, command_help
+from storage.models import DeliveryStatus
+
+if TYPE_CHECKING:
+    from monitor.core.settings import Settings
 
 
-def register(sub: Any) -> None:
+def register(sub: Subparsers[argparse.ArgumentParser]) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "dispatch",
         help="send queued deliveries (until empty with --until-empty)",
@@ -38,11 +42,11 @@ def register(sub: Any) -> None:
     p.set_defaults(handler="monitor.commands.dispatch:run")
 
 
-async def run(args: argparse.Namespace, settings: Any) -> int:
-    from monitor.app import App
+async def run(args: argparse.Namespace, settings: Settings) -> int:
+    from monitor.runtime.container import App
 
     if args.lease is not None and args.lease <= 0:
-        from monitor.errors import UsageError
+        from monitor.core.errors import UsageError
 
         raise UsageError("--lease must be positive")
     app = App(settings, with_dart=False)
@@ -54,13 +58,13 @@ async def run(args: argparse.Namespace, settings: Any) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
-    from monitor import early_signals
+    from monitor.core import early_signals
 
     if early_signals.received():  # SIGTERM while still starting: a clean stop
         stop.set()
     try:
         if args.until_empty:
-            from storage import deliveries as outbox
+            from storage import outbox
 
             # Until nothing is pending or claimed: rows a dead dispatcher still holds
             # come back after the lease, and this run sends them too.
@@ -68,7 +72,9 @@ async def run(args: argparse.Namespace, settings: Any) -> int:
                 if await app.dispatcher.run_once():
                     continue
                 counts = await outbox.counts(app.db)
-                if not counts.get("pending") and not counts.get("sending"):
+                if not counts.get(DeliveryStatus.PENDING) and not counts.get(
+                    DeliveryStatus.SENDING
+                ):
                     break
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=0.5)

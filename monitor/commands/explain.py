@@ -6,12 +6,20 @@ from __future__ import annotations
 import argparse
 import json
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from monitor.commands._help import command_help
+from monitor.commands._help import Subparsers, command_help
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from monitor.core.settings import Settings
+    from monitor.kai.matcher import MatchResult
+    from storage.db import Database
+    from storage.models import Filing
 
 
-def register(sub: Any) -> None:
+def register(sub: Subparsers[argparse.ArgumentParser]) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "explain",
         help="show a stored filing and why it scored what it did (ko + en)",
@@ -44,7 +52,7 @@ def _offset(days: int) -> str:
 
 def _status(status: str, conflicting: bool = False) -> str:
     """``overdue (결과 미기록 (예정일 경과) / overdue — no result recorded)``."""
-    from monitor.timeline import bundled_timeline
+    from monitor.kai.timeline import bundled_timeline
 
     timeline = bundled_timeline()
     ko, en = (timeline.label("status", status, lang) for lang in ("ko", "en"))
@@ -103,7 +111,9 @@ def render_facts(data: dict[str, Any]) -> list[str]:
     return lines
 
 
-def render(filing: Any, match: Any, *, stored: bool, matched_at: Any, current: str) -> str:
+def render(
+    filing: Filing, match: MatchResult, *, stored: bool, matched_at: datetime | None, current: str
+) -> str:
     from notifiers.base import viewer_url
 
     d = filing.rcept_dt
@@ -200,11 +210,11 @@ def render_route(chat_id: int, deliver: bool, reason: str, word: str | None, sil
 
 
 async def _route_for_chat(
-    db: Any, chat_id: int, filing: Any, match: Any, body: str
+    db: Database, chat_id: int, filing: Filing, match: MatchResult, body: str
 ) -> tuple[bool, str, str | None, bool]:
-    from monitor.audience import filters_of
-    from monitor.errors import UserError
-    from monitor.routing import FilingView, route
+    from monitor.core.errors import UserError
+    from monitor.delivery.audience import filters_of
+    from monitor.delivery.routing import FilingView, route
     from storage import subscribers as subs
     from storage.models import utcnow
 
@@ -228,23 +238,21 @@ async def _route_for_chat(
     return decided.deliver, decided.reason, decided.word, decided.silent
 
 
-async def run(args: argparse.Namespace, settings: Any) -> int:
+async def run(args: argparse.Namespace, settings: Settings) -> int:
     from monitor.commands.timeline import load
-    from monitor.errors import UsageError, UserError
+    from monitor.core.errors import UsageError, UserError
     from monitor.facts.service import facts_and_changes
     from monitor.facts.summary import facts_text
-    from monitor.matcher import MatchResult, match_filing
-    from storage.db import Database
+    from monitor.kai.matcher import MatchResult, match_filing
     from storage.documents import get_document
     from storage.matches import filing_and_match
-    from storage.migrate import upgrade
+    from storage.migrate import prepare_database
 
     rcept_no = args.rcept_no.strip()
     if not re.fullmatch(r"\d{14}", rcept_no):
         raise UsageError(f"RCEPT_NO must be 14 digits, got {args.rcept_no!r}")
     timeline = load(settings)
-    await upgrade(settings.database_url)
-    db = Database(settings.database_url)
+    db = await prepare_database(settings.database_url)
     try:
         async with db.session() as session:
             filing, row = await filing_and_match(session, rcept_no)

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING
 
-from monitor.commands._help import command_help
+from monitor.commands._help import Subparsers, command_help
+
+if TYPE_CHECKING:
+    from monitor.core.settings import Settings
 
 
-def register(sub: Any) -> None:
+def register(sub: Subparsers[argparse.ArgumentParser]) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "facts",
         help="read what stored (backfilled) filings say, within the request budget; resumable",
@@ -36,20 +39,18 @@ def register(sub: Any) -> None:
     p.set_defaults(handler="monitor.commands.facts:run")
 
 
-async def run(args: argparse.Namespace, settings: Any) -> int:
-    from monitor.errors import UsageError
+async def run(args: argparse.Namespace, settings: Settings) -> int:
+    from monitor.core.errors import UsageError
     from monitor.facts.history import fill_history
-    from monitor.poller import make_client
-    from storage.db import Database
-    from storage.migrate import upgrade
+    from monitor.ingest.poller import make_client
+    from storage.migrate import prepare_database
 
     if args.limit < 1:
         raise UsageError(f"--limit must be at least 1, got {args.limit}")
     if args.max_requests < 2:
         raise UsageError(f"--max-requests must be at least 2, got {args.max_requests}")
     settings.require_dart_key()
-    await upgrade(settings.database_url)
-    db = Database(settings.database_url)
+    db = await prepare_database(settings.database_url)
 
     def progress(line: str) -> None:
         print(line, file=sys.stderr, flush=True)

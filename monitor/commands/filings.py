@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from monitor.commands._help import command_help
+from monitor.commands._help import Subparsers, command_help
+
+if TYPE_CHECKING:
+    from monitor.core.settings import Settings
 
 
-def register(sub: Any) -> None:
+def register(sub: Subparsers[argparse.ArgumentParser]) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "filings",
         help="list stored filings",
@@ -65,22 +68,20 @@ def _cell(text: str, width: int) -> str:
     return out + " " * (width - _width(out))
 
 
-async def run(args: argparse.Namespace, settings: Any) -> int:
+async def run(args: argparse.Namespace, settings: Settings) -> int:
     import json
 
     from monitor.commands._dates import parse_day
-    from monitor.errors import UsageError
-    from monitor.watchlist import load_watchlist, resolve_company
+    from monitor.core.errors import UsageError
+    from monitor.ingest.companies import load_watchlist, resolve_company
     from storage import filings
-    from storage.db import Database
-    from storage.migrate import upgrade
+    from storage.migrate import prepare_database
 
     since = parse_day(args.since, "--since")
     until = parse_day(args.until, "--until")
     if args.limit < 0:
         raise UsageError("--limit: must be 0 (all) or more")
-    await upgrade(settings.database_url)
-    db = Database(settings.database_url)
+    db = await prepare_database(settings.database_url)
     try:
         corp_codes = None
         if args.company:

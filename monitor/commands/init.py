@@ -1,14 +1,17 @@
-"""``dartwatch init``: write a checked ``.env`` (see :mod:`monitor.initenv`)."""
+"""``dartwatch init``: write a checked ``.env`` (see :mod:`monitor.runtime.initenv`)."""
 
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from monitor.commands._help import command_help
+from monitor.commands._help import Subparsers, command_help
+
+if TYPE_CHECKING:
+    from monitor.core.settings import Settings
 
 
-def register(sub: Any) -> None:
+def register(sub: Subparsers[argparse.ArgumentParser]) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "init",
         help="write .env from your OpenDART key and bot token, each checked live",
@@ -68,7 +71,7 @@ class _Asker:
         if not self.interactive:
             if default is not None:
                 return default
-            from monitor.errors import UsageError
+            from monitor.core.errors import UsageError
 
             raise UsageError(f"{flag} is required without a terminal (or --non-interactive)")
         shown = f" [{default}]" if default else ""
@@ -79,20 +82,20 @@ class _Asker:
         import getpass
 
         if not self.interactive:
-            from monitor.errors import UsageError
+            from monitor.core.errors import UsageError
 
             raise UsageError(f"{flag} is required without a terminal (or --non-interactive)")
         return getpass.getpass(f"{prompt}: ").strip()
 
 
-def run(args: argparse.Namespace, settings: Any) -> int:
+def run(args: argparse.Namespace, settings: Settings) -> int:
     import asyncio
     import sys
     import time
     from pathlib import Path
 
-    from monitor.errors import UserError
-    from monitor.initenv import EnvValues, render_env, validated, write_env
+    from monitor.core.errors import UserError
+    from monitor.runtime.initenv import EnvValues, render_env, validated, write_env
 
     began = time.time()  # a /start sent from now on is the operator's
     path = Path(args.env_file)
@@ -147,12 +150,14 @@ def run(args: argparse.Namespace, settings: Any) -> int:
     return 0
 
 
-async def _verify(settings: Any, admin_id: int | None, wait: float, *, since: float) -> int | None:
+async def _verify(
+    settings: Settings, admin_id: int | None, wait: float, *, since: float
+) -> int | None:
     """Check the key and the token live; find the operator's user id unless given.
     Returns the admin id to write (None: none known)."""
     import sys
 
-    from monitor.initenv import find_user_id, verify_key, verify_token
+    from monitor.runtime.initenv import find_user_id, verify_key, verify_token
 
     await verify_key(settings)
     print("✓ OpenDART accepted the key (1 request)")
@@ -181,7 +186,7 @@ async def _verify(settings: Any, admin_id: int | None, wait: float, *, since: fl
 
 def _check_names(names: list[str]) -> None:
     """Every notifier name must be installed (a typo is caught here, not at start)."""
-    from monitor.errors import UsageError
+    from monitor.core.errors import UsageError
     from notifiers.registry import available
 
     known = available()

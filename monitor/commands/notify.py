@@ -10,12 +10,15 @@ rather than retried later (a test must not arrive hours afterwards).
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING
 
-from monitor.commands._help import command_help
+from monitor.commands._help import Subparsers, command_help
+
+if TYPE_CHECKING:
+    from monitor.core.settings import Settings
 
 
-def register(sub: Any) -> None:
+def register(sub: Subparsers[argparse.ArgumentParser]) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "notify",
         help="send a test alert through the real outbox and notifiers",
@@ -50,10 +53,10 @@ def register(sub: Any) -> None:
     t.set_defaults(handler="monitor.commands.notify:test")
 
 
-async def test(args: argparse.Namespace, settings: Any) -> int:
-    from monitor.app import App
-    from monitor.errors import UsageError
-    from monitor.testalert import send_test_alert
+async def test(args: argparse.Namespace, settings: Settings) -> int:
+    from monitor.core.errors import UsageError
+    from monitor.runtime.container import App
+    from monitor.runtime.testalert import send_test_alert
 
     names = [args.notifier.strip().lower()] if args.notifier else list(settings.notifiers)
     if not names:

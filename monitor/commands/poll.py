@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING
 
-from monitor.commands._help import command_help
+from monitor.commands._help import Subparsers, command_help
+
+if TYPE_CHECKING:
+    from monitor.core.settings import Settings
 
 
-def register(sub: Any) -> None:
+def register(sub: Subparsers[argparse.ArgumentParser]) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "poll",
         help="poll OpenDART once for the watched companies and store new filings",
@@ -34,17 +37,15 @@ def register(sub: Any) -> None:
     p.set_defaults(handler="monitor.commands.poll:run")
 
 
-async def run(args: argparse.Namespace, settings: Any) -> int:
+async def run(args: argparse.Namespace, settings: Settings) -> int:
     import json
 
-    from monitor.dart.budget import clear_fatal
-    from monitor.poller import Poller, make_client
-    from storage.db import Database
-    from storage.migrate import upgrade
+    from monitor.ingest.poller import Poller, make_client
+    from monitor.opendart.budget import clear_fatal
+    from storage.migrate import prepare_database
 
     settings.require_dart_key()
-    await upgrade(settings.database_url)
-    db = Database(settings.database_url)
+    db = await prepare_database(settings.database_url)
     try:
         if args.force:
             await clear_fatal(db)

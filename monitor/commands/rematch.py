@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING
 
-from monitor.commands._help import command_help
+from monitor.commands._help import Subparsers, command_help
+
+if TYPE_CHECKING:
+    from monitor.core.settings import Settings
 
 
-def register(sub: Any) -> None:
+def register(sub: Subparsers[argparse.ArgumentParser]) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "rematch",
         help="recompute all stored matches with the current timeline (after TIMELINE_FILE changed)",
@@ -23,15 +26,13 @@ def register(sub: Any) -> None:
     p.set_defaults(handler="monitor.commands.rematch:run")
 
 
-async def run(args: argparse.Namespace, settings: Any) -> int:
+async def run(args: argparse.Namespace, settings: Settings) -> int:
     from monitor.commands.timeline import load
-    from monitor.rematch import rematch_all
-    from storage.db import Database
-    from storage.migrate import upgrade
+    from monitor.kai.rematch import rematch_all
+    from storage.migrate import prepare_database
 
     timeline = load(settings)
-    await upgrade(settings.database_url)
-    db = Database(settings.database_url)
+    db = await prepare_database(settings.database_url)
     try:
         stats = await rematch_all(db, timeline, write=not args.dry_run)
     finally:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING
 
-from monitor.commands._help import command_help
+from monitor.commands._help import Subparsers, command_help
+
+if TYPE_CHECKING:
+    from monitor.core.settings import Settings
 
 
-def register(sub: Any) -> None:
+def register(sub: Subparsers[argparse.ArgumentParser]) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "run",
         help="run the daemon: poll, match, alert, digest (SIGTERM/SIGINT to stop)",
@@ -25,8 +28,8 @@ def register(sub: Any) -> None:
     p.set_defaults(handler="monitor.commands.run:run")
 
 
-async def run(args: argparse.Namespace, settings: Any) -> int:
-    from monitor.app import App
-    from monitor.daemon import Daemon
+async def run(args: argparse.Namespace, settings: Settings) -> int:
+    from monitor.runtime.container import App
+    from monitor.runtime.daemon import Daemon
 
     return await Daemon(settings, App(settings)).run()

@@ -10,15 +10,20 @@ from __future__ import annotations
 import argparse
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from monitor.commands._help import command_help
+from monitor.commands._help import Subparsers, command_help
+from storage.models import DeliveryStatus
+
+if TYPE_CHECKING:
+    from monitor.core.settings import Settings
+    from storage.db import Database
 
 
 @dataclass(slots=True)
 class StatusContext:
-    settings: Any
-    db: Any
+    settings: Settings
+    db: Database
 
 
 @dataclass(slots=True)
@@ -35,7 +40,7 @@ SectionFn = Callable[[StatusContext], Awaitable[Section]]
 def _when(moment: Any) -> str:
     if moment is None:
         return "-"
-    from monitor.kcalendar import KST
+    from monitor.core.kcalendar import KST
 
     return f"{moment.astimezone(KST):%Y-%m-%d %H:%M:%S} KST"
 
@@ -71,7 +76,7 @@ async def poll_section(ctx: StatusContext) -> Section:
 
 
 async def requests_section(ctx: StatusContext) -> Section:
-    from monitor.dart.budget import used_today
+    from monitor.opendart.budget import used_today
 
     used = await used_today(ctx.db)
     budget = ctx.settings.dart_daily_budget
@@ -85,7 +90,7 @@ async def requests_section(ctx: StatusContext) -> Section:
 
 
 async def quota_section(ctx: StatusContext) -> Section:
-    from monitor.dart.budget import fatal_state, quota_paused_until
+    from monitor.opendart.budget import fatal_state, quota_paused_until
 
     section = Section("OpenDART access")
     paused = await quota_paused_until(ctx.db)
@@ -119,7 +124,7 @@ async def filings_section(ctx: StatusContext) -> Section:
 
 
 async def corpcode_section(ctx: StatusContext) -> Section:
-    from monitor.poller import corp_code_age
+    from monitor.ingest.poller import corp_code_age
     from storage import corpcodes
 
     count = await corpcodes.count(ctx.db)
@@ -129,21 +134,27 @@ async def corpcode_section(ctx: StatusContext) -> Section:
 
 
 async def deliveries_section(ctx: StatusContext) -> Section:
-    from storage import deliveries as outbox
+    from storage import outbox
 
     counts = await outbox.counts(ctx.db)
     section = Section(
         "deliveries",
         [
-            ("pending", str(counts.get("pending", 0) + counts.get("sending", 0))),
-            ("sent", str(counts.get("sent", 0))),
-            ("failed (dead letters)", str(counts.get("dead", 0))),
-            ("dropped (destination gone)", str(counts.get("dropped", 0))),
+            (
+                "pending",
+                str(counts.get(DeliveryStatus.PENDING, 0) + counts.get(DeliveryStatus.SENDING, 0)),
+            ),
+            ("held (quiet hours)", str(counts.get(DeliveryStatus.HELD, 0))),
+            ("sent", str(counts.get(DeliveryStatus.SENT, 0))),
+            ("sent in a quiet-hours summary", str(counts.get(DeliveryStatus.BUNDLED, 0))),
+            ("failed (dead letters)", str(counts.get(DeliveryStatus.DEAD, 0))),
+            ("dropped (destination gone)", str(counts.get(DeliveryStatus.DROPPED, 0))),
         ],
     )
-    if counts.get("dead"):
+    dead = counts.get(DeliveryStatus.DEAD, 0)
+    if dead:
         section.alert = (
-            f"{counts['dead']} deliveries failed: `dartwatch deliveries --failed` lists them, "
+            f"{dead} deliveries failed: `dartwatch deliveries --failed` lists them, "
             "`--retry` requeues them"
         )
     return section
@@ -173,7 +184,7 @@ async def detection_section(ctx: StatusContext) -> Section:
     import json
     from datetime import timedelta
 
-    from monitor.pollplan import day_plan
+    from monitor.ingest.pollplan import day_plan
     from storage import companies, meta
     from storage import filings as filings_repo
     from storage.models import utcnow
@@ -182,7 +193,7 @@ async def detection_section(ctx: StatusContext) -> Section:
     section = Section("detection")
     watched = len(await companies.watched_codes(ctx.db))
     if not watched:  # nothing stored yet: the watchlist the first poll will store
-        from monitor.watchlist import load_watchlist
+        from monitor.ingest.companies import load_watchlist
 
         watched = len(load_watchlist(settings.watchlist_file).watched)
     raw = await meta.get_value(ctx.db, "rss.health")
@@ -245,7 +256,7 @@ SECTIONS: list[SectionFn] = [
 ]
 
 
-def register(sub: Any) -> None:
+def register(sub: Subparsers[argparse.ArgumentParser]) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "status",
         help="last poll, requests used today, quota pause, key state",
@@ -261,19 +272,17 @@ def register(sub: Any) -> None:
     p.set_defaults(handler="monitor.commands.status:run")
 
 
-async def collect(settings: Any, db: Any) -> list[Section]:
+async def collect(settings: Settings, db: Database) -> list[Section]:
     ctx = StatusContext(settings, db)
     return [await fn(ctx) for fn in SECTIONS]
 
 
-async def run(args: argparse.Namespace, settings: Any) -> int:
+async def run(args: argparse.Namespace, settings: Settings) -> int:
     import json
 
-    from storage.db import Database
-    from storage.migrate import upgrade
+    from storage.migrate import prepare_database
 
-    await upgrade(settings.database_url)
-    db = Database(settings.database_url)
+    db = await prepare_database(settings.database_url)
     try:
         sections = await collect(settings, db)
     finally:

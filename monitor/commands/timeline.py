@@ -9,12 +9,16 @@ import json
 import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-from monitor.commands._help import command_help
+from monitor.commands._help import Subparsers, command_help
+
+if TYPE_CHECKING:
+    from monitor.core.settings import Settings
+    from monitor.kai.timeline import Timeline
 
 
-def register(sub: Any) -> None:
+def register(sub: Subparsers[argparse.ArgumentParser]) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "timeline",
         help="the K-AI project timeline with today's position; `timeline validate FILE`",
@@ -37,6 +41,13 @@ def register(sub: Any) -> None:
     p.add_argument("--short", action="store_true", help="only the summary, not every milestone")
     p.set_defaults(handler="monitor.commands.timeline:show")
     verbs = p.add_subparsers(dest="timeline_command", metavar="ACTION")
+    _register_validate(verbs)
+    _register_record(verbs)
+    _register_suggestions(verbs)
+    _register_unrecord(verbs)
+
+
+def _register_validate(verbs: Subparsers[argparse.ArgumentParser]) -> None:
     v = verbs.add_parser(
         "validate",
         help="check a timeline file (as merged over the bundled one); exit 2 on errors",
@@ -48,6 +59,9 @@ def register(sub: Any) -> None:
     )
     v.add_argument("file", help="the TOML file to check")
     v.set_defaults(handler="monitor.commands.timeline:validate")
+
+
+def _register_record(verbs: Subparsers[argparse.ArgumentParser]) -> None:
     r = verbs.add_parser(
         "record",
         help="record a milestone's outcome in TIMELINE_FILE, then re-match affected filings",
@@ -83,6 +97,9 @@ def register(sub: Any) -> None:
     r.add_argument("--undo", action="store_true", help="remove the record of MILESTONE instead")
     r.add_argument("--no-rematch", action="store_true", help="write the record only")
     r.set_defaults(handler="monitor.commands.timeline:record")
+
+
+def _register_suggestions(verbs: Subparsers[argparse.ArgumentParser]) -> None:
     sg = verbs.add_parser(
         "suggestions",
         help="stored filings that name the project with an evaluation word (possible milestones)",
@@ -97,6 +114,9 @@ def register(sub: Any) -> None:
     sg.add_argument("--since", metavar="YYYY-MM-DD", help="received on or after (default: all)")
     sg.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
     sg.set_defaults(handler="monitor.commands.timeline:suggestions")
+
+
+def _register_unrecord(verbs: Subparsers[argparse.ArgumentParser]) -> None:
     u = verbs.add_parser(
         "unrecord",
         help="remove a milestone's record from TIMELINE_FILE",
@@ -112,8 +132,8 @@ def register(sub: Any) -> None:
 
 
 def parse_day(text: str | None) -> date:
-    from monitor.errors import UsageError
-    from monitor.kcalendar import today_kst
+    from monitor.core.errors import UsageError
+    from monitor.core.kcalendar import today_kst
 
     if not text:
         return today_kst()
@@ -123,16 +143,16 @@ def parse_day(text: str | None) -> date:
         raise UsageError(f"--date: expected YYYY-MM-DD, got {text!r}") from None
 
 
-def load(settings: Any) -> Any:
+def load(settings: Settings) -> Timeline:
     """The timeline TIMELINE_FILE selects; a bad file is a configuration error (exit 2)."""
-    from monitor.settings import ConfigError
-    from monitor.timeline import timeline_for
+    from monitor.core.settings import ConfigError
+    from monitor.kai.timeline import timeline_for
 
     return timeline_for(settings, on_error=lambda exc: ConfigError(f"TIMELINE_FILE: {exc}"))
 
 
-def show(args: argparse.Namespace, settings: Any) -> int:
-    from monitor.timeline import render_text, timeline_box
+def show(args: argparse.Namespace, settings: Settings) -> int:
+    from monitor.kai.timeline.views import render_text, timeline_box
 
     day = parse_day(args.date)
     lang = args.lang or settings.digest_lang
@@ -144,8 +164,8 @@ def show(args: argparse.Namespace, settings: Any) -> int:
     return 0
 
 
-def validate(args: argparse.Namespace, settings: Any) -> int:
-    from monitor.timeline import TimelineError, validate_file
+def validate(args: argparse.Namespace, settings: Settings) -> int:
+    from monitor.kai.timeline import TimelineError, validate_file
 
     try:
         timeline = validate_file(args.file)
@@ -162,8 +182,8 @@ def validate(args: argparse.Namespace, settings: Any) -> int:
     return 0
 
 
-def _record_file(settings: Any) -> Path:
-    from monitor.errors import UsageError
+def _record_file(settings: Settings) -> Path:
+    from monitor.core.errors import UsageError
 
     if settings.timeline_file is None:
         raise UsageError(
@@ -173,11 +193,11 @@ def _record_file(settings: Any) -> Path:
     return Path(settings.timeline_file)
 
 
-async def record(args: argparse.Namespace, settings: Any) -> int:
-    from monitor.errors import UsageError
-    from monitor.kcalendar import today_kst
-    from monitor.timeline import remote_layer
-    from monitor.timeline_records import NewRecord, RecordError, add_record, parse_team_results
+async def record(args: argparse.Namespace, settings: Settings) -> int:
+    from monitor.core.errors import UsageError
+    from monitor.core.kcalendar import today_kst
+    from monitor.kai.records import NewRecord, RecordError, add_record, parse_team_results
+    from monitor.kai.timeline import remote_layer
 
     if args.undo:
         return await unrecord(args, settings)
@@ -211,9 +231,9 @@ async def record(args: argparse.Namespace, settings: Any) -> int:
     return await _rematch(args, settings, timeline, entry.milestone)
 
 
-async def unrecord(args: argparse.Namespace, settings: Any) -> int:
-    from monitor.timeline import remote_layer
-    from monitor.timeline_records import RecordError, remove_record
+async def unrecord(args: argparse.Namespace, settings: Settings) -> int:
+    from monitor.kai.records import RecordError, remove_record
+    from monitor.kai.timeline import remote_layer
 
     path = _record_file(settings)
     milestone = args.milestone.strip()
@@ -232,12 +252,13 @@ def _record_failed(exc: Exception) -> int:
     return 2
 
 
-async def _rematch(args: argparse.Namespace, settings: Any, timeline: Any, milestone: str) -> int:
+async def _rematch(
+    args: argparse.Namespace, settings: Settings, timeline: Timeline, milestone: str
+) -> int:
     """Re-match the stored filings the record can change: those received from 31 days
     before the milestone on (its proximity window) or from the record's date."""
-    from monitor.rematch import rematch_all
-    from storage.db import Database
-    from storage.migrate import upgrade
+    from monitor.kai.rematch import rematch_all
+    from storage.migrate import prepare_database
 
     if args.no_rematch:
         print("not re-matched: run `dartwatch rematch` when ready")
@@ -246,8 +267,7 @@ async def _rematch(args: argparse.Namespace, settings: Any, timeline: Any, miles
     first = m.first_day - timedelta(days=31)
     if m.outcome is not None:
         first = min(first, m.outcome.date)
-    await upgrade(settings.database_url)
-    db = Database(settings.database_url)
+    db = await prepare_database(settings.database_url)
     try:
         stats = await rematch_all(db, timeline, since=first.strftime("%Y%m%d"))
     finally:
@@ -259,22 +279,20 @@ async def _rematch(args: argparse.Namespace, settings: Any, timeline: Any, miles
     return 0
 
 
-async def suggestions(args: argparse.Namespace, settings: Any) -> int:
+async def suggestions(args: argparse.Namespace, settings: Settings) -> int:
     """Possible milestones among the stored filings (title, or cached body), newest
     first; nothing is recorded."""
     from monitor.commands._dates import parse_day as parse_flag_day
-    from monitor.errors import UsageError
-    from monitor.suggestions import list_lines, suggest
-    from storage.db import Database
+    from monitor.core.errors import UsageError
+    from monitor.kai.suggestions import list_lines, suggest
     from storage.documents import get_documents
     from storage.filings import list_filings
-    from storage.migrate import upgrade
+    from storage.migrate import prepare_database
 
     if not 1 <= args.limit <= 10_000:
         raise UsageError(f"--limit: expected 1..10000, got {args.limit}")
     since = parse_flag_day(args.since, "--since")
-    await upgrade(settings.database_url)
-    db = Database(settings.database_url)
+    db = await prepare_database(settings.database_url)
     found = []
     try:
         filings = await list_filings(db, since=since.strftime("%Y%m%d") if since else None)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING
 
-from monitor.commands._help import command_help
+from monitor.commands._help import Subparsers, command_help
+
+if TYPE_CHECKING:
+    from monitor.core.settings import Settings
 
 
-def register(sub: Any) -> None:
+def register(sub: Subparsers[argparse.ArgumentParser]) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "web",
         help="serve the read-only web desk: search, filings, timeline, digests, feeds",
@@ -29,7 +32,7 @@ def register(sub: Any) -> None:
     p.set_defaults(handler="monitor.commands.web:run")
 
 
-async def run(args: argparse.Namespace, settings: Any) -> int:
+async def run(args: argparse.Namespace, settings: Settings) -> int:
     from monitor.web.serve import serve_alone
 
     return await serve_alone(settings, args.listen)

@@ -9,15 +9,17 @@ order, so the same inputs give the same digest byte for byte.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from monitor.core.kcalendar import KST, is_business_day
 from monitor.digest.days import span, trend_window
 from monitor.digest.labels import ChartStyle, bundled_labels
-from monitor.kcalendar import KST, is_business_day
-from monitor.timeline import Timeline, status_at, status_label
+from monitor.kai.timeline import Timeline
+from monitor.kai.timeline.queries import status_at
+from monitor.kai.timeline.views import status_label
 from notifiers.base import Alert
 
 LANGS = ("ko", "en")
@@ -256,6 +258,97 @@ def _item(alert: Alert, lang: str, company: str, by_name: Mapping[str, str]) -> 
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Companies:
+    """Every company the digest knows of (watched, with filings, or on the trend),
+    in the one shared order: by team (in the timeline's order), then by name."""
+
+    order: list[str]
+    team: dict[str, str | None]
+    names: dict[str, str]  # in the digest's language
+    corp_names: dict[str, str]  # OpenDART's names
+
+
+def _known_companies(
+    companies: Sequence[CompanyRef],
+    items: Sequence[DigestItem],
+    points: Sequence[TrendPoint],
+    lang: str,
+    company_name: Callable[[str, str], str],
+    team_order: Mapping[str, int],
+) -> _Companies:
+    team: dict[str, str | None] = {c.corp_code: c.team for c in companies}
+    names: dict[str, str] = {c.corp_code: c.name(lang) for c in companies}
+    corp_names: dict[str, str] = {c.corp_code: c.name_ko for c in companies}
+    for item in items:
+        if item.team_id or item.alert.corp_code not in team:
+            team[item.alert.corp_code] = item.team_id
+        names.setdefault(item.alert.corp_code, item.company)
+        corp_names.setdefault(item.alert.corp_code, item.alert.corp_name)
+    for p in points:
+        team.setdefault(p.corp_code, None)
+        names.setdefault(p.corp_code, company_name(p.corp_code, p.corp_name))
+        corp_names.setdefault(p.corp_code, p.corp_name)
+
+    def key(corp_code: str) -> tuple[int, str, str]:
+        own = team.get(corp_code)
+        rank = team_order.get(own, len(team_order)) if own else len(team_order) + 1
+        return rank, names.get(corp_code, corp_code), corp_code
+
+    return _Companies(sorted(team, key=key), team, names, corp_names)
+
+
+def _sections(
+    known: _Companies, items: Sequence[DigestItem], team_display: Mapping[str, str]
+) -> list[CompanySection]:
+    """One section per company with filings today, in the shared order."""
+    sections = []
+    for code in known.order:
+        own = tuple(i for i in items if i.alert.corp_code == code)
+        if not own:
+            continue
+        team = known.team.get(code)
+        sections.append(
+            CompanySection(
+                corp_code=code,
+                company=known.names[code],
+                team_id=team,
+                team_name=team_display.get(team) if team else None,
+                role=own[0].role,
+                items=own,
+            )
+        )
+    return sections
+
+
+def _counts(
+    known: _Companies,
+    items: Sequence[DigestItem],
+    refs: Mapping[str, CompanyRef],
+    team_display: Mapping[str, str],
+) -> list[CompanyCount]:
+    """Today's counts per watched company (0 for a silent one)."""
+    counts = []
+    for code in known.order:
+        own_items = [i for i in items if i.alert.corp_code == code]
+        if not own_items and code not in refs:
+            continue  # trend-only companies are not "watched" today
+        team = known.team.get(code)
+        counts.append(
+            CompanyCount(
+                corp_code=code,
+                corp_name=known.corp_names.get(code, code),
+                company=known.names[code],
+                team_id=team,
+                team_name=team_display.get(team) if team else None,
+                filings=len(own_items),
+                ai_related=sum(1 for i in own_items if i.alert.ai_related),
+                changes=sum(1 for i in own_items if i.flags),
+            )
+        )
+    return counts
+
+
 def build_digest(
     day: date,
     alerts: Iterable[Alert],
@@ -270,7 +363,7 @@ def build_digest(
 ) -> Digest:
     """The digest of business day *day* from its *alerts* (filings with receipt dates in
     the digest's span), the per-company daily counts of the 30 days ending on *day*,
-    and the timeline box of *day* (:func:`monitor.timeline.timeline_box`).
+    and the timeline box of *day* (:func:`monitor.kai.timeline.views.timeline_box`).
 
     *companies* are the watched companies (counted with 0 when silent, English names);
     *markers* the milestones to draw on the trend (:func:`trend_markers`);
@@ -296,29 +389,9 @@ def build_digest(
     items = [
         _item(a, lang, company_name(a.corp_code, a.corp_name), by_name) for a in unique.values()
     ]
-
-    # Every company the digest knows of, with its team, for one shared order.
-    company_team: dict[str, str | None] = {c.corp_code: c.team for c in companies}
-    names: dict[str, str] = {c.corp_code: c.name(lang) for c in companies}
-    corp_names: dict[str, str] = {c.corp_code: c.name_ko for c in companies}
-    for item in items:
-        if item.team_id or item.alert.corp_code not in company_team:
-            company_team[item.alert.corp_code] = item.team_id
-        names.setdefault(item.alert.corp_code, item.company)
-        corp_names.setdefault(item.alert.corp_code, item.alert.corp_name)
     points = [p for p in trend_counts if p.filings > 0]
-    for p in points:
-        company_team.setdefault(p.corp_code, None)
-        names.setdefault(p.corp_code, company_name(p.corp_code, p.corp_name))
-        corp_names.setdefault(p.corp_code, p.corp_name)
-
-    def company_key(corp_code: str) -> tuple[int, str, str]:
-        team = company_team.get(corp_code)
-        rank = team_order.get(team, len(team_order)) if team else len(team_order) + 1
-        return rank, names.get(corp_code, corp_code), corp_code
-
-    order = sorted(company_team, key=company_key)
-    rank = {code: i for i, code in enumerate(order)}
+    known = _known_companies(companies, items, points, lang, company_name, team_order)
+    rank = {code: i for i, code in enumerate(known.order)}
 
     def item_key(item: DigestItem) -> tuple[int, str, str, str]:
         seen = item.seen_at.isoformat() if item.seen_at else "~"
@@ -330,43 +403,9 @@ def build_digest(
         key=lambda i: (-i.alert.relevance, i.alert.rcept_no),
     )
     changes = sorted((i for i in items if i.flags), key=lambda i: i.alert.rcept_no)
-
-    sections = []
-    for code in order:
-        own = tuple(i for i in items if i.alert.corp_code == code)
-        if not own:
-            continue
-        team = company_team.get(code)
-        sections.append(
-            CompanySection(
-                corp_code=code,
-                company=names[code],
-                team_id=team,
-                team_name=team_display.get(team) if team else None,
-                role=own[0].role,
-                items=own,
-            )
-        )
-
-    counts = []
-    for code in order:
-        own_items = [i for i in items if i.alert.corp_code == code]
-        if not own_items and code not in refs:
-            continue  # trend-only companies are not "watched" today
-        team = company_team.get(code)
-        counts.append(
-            CompanyCount(
-                corp_code=code,
-                corp_name=corp_names.get(code, code),
-                company=names[code],
-                team_id=team,
-                team_name=team_display.get(team) if team else None,
-                filings=len(own_items),
-                ai_related=sum(1 for i in own_items if i.alert.ai_related),
-                changes=sum(1 for i in own_items if i.flags),
-            )
-        )
-
+    sections = _sections(known, items, team_display)
+    counts = _counts(known, items, refs, team_display)
+    order, names, company_team = known.order, known.names, known.team
     trend = _trend(day, points, order, names, company_team, refs, markers, style)
     version = str(timeline_box.get("timeline_version") or "")
     if not version and items:

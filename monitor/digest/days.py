@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from monitor import kcalendar
+from monitor.core import kcalendar
 
 TREND_DAYS = 30
 

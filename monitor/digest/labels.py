@@ -7,19 +7,18 @@ file and the entry so it can be fixed without reading code.
 from __future__ import annotations
 
 import re
-import string
-import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from notifiers.catalogue import LANGS, CatalogueError, bilingual_entries, read_toml
+
 LABELS_FILE = Path(__file__).with_name("labels.toml")
-LANGS = ("ko", "en")
 _COLOUR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
-class LabelsError(ValueError):
+class LabelsError(CatalogueError):
     """The digest labels file is malformed."""
 
 
@@ -40,10 +39,6 @@ class Labels:
         return {key: entry[lang] for key, entry in self.texts.items()}
 
 
-def _placeholders(text: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
-
-
 def _colour(path: Path, table: dict[str, Any], key: str) -> str:
     value = table.get(key)
     if not isinstance(value, str) or not _COLOUR_RE.match(value):
@@ -52,29 +47,11 @@ def _colour(path: Path, table: dict[str, Any], key: str) -> str:
 
 
 def load_labels(path: Path = LABELS_FILE) -> Labels:
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise LabelsError(f"{path}: {exc}") from None
+    data = read_toml(path, LabelsError)
     raw = data.get("labels")
     if not isinstance(raw, dict) or not raw:
         raise LabelsError(f"{path}: no [labels.*] entries")
-    texts: dict[str, dict[str, str]] = {}
-    for key, entry in raw.items():
-        if not isinstance(entry, dict):
-            raise LabelsError(f"{path}: [labels.{key}] must be a table with ko and en")
-        unknown = set(entry) - set(LANGS)
-        if unknown:
-            raise LabelsError(f"{path}: [labels.{key}] has unknown keys {sorted(unknown)}")
-        pair: dict[str, str] = {}
-        for lang in LANGS:
-            text = entry.get(lang)
-            if not isinstance(text, str) or not text.strip():
-                raise LabelsError(f"{path}: [labels.{key}] has no {lang} text")
-            pair[lang] = text
-        if _placeholders(pair["ko"]) != _placeholders(pair["en"]):
-            raise LabelsError(f"{path}: [labels.{key}] ko and en use different {{placeholders}}")
-        texts[key] = pair
+    texts = bilingual_entries(path, raw, section="labels.", error=LabelsError)
     for key in ("weekdays",):
         for lang in LANGS:
             if key in texts and len(texts[key][lang].split(",")) != 7:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -20,9 +20,10 @@ import jinja2
 from monitor.digest.builder import Digest, DigestItem
 from monitor.digest.chart import build_chart, marker_row, sparkline
 from monitor.digest.labels import Labels, bundled_labels
-from monitor.timeline import milestone_status_text
+from monitor.kai.timeline.views import milestone_status_text
 from notifiers.base import DigestMessage
 from notifiers.formatting import markdown_inline
+from notifiers.telegram_format import utf16_len
 
 TEMPLATES = Path(__file__).with_name("templates")
 FORMATS = ("html", "md", "text", "json", "csv")
@@ -70,10 +71,6 @@ def _env(html: bool) -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     return env
-
-
-def utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
 
 
 # --- helpers the templates call ------------------------------------------------------
@@ -203,19 +200,7 @@ def split_parts(sections: list[str], limit: int = TELEGRAM_LIMIT) -> list[str]:
             pieces.append(section)
             continue
         pieces.extend(_split_long(section, limit))
-    parts: list[str] = []
-    current = ""
-    for piece in pieces:
-        candidate = f"{current}\n\n{piece}" if current else piece
-        if utf16_len(candidate) <= limit:
-            current = candidate
-        else:
-            if current:
-                parts.append(current)
-            current = piece
-    if current:
-        parts.append(current)
-    return parts
+    return _pack(pieces, "\n\n", limit)
 
 
 def _split_long(section: str, limit: int) -> list[str]:
@@ -223,17 +208,7 @@ def _split_long(section: str, limit: int) -> list[str]:
     for separator in ("\n\n", "\n"):
         chunks = section.split(separator)
         if all(utf16_len(c) <= limit for c in chunks):
-            current = ""
-            for chunk in chunks:
-                candidate = f"{current}{separator}{chunk}" if current else chunk
-                if utf16_len(candidate) <= limit:
-                    current = candidate
-                else:
-                    out.append(current)
-                    current = chunk
-            if current:
-                out.append(current)
-            return out
+            return _pack(chunks, separator, limit)
         if separator == "\n":
             break
     # A single line longer than the limit: cut it (a title cannot be that long, but
@@ -247,23 +222,25 @@ def _split_long(section: str, limit: int) -> list[str]:
             line = line[cut:]
         if line:
             out.append(line)
-    return _merge_lines(out, limit)
+    return _pack(out, "\n", limit)
 
 
-def _merge_lines(lines: list[str], limit: int) -> list[str]:
-    merged: list[str] = []
+def _pack(pieces: Iterable[str], separator: str, limit: int) -> list[str]:
+    """Greedy packing: join consecutive *pieces* with *separator* while the joined
+    text stays within *limit* (UTF-16 units); each piece fits on its own."""
+    packed: list[str] = []
     current = ""
-    for line in lines:
-        candidate = f"{current}\n{line}" if current else line
+    for piece in pieces:
+        candidate = f"{current}{separator}{piece}" if current else piece
         if utf16_len(candidate) <= limit:
             current = candidate
         else:
             if current:
-                merged.append(current)
-            current = line
+                packed.append(current)
+            current = piece
     if current:
-        merged.append(current)
-    return merged
+        packed.append(current)
+    return packed
 
 
 def text_parts(
@@ -308,7 +285,7 @@ def filing_dict(digest: Digest, item: DigestItem) -> dict[str, Any]:
 
 
 def json_data(digest: Digest) -> dict[str, Any]:
-    """The JSON contract (documented in the README): stable keys, stable order."""
+    """The JSON contract (documented in docs/digest.md): stable keys, stable order."""
     trend = digest.trend
     return {
         "schema": JSON_SCHEMA,

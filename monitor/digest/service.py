@@ -13,16 +13,18 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from monitor.audience import fan_out
+from monitor.delivery.audience import fan_out
 from monitor.digest.builder import CompanyRef, Digest, TrendPoint, build_digest, trend_markers
 from monitor.digest.days import span, trend_window, yyyymmdd
 from monitor.digest.render import to_message
 from monitor.facts.alerts import with_facts
 from monitor.facts.service import stored_facts
-from monitor.matcher import alert_from_match, alert_from_rows, match_filing
-from monitor.timeline import Timeline, team_of, timeline_box
+from monitor.kai.matcher import alert_from_match, alert_from_rows, match_filing
+from monitor.kai.timeline import Timeline
+from monitor.kai.timeline.queries import team_of
+from monitor.kai.timeline.views import timeline_box
 from notifiers.base import Alert, DigestMessage, Notifier
-from storage import deliveries as outbox
+from storage import outbox
 from storage import subscribers as subs
 from storage.companies import list_companies
 from storage.db import Database
@@ -100,7 +102,7 @@ async def render_digest_message(
 def digest_renderer(
     db: Database, timeline: Timeline
 ) -> Callable[[date, str], Awaitable[DigestMessage]]:
-    """What :class:`monitor.payloads.PayloadResolver` takes as ``digest_renderer``."""
+    """What :class:`monitor.delivery.payloads.PayloadResolver` takes as ``digest_renderer``."""
 
     async def render(day: date, lang: str) -> DigestMessage:
         return await render_digest_message(db, timeline, day, lang)

@@ -15,12 +15,12 @@ from typing import Protocol
 
 from sqlmodel import col, select
 
-from monitor.bodies import BodyResult
-from monitor.dart.errors import BudgetExhausted, DartError, KeyRejected, QuotaPaused
+from monitor.core.logs import redact
 from monitor.facts import bodies as body_facts
 from monitor.facts.routing import route
 from monitor.facts.service import FactsPolicy, FactsService, StructuredSource
-from monitor.logs import redact
+from monitor.ingest.documents import BodyResult
+from monitor.opendart.errors import BudgetExhausted, DartError, KeyRejected, QuotaPaused
 from storage import documents
 from storage.db import Database
 from storage.models import Filing, FilingFacts

@@ -16,16 +16,16 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
-from monitor.bodies import BodyResult
-from monitor.dart import errors as dart_errors
-from monitor.dart.parsing import DOCUMENT_PARSE_SECONDS
+from monitor.core.logs import redact
+from monitor.core.offloop import OffloopTimeout, run_bounded
 from monitor.facts import bodies as body_facts
 from monitor.facts import structured
 from monitor.facts.corrections import Change, base_title, changes
 from monitor.facts.model import EXTRACTED, FactSet, facts_from_json
 from monitor.facts.routing import Route, route, split_title
-from monitor.logs import redact
-from monitor.offloop import OffloopTimeout, run_bounded
+from monitor.ingest.documents import BodyResult
+from monitor.opendart import errors as dart_errors
+from monitor.opendart.parsing import DOCUMENT_PARSE_SECONDS
 from storage import facts as store
 from storage.db import Database
 from storage.models import Filing, FilingFacts, utcnow

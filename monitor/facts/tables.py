@@ -17,7 +17,7 @@ from functools import lru_cache
 
 from lxml import etree
 
-from monitor.dart.parsing import decode_document
+from monitor.opendart.parsing import decode_document
 
 CELL_TAGS = frozenset({"td", "th", "tu", "te"})
 MAX_MARKUP_CHARS = 4_000_000

@@ -4,14 +4,14 @@ benchmarks. No key, no network: it speaks OpenDART's wire format on 127.0.0.1.
 Serve it and point the client at it::
 
     from monitor.fakedart import FakeDart, ManualClock
-    from monitor.loopback import serve_in_thread
+    from monitor.core.loopback import serve_in_thread
 
     fake = FakeDart()                      # bundled dataset + ~500 noise filings/day
     with serve_in_thread(fake) as url:     # FakeDart is the ASGI app
         base_url = f"{url}/api"            # -> DART_BASE_URL; any 40-char key works
         ...
 
-What it does like the real service (``reference/opendart.md``):
+What it does like the real service (``docs/opendart.md``):
 
 - ``/api/list.json``, ``/api/corpCode.xml``, ``/api/company.json``, ``/api/document.xml``
   with OpenDART's parameters, validation (key -> 010, corp_code -> 100, more than
@@ -34,21 +34,12 @@ What it does like the real service (``reference/opendart.md``):
   without a key at ``/_fake/stats``; ``/_fake/inject``, ``/_fake/publish``,
   ``/_fake/reset_quota`` drive it from another process.
 
-The bundled dataset (``data/*.json``, written by ``generate.py``) is synthetic:
+The bundled dataset (``data/*.json``, written by ``tools/fakedart_generate.py``) is synthetic:
 realistic report names, filers and rm codes for NAVER, SK Telecom, SK, LG and
 NCSOFT from 2025-06-01 to 2026-11-27, with AI-relevant filings placed near the K-AI
 milestones -- but no row is a real filing.
 """
 
-from monitor.fakedart.app import (
-    ENDPOINTS,
-    FAULT_KINDS,
-    MESSAGES,
-    THREE_MONTHS_MESSAGE,
-    TRANSIENT_FAULTS,
-    FakeDart,
-    RequestRecord,
-)
 from monitor.fakedart.model import (
     Company,
     DartRow,
@@ -57,6 +48,15 @@ from monitor.fakedart.model import (
     Origin,
 )
 from monitor.fakedart.replay import ReplayFiling, publish_stream, replay_day, replay_script
+from monitor.fakedart.server import (
+    ENDPOINTS,
+    FAULT_KINDS,
+    MESSAGES,
+    THREE_MONTHS_MESSAGE,
+    TRANSIENT_FAULTS,
+    FakeDart,
+    RequestRecord,
+)
 
 __all__ = [
     "ENDPOINTS",

@@ -1,5 +1,5 @@
 """Load the bundled synthetic dataset (``data/companies.json``, ``data/filings.json``),
-written by ``generate.py``. Bad files fail loudly with the file and entry named."""
+written by ``tools/fakedart_generate.py``. Bad files fail loudly with the file and entry named."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from monitor.core.kcalendar import KST
 from monitor.fakedart.model import Company, DartRow, DocumentSpec
-from monitor.kcalendar import KST
 
 DATA_DIR = Path(__file__).with_name("data")
 COMPANIES_FILE = DATA_DIR / "companies.json"
@@ -21,7 +21,7 @@ _COMPANY_FIELDS = set(Company.__dataclass_fields__)
 
 
 class DatasetError(Exception):
-    """The bundled dataset is missing or malformed (regenerate with generate.py)."""
+    """The bundled dataset is missing or malformed (regenerate with tools/fakedart_generate.py)."""
 
 
 @lru_cache(maxsize=4)
@@ -29,9 +29,7 @@ def _read(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise DatasetError(
-            f"{path} is missing; run `python -m monitor.fakedart.generate`"
-        ) from None
+        raise DatasetError(f"{path} is missing; run `python -m tools.fakedart_generate`") from None
     except ValueError as exc:
         raise DatasetError(f"{path}: not valid JSON ({exc})") from None
     if not isinstance(data, dict):

@@ -4,7 +4,7 @@ XML error body OpenDART sends instead of a ZIP.
 Filing documents are generated from the row (deterministic per ``rcept_no``), in
 the shape of DART's ``dart3.xsd`` documents (root ``<DOCUMENT>``). Like the real
 ones, they are not always well-formed (a raw ``&``), and some are EUC-KR bytes under
-a utf-8 declaration (reference §4.2).
+a utf-8 declaration (docs/opendart.md, "document.xml").
 """
 
 from __future__ import annotations

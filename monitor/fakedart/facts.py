@@ -13,6 +13,7 @@ SYNTHETIC.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from xml.sax.saxutils import escape
@@ -56,88 +57,128 @@ def _quarter_end(day: date) -> date:
     return date(day.year, month + 1, 1) - timedelta(days=1)
 
 
-def _values(family: str, rng: random.Random, day: date) -> dict[str, int | float | str]:
-    if family == "buyback":
-        shares = rng.randint(100, 5000) * 1000
-        return {
-            "shares": shares,
-            "amount": shares * rng.randint(50, 300) * 1000,
-            "start": (day + timedelta(days=1)).isoformat(),
-            "end": (day + timedelta(days=91)).isoformat(),
-            "method": "장내매수",
-            "purpose": "주주가치 제고",
-        }
-    if family in ("stake_acquisition", "stake_disposal"):
-        return {
-            "target": rng.choice(_TARGETS),
-            "shares": rng.randint(10, 500) * 10_000,
-            "amount": rng.randint(10, 3000) * 100_000_000,
-            "equity_pct": round(rng.uniform(0.3, 12.0), 2),
-            "stake_pct": round(rng.uniform(1.0, 40.0), 2),
-            "purpose": rng.choice(("AI 사업 협력 강화", "전략적 투자", "사업 시너지 확보")),
-            "date": (day + timedelta(days=14)).isoformat(),
-        }
-    if family == "supply_contract":
-        amount = rng.randint(50, 5000) * 100_000_000
-        revenue = rng.randint(2, 20) * 1_000_000_000_000
-        return {
-            "name": rng.choice(
-                ("AI 데이터센터 GPU 서버 공급", "클라우드 인프라 구축", "AI 반도체 공급")
-            ),
-            "amount": amount,
-            "revenue": revenue,
-            "ratio": round(amount / revenue * 100, 2),
-            "counterparty": rng.choice(_COUNTERPARTIES),
-            "counterparty_revenue": rng.randint(20, 300) * 1_000_000_000_000,
-            "start": day.isoformat(),
-            "end": (day + timedelta(days=365)).isoformat(),
-        }
-    if family == "earnings":
-        revenue = rng.randint(1_000_000, 3_000_000)
-        profit = rng.randint(50_000, 500_000)
-        return {
-            "revenue": revenue,
-            "revenue_prev": round(revenue / rng.uniform(0.9, 1.1)),
-            "revenue_yearago": round(revenue / rng.uniform(0.95, 1.25)),
-            "profit": profit,
-            "profit_prev": round(profit / rng.uniform(0.8, 1.2)),
-            "profit_yearago": round(profit / rng.uniform(0.9, 1.5)),
-            "net": round(profit * rng.uniform(0.5, 0.9)),
-        }
-    if family == "dividend":
-        return {
-            "dps": rng.randint(5, 40) * 100,
-            "yield": round(rng.uniform(0.3, 4.0), 2),
-            "total": rng.randint(100, 5000) * 100_000_000,
-            "record": date(day.year - 1 if day.month < 4 else day.year, 12, 31).isoformat(),
-        }
-    if family == "facility_investment":
-        return {
-            "amount": rng.randint(100, 20000) * 100_000_000,
-            "equity_pct": round(rng.uniform(0.5, 15.0), 2),
-            "purpose": rng.choice(("AI 데이터센터 구축", "GPU 서버 증설", "생산능력 확대")),
-            "start": day.isoformat(),
-            "end": (day + timedelta(days=540)).isoformat(),
-        }
-    if family == "ir_event":
-        return {"date": (day + timedelta(days=7)).isoformat(), "time": "16:00"}
-    if family == "share_cancellation":
-        shares = rng.randint(100, 3000) * 1000
-        return {"shares": shares, "amount": shares * rng.randint(50, 300) * 1000}
-    if family == "major_holding":
-        stake = round(rng.uniform(5.0, 12.0), 2)
-        return {
-            "holder": rng.choice(_HOLDERS),
-            "stake": stake,
-            "change": round(rng.uniform(-1, 1), 2),
-        }
-    if family == "insider_holding":
-        return {
-            "holder": rng.choice(_PEOPLE),
-            "shares": rng.randint(1, 100) * 100,
-            "change": rng.randint(-50, 50) * 10,
-        }
-    return {}
+_Values = dict[str, int | float | str]
+
+
+def _buyback(rng: random.Random, day: date) -> _Values:
+    shares = rng.randint(100, 5000) * 1000
+    return {
+        "shares": shares,
+        "amount": shares * rng.randint(50, 300) * 1000,
+        "start": (day + timedelta(days=1)).isoformat(),
+        "end": (day + timedelta(days=91)).isoformat(),
+        "method": "장내매수",
+        "purpose": "주주가치 제고",
+    }
+
+
+def _stake_change(rng: random.Random, day: date) -> _Values:
+    return {
+        "target": rng.choice(_TARGETS),
+        "shares": rng.randint(10, 500) * 10_000,
+        "amount": rng.randint(10, 3000) * 100_000_000,
+        "equity_pct": round(rng.uniform(0.3, 12.0), 2),
+        "stake_pct": round(rng.uniform(1.0, 40.0), 2),
+        "purpose": rng.choice(("AI 사업 협력 강화", "전략적 투자", "사업 시너지 확보")),
+        "date": (day + timedelta(days=14)).isoformat(),
+    }
+
+
+def _supply_contract(rng: random.Random, day: date) -> _Values:
+    amount = rng.randint(50, 5000) * 100_000_000
+    revenue = rng.randint(2, 20) * 1_000_000_000_000
+    return {
+        "name": rng.choice(
+            ("AI 데이터센터 GPU 서버 공급", "클라우드 인프라 구축", "AI 반도체 공급")
+        ),
+        "amount": amount,
+        "revenue": revenue,
+        "ratio": round(amount / revenue * 100, 2),
+        "counterparty": rng.choice(_COUNTERPARTIES),
+        "counterparty_revenue": rng.randint(20, 300) * 1_000_000_000_000,
+        "start": day.isoformat(),
+        "end": (day + timedelta(days=365)).isoformat(),
+    }
+
+
+def _earnings(rng: random.Random, day: date) -> _Values:
+    revenue = rng.randint(1_000_000, 3_000_000)
+    profit = rng.randint(50_000, 500_000)
+    return {
+        "revenue": revenue,
+        "revenue_prev": round(revenue / rng.uniform(0.9, 1.1)),
+        "revenue_yearago": round(revenue / rng.uniform(0.95, 1.25)),
+        "profit": profit,
+        "profit_prev": round(profit / rng.uniform(0.8, 1.2)),
+        "profit_yearago": round(profit / rng.uniform(0.9, 1.5)),
+        "net": round(profit * rng.uniform(0.5, 0.9)),
+    }
+
+
+def _dividend(rng: random.Random, day: date) -> _Values:
+    return {
+        "dps": rng.randint(5, 40) * 100,
+        "yield": round(rng.uniform(0.3, 4.0), 2),
+        "total": rng.randint(100, 5000) * 100_000_000,
+        "record": date(day.year - 1 if day.month < 4 else day.year, 12, 31).isoformat(),
+    }
+
+
+def _facility_investment(rng: random.Random, day: date) -> _Values:
+    return {
+        "amount": rng.randint(100, 20000) * 100_000_000,
+        "equity_pct": round(rng.uniform(0.5, 15.0), 2),
+        "purpose": rng.choice(("AI 데이터센터 구축", "GPU 서버 증설", "생산능력 확대")),
+        "start": day.isoformat(),
+        "end": (day + timedelta(days=540)).isoformat(),
+    }
+
+
+def _ir_event(rng: random.Random, day: date) -> _Values:
+    return {"date": (day + timedelta(days=7)).isoformat(), "time": "16:00"}
+
+
+def _share_cancellation(rng: random.Random, day: date) -> _Values:
+    shares = rng.randint(100, 3000) * 1000
+    return {"shares": shares, "amount": shares * rng.randint(50, 300) * 1000}
+
+
+def _major_holding(rng: random.Random, day: date) -> _Values:
+    stake = round(rng.uniform(5.0, 12.0), 2)
+    return {
+        "holder": rng.choice(_HOLDERS),
+        "stake": stake,
+        "change": round(rng.uniform(-1, 1), 2),
+    }
+
+
+def _insider_holding(rng: random.Random, day: date) -> _Values:
+    return {
+        "holder": rng.choice(_PEOPLE),
+        "shares": rng.randint(1, 100) * 100,
+        "change": rng.randint(-50, 50) * 10,
+    }
+
+
+_BY_FAMILY: dict[str, Callable[[random.Random, date], _Values]] = {
+    "buyback": _buyback,
+    "stake_acquisition": _stake_change,
+    "stake_disposal": _stake_change,
+    "supply_contract": _supply_contract,
+    "earnings": _earnings,
+    "dividend": _dividend,
+    "facility_investment": _facility_investment,
+    "ir_event": _ir_event,
+    "share_cancellation": _share_cancellation,
+    "major_holding": _major_holding,
+    "insider_holding": _insider_holding,
+}
+
+
+def _values(family: str, rng: random.Random, day: date) -> _Values:
+    """Plausible values of one filing of *family* (empty for a family without facts)."""
+    make = _BY_FAMILY.get(family)
+    return make(rng, day) if make else {}
 
 
 def fake_facts(row: DartRow, original: DartRow | None = None) -> FakeFacts | None:
@@ -246,111 +287,150 @@ def ds004_row(row: DartRow, facts: FakeFacts) -> dict[str, str]:
 Rows = list[list[str]]
 
 
-def _body_rows(facts: FakeFacts) -> Rows:
+def _rows_supply_contract(facts: FakeFacts) -> Rows:
+    v = facts.values
+    return [
+        ["1. 판매ㆍ공급계약 구분", "기타 판매ㆍ공급계약"],
+        ["- 체결계약명", str(v["name"])],
+        ["2. 계약내역", "계약금액(원)", _n(int(v["amount"]))],
+        ["", "최근매출액(원)", _n(int(v["revenue"]))],
+        ["", "매출액대비(%)", _n(float(v["ratio"]))],
+        ["3. 계약상대", str(v["counterparty"])],
+        ["", "-최근 매출액(원)", _n(int(v["counterparty_revenue"]))],
+        ["4. 판매ㆍ공급지역", "대한민국"],
+        ["5. 계약기간", "시작일", str(v["start"])],
+        ["", "종료일", str(v["end"])],
+        ["7. 계약(수주)일자", facts.day.isoformat()],
+    ]
+
+
+def _rows_earnings(facts: FakeFacts) -> Rows:
+    v = facts.values
+
+    def pct(a: float, b: float) -> str:
+        return f"{(a - b) / abs(b) * 100:.1f}" if b else "-"
+
+    q_end = _quarter_end(facts.day)
+    q_start = date(q_end.year, q_end.month - 2, 1)
+    rows: Rows = [
+        ["실적기간", "당기실적", f"{q_start.isoformat()} ~ {q_end.isoformat()}"],
+        [
+            "구분(단위 : 백만원, %)",
+            "당기실적",
+            "전기실적",
+            "전기대비증감율(%)",
+            "흑자적자전환여부",
+            "전년동기실적",
+            "전년동기대비증감율(%)",
+            "흑자적자전환여부",
+        ],
+    ]
+    for label, cur, prev, ago in (
+        ("매출액", "revenue", "revenue_prev", "revenue_yearago"),
+        ("영업이익", "profit", "profit_prev", "profit_yearago"),
+    ):
+        c, p, a = int(v[cur]), int(v[prev]), int(v[ago])
+        rows.append([label, "당해실적", _n(c), _n(p), pct(c, p), "-", _n(a), pct(c, a), "-"])
+    rows.append(["당기순이익", "당해실적", _n(int(v["net"])), "-", "-", "-", "-", "-", "-"])
+    return rows
+
+
+def _rows_dividend(facts: FakeFacts) -> Rows:
+    v = facts.values
+    return [
+        ["1. 배당구분", "결산배당"],
+        ["2. 배당종류", "현금배당"],
+        ["3. 1주당 배당금(원)", "보통주식", _n(int(v["dps"]))],
+        ["", "종류주식", "-"],
+        ["4. 시가배당율(%)", "보통주식", _n(float(v["yield"]))],
+        ["", "종류주식", "-"],
+        ["5. 배당금총액(원)", _n(int(v["total"]))],
+        ["6. 배당기준일", str(v["record"])],
+        ["7. 배당금지급 예정일자", "-"],
+    ]
+
+
+def _rows_stake_change(facts: FakeFacts) -> Rows:
     v = facts.values
     f = facts.family
-    if f == "supply_contract":
-        return [
-            ["1. 판매ㆍ공급계약 구분", "기타 판매ㆍ공급계약"],
-            ["- 체결계약명", str(v["name"])],
-            ["2. 계약내역", "계약금액(원)", _n(int(v["amount"]))],
-            ["", "최근매출액(원)", _n(int(v["revenue"]))],
-            ["", "매출액대비(%)", _n(float(v["ratio"]))],
-            ["3. 계약상대", str(v["counterparty"])],
-            ["", "-최근 매출액(원)", _n(int(v["counterparty_revenue"]))],
-            ["4. 판매ㆍ공급지역", "대한민국"],
-            ["5. 계약기간", "시작일", str(v["start"])],
-            ["", "종료일", str(v["end"])],
-            ["7. 계약(수주)일자", facts.day.isoformat()],
-        ]
-    if f == "earnings":
+    verb = "취득" if f == "stake_acquisition" else "처분"
+    return [
+        ["1. 발행회사", "회사명", str(v["target"])],
+        ["", "국적", "대한민국"],
+        ["", "주요사업", "인공지능 소프트웨어 개발"],
+        [f"2. {verb}내역", f"{verb}주식수(주)", _n(int(v["shares"]))],
+        ["", f"{verb}금액(원)", _n(int(v["amount"]))],
+        ["", "자기자본대비(%)", _n(float(v["equity_pct"]))],
+        [f"3. {verb}후 소유주식수 및 지분비율", "소유주식수(주)", _n(int(v["shares"]))],
+        ["", "지분비율(%)", _n(float(v["stake_pct"]))],
+        [f"4. {verb}목적", str(v["purpose"])],
+        [f"5. {verb}예정일자", str(v["date"])],
+    ]
 
-        def pct(a: float, b: float) -> str:
-            return f"{(a - b) / abs(b) * 100:.1f}" if b else "-"
 
-        q_end = _quarter_end(facts.day)
-        q_start = date(q_end.year, q_end.month - 2, 1)
-        rows: Rows = [
-            ["실적기간", "당기실적", f"{q_start.isoformat()} ~ {q_end.isoformat()}"],
-            [
-                "구분(단위 : 백만원, %)",
-                "당기실적",
-                "전기실적",
-                "전기대비증감율(%)",
-                "흑자적자전환여부",
-                "전년동기실적",
-                "전년동기대비증감율(%)",
-                "흑자적자전환여부",
-            ],
-        ]
-        for label, cur, prev, ago in (
-            ("매출액", "revenue", "revenue_prev", "revenue_yearago"),
-            ("영업이익", "profit", "profit_prev", "profit_yearago"),
-        ):
-            c, p, a = int(v[cur]), int(v[prev]), int(v[ago])
-            rows.append([label, "당해실적", _n(c), _n(p), pct(c, p), "-", _n(a), pct(c, a), "-"])
-        rows.append(["당기순이익", "당해실적", _n(int(v["net"])), "-", "-", "-", "-", "-", "-"])
-        return rows
-    if f == "dividend":
-        return [
-            ["1. 배당구분", "결산배당"],
-            ["2. 배당종류", "현금배당"],
-            ["3. 1주당 배당금(원)", "보통주식", _n(int(v["dps"]))],
-            ["", "종류주식", "-"],
-            ["4. 시가배당율(%)", "보통주식", _n(float(v["yield"]))],
-            ["", "종류주식", "-"],
-            ["5. 배당금총액(원)", _n(int(v["total"]))],
-            ["6. 배당기준일", str(v["record"])],
-            ["7. 배당금지급 예정일자", "-"],
-        ]
-    if f in ("stake_acquisition", "stake_disposal"):
-        verb = "취득" if f == "stake_acquisition" else "처분"
-        return [
-            ["1. 발행회사", "회사명", str(v["target"])],
-            ["", "국적", "대한민국"],
-            ["", "주요사업", "인공지능 소프트웨어 개발"],
-            [f"2. {verb}내역", f"{verb}주식수(주)", _n(int(v["shares"]))],
-            ["", f"{verb}금액(원)", _n(int(v["amount"]))],
-            ["", "자기자본대비(%)", _n(float(v["equity_pct"]))],
-            [f"3. {verb}후 소유주식수 및 지분비율", "소유주식수(주)", _n(int(v["shares"]))],
-            ["", "지분비율(%)", _n(float(v["stake_pct"]))],
-            [f"4. {verb}목적", str(v["purpose"])],
-            [f"5. {verb}예정일자", str(v["date"])],
-        ]
-    if f == "buyback":
-        return [
-            ["1. 취득예정주식(주)", "보통주식", _n(int(v["shares"]))],
-            ["2. 취득예정금액(원)", "보통주식", _n(int(v["amount"]))],
-            ["3. 취득예상기간", "시작일", str(v["start"])],
-            ["", "종료일", str(v["end"])],
-            ["4. 취득목적", str(v["purpose"])],
-            ["5. 취득방법", str(v["method"])],
-        ]
-    if f == "facility_investment":
-        return [
-            ["1. 투자구분", "신규시설투자"],
-            ["2. 투자내역", "투자금액(원)", _n(int(v["amount"]))],
-            ["", "자기자본(원)", "-"],
-            ["", "자기자본대비(%)", _n(float(v["equity_pct"]))],
-            ["3. 투자목적", str(v["purpose"])],
-            ["4. 투자기간", "시작일", str(v["start"])],
-            ["", "종료일", str(v["end"])],
-        ]
-    if f == "ir_event":
-        return [
-            ["1. 일시 및 장소", "일시", f"{v['date']} {v['time']}"],
-            ["", "장소", "컨퍼런스콜"],
-            ["2. 참가대상", "국내외 기관투자자"],
-            ["3. 개최목적", "경영실적 발표"],
-            ["4. 개최방법", "컨퍼런스콜"],
-        ]
-    if f == "share_cancellation":
-        return [
-            ["1. 소각할 주식의 종류와 수", "보통주식(주)", _n(int(v["shares"]))],
-            ["4. 소각예정금액(원)", _n(int(v["amount"]))],
-            ["5. 소각할 주식의 취득방법", "기취득 자기주식"],
-        ]
-    return []
+def _rows_buyback(facts: FakeFacts) -> Rows:
+    v = facts.values
+    return [
+        ["1. 취득예정주식(주)", "보통주식", _n(int(v["shares"]))],
+        ["2. 취득예정금액(원)", "보통주식", _n(int(v["amount"]))],
+        ["3. 취득예상기간", "시작일", str(v["start"])],
+        ["", "종료일", str(v["end"])],
+        ["4. 취득목적", str(v["purpose"])],
+        ["5. 취득방법", str(v["method"])],
+    ]
+
+
+def _rows_facility_investment(facts: FakeFacts) -> Rows:
+    v = facts.values
+    return [
+        ["1. 투자구분", "신규시설투자"],
+        ["2. 투자내역", "투자금액(원)", _n(int(v["amount"]))],
+        ["", "자기자본(원)", "-"],
+        ["", "자기자본대비(%)", _n(float(v["equity_pct"]))],
+        ["3. 투자목적", str(v["purpose"])],
+        ["4. 투자기간", "시작일", str(v["start"])],
+        ["", "종료일", str(v["end"])],
+    ]
+
+
+def _rows_ir_event(facts: FakeFacts) -> Rows:
+    v = facts.values
+    return [
+        ["1. 일시 및 장소", "일시", f"{v['date']} {v['time']}"],
+        ["", "장소", "컨퍼런스콜"],
+        ["2. 참가대상", "국내외 기관투자자"],
+        ["3. 개최목적", "경영실적 발표"],
+        ["4. 개최방법", "컨퍼런스콜"],
+    ]
+
+
+def _rows_share_cancellation(facts: FakeFacts) -> Rows:
+    v = facts.values
+    return [
+        ["1. 소각할 주식의 종류와 수", "보통주식(주)", _n(int(v["shares"]))],
+        ["4. 소각예정금액(원)", _n(int(v["amount"]))],
+        ["5. 소각할 주식의 취득방법", "기취득 자기주식"],
+    ]
+
+
+_ROWS_BY_FAMILY: dict[str, Callable[[FakeFacts], Rows]] = {
+    "supply_contract": _rows_supply_contract,
+    "earnings": _rows_earnings,
+    "dividend": _rows_dividend,
+    "stake_acquisition": _rows_stake_change,
+    "stake_disposal": _rows_stake_change,
+    "buyback": _rows_buyback,
+    "facility_investment": _rows_facility_investment,
+    "ir_event": _rows_ir_event,
+    "share_cancellation": _rows_share_cancellation,
+}
+
+
+def _body_rows(facts: FakeFacts) -> Rows:
+    """The body table of *facts* as the exchange's form lays it out (empty for a
+    family without one)."""
+    make = _ROWS_BY_FAMILY.get(facts.family)
+    return make(facts) if make else []
 
 
 def _table(rows: Rows) -> str:

@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from monitor.kcalendar import KST
+from monitor.core.kcalendar import KST
 
 Clock = Callable[[], datetime]
 
-# list.json's key order, as observed in real responses (reference §1.3).
+# list.json's key order, as in real responses (docs/opendart.md, "list.json").
 ROW_KEYS = (
     "corp_code",
     "corp_name",
@@ -105,7 +105,7 @@ class Company:
     acc_mt: str = "12"
 
     def company_json(self) -> dict[str, str]:
-        """The flat company.json body (reference §4.1), key order as the real one."""
+        """The flat company.json body, key order as the real one (docs/opendart.md)."""
         return {
             "status": "000",
             "message": "정상",

@@ -13,8 +13,8 @@ import random
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from monitor.core.kcalendar import KST, is_business_day
 from monitor.fakedart.model import Company, DartRow, DocumentSpec, Origin
-from monitor.kcalendar import KST, is_business_day
 
 NOISE_CODE_PREFIX = "98"
 

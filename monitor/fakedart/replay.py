@@ -15,7 +15,7 @@ from monitor.fakedart.dataset import DATA_DIR, DatasetError
 from monitor.fakedart.model import DartRow, DocumentSpec, as_kst
 
 if TYPE_CHECKING:
-    from monitor.fakedart.app import FakeDart
+    from monitor.fakedart.server import FakeDart
 
 REPLAY_FILE = DATA_DIR / "replay.json"
 WATCHED = ("00266961", "00159023", "00181712", "00120021", "00261443")

@@ -29,11 +29,11 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from monitor.core.settings import Settings
 from monitor.digest import NotABusinessDay, check_digest_day
 from monitor.digest.render import render
 from monitor.digest.service import load_digest
-from monitor.settings import Settings
-from monitor.timeline import Timeline
+from monitor.kai.timeline import Timeline
 from monitor.web import chart, exports, feeds
 from monitor.web.params import (
     MAX_QUERY,

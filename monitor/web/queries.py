@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from monitor import kcalendar
-from monitor.matcher import MatchResult, match_filing
-from monitor.timeline import Milestone, Timeline, team_of, team_status_at
+from monitor.core import kcalendar
+from monitor.kai.matcher import MatchResult, match_filing
+from monitor.kai.timeline import Timeline
+from monitor.kai.timeline.model import Milestone
+from monitor.kai.timeline.queries import team_of, team_status_at
 from monitor.web.params import SearchForm
 from monitor.web.texts import amendment_prefixes, categories
 from notifiers.base import viewer_url

@@ -9,13 +9,13 @@ from collections.abc import AsyncIterator
 
 import uvicorn
 
-from monitor import early_signals
-from monitor.loopback import serve_on_loop
-from monitor.settings import ConfigError, Settings
-from monitor.timeline import Timeline, TimelineError, timeline_for
+from monitor.core import early_signals
+from monitor.core.loopback import serve_on_loop
+from monitor.core.settings import ConfigError, Settings
+from monitor.kai.timeline import Timeline, TimelineError, timeline_for
 from monitor.web.app import create_app
 from storage.db import Database
-from storage.migrate import upgrade
+from storage.migrate import prepare_database
 
 log = logging.getLogger("dartwatch.web")
 
@@ -51,8 +51,7 @@ async def serve_alone(settings: Settings, listen: str | None = None) -> int:
     """``dartwatch web``: the desk until SIGINT/SIGTERM, over its own database handle."""
     host, port = settings.web_bind(listen)
     timeline = timeline_for(settings, on_error=_timeline_error)
-    await upgrade(settings.database_url)
-    db = Database(settings.database_url)
+    db = await prepare_database(settings.database_url)
     config = uvicorn.Config(
         create_app(settings, db, timeline),
         host=host,

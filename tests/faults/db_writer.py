@@ -15,11 +15,10 @@ import random
 import sys
 from typing import ClassVar
 
-from monitor.pipeline import BodyPolicy, Pipeline
-from monitor.timeline import bundled_timeline
+from monitor.delivery.pipeline import BodyPolicy, Pipeline
+from monitor.kai.timeline import bundled_timeline
 from notifiers.base import Alert, Notifier
-from storage import deliveries as outbox
-from storage import filings
+from storage import filings, outbox
 from storage.db import Database
 
 N = 120

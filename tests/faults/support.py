@@ -16,21 +16,20 @@ from typing import Any, ClassVar
 import pytest
 from sqlalchemy import inspect, text
 
-from monitor.dart.budget import RequestBudget
-from monitor.dart.client import DartClient
-from monitor.dispatcher import Dispatcher
+from monitor.core.settings import Settings
+from monitor.delivery.dispatcher import Dispatcher
+from monitor.delivery.payloads import PayloadResolver
+from monitor.delivery.pipeline import BodyPolicy, Pipeline
 from monitor.fakedart import FakeDart, ManualClock
-from monitor.payloads import PayloadResolver
-from monitor.pipeline import BodyPolicy, Pipeline
-from monitor.poller import Poller, PollResult
-from monitor.settings import Settings
-from monitor.timeline import bundled_timeline
+from monitor.ingest.poller import Poller, PollResult
+from monitor.kai.timeline import bundled_timeline
+from monitor.opendart.budget import RequestBudget
+from monitor.opendart.client import DartClient
 from notifiers.base import Alert, Notifier
-from storage import deliveries as outbox
-from storage import filings
+from storage import filings, outbox
 from storage.db import Database
 from tests.conftest import TEST_KEY
-from tests.ingest_support import FAST, NOON, WATCHED, running_fake, settings_for
+from tests.helpers.ingest import FAST, NOON, WATCHED, running_fake, settings_for
 
 __all__ = [
     "NOON",
@@ -218,7 +217,7 @@ def webhook_daemon_env(
 ) -> dict[str, str]:
     """``dartwatch run`` settings: the local OpenDART, a webhook to a local receiver,
     short intervals and leases so faults are noticed and repaired within seconds."""
-    from tests.daemon_support import daemon_env
+    from tests.helpers.daemon import daemon_env
 
     values = {
         "NOTIFIERS": "webhook",

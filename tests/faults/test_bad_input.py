@@ -25,8 +25,13 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from telegram import Chat, Message, MessageEntity
 
-from monitor.dart import errors
-from monitor.dart.parsing import (
+from monitor.bot.application import WebhookApp, parse_command
+from monitor.bot.resolve import split_names
+from monitor.digest import build_digest, render
+from monitor.kai.matcher import FilingInput, alert_from_match, match_filing
+from monitor.kai.timeline import TimelineError, bundled_timeline, load_timeline
+from monitor.opendart import errors
+from monitor.opendart.parsing import (
     FLR_NM_MAX_CHARS,
     REPORT_NM_MAX_CHARS,
     document_text,
@@ -34,16 +39,11 @@ from monitor.dart.parsing import (
     parse_document,
     parse_list_page,
 )
-from monitor.digest import build_digest, render
-from monitor.matcher import FilingInput, alert_from_match, match_filing
-from monitor.timeline import TimelineError, bundled_timeline, load_timeline
 from notifiers.formatting import alert_html
-from notifiers.telegram_bot.app import WebhookApp, parse_command
-from notifiers.telegram_bot.resolve import split_names
 from notifiers.telegram_format import MAX_CHARS, format_alert_html, utf16_len
-from tests.digest_support import digest_inputs
-from tests.fakes.telegram_api import parse_html
-from tests.telegram_support import COMPANIES
+from testkit.fakes.telegram_api import parse_html
+from testkit.telegram import COMPANIES
+from tests.helpers.digest import digest_inputs
 
 pytestmark = pytest.mark.faults
 
@@ -635,7 +635,7 @@ async def test_fuzzed_commands_against_the_running_bot(
     (none refused with 400), no handler fails, and the bot still answers afterwards."""
     import logging
 
-    from tests.telegram_support import running_bot
+    from testkit.telegram import running_bot
 
     caplog.set_level(logging.INFO)
     chat = 7777

@@ -13,10 +13,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from monitor.core.kcalendar import KST
 from monitor.fakedart import TRANSIENT_FAULTS
-from monitor.kcalendar import KST
-from storage import deliveries as outbox
-from storage import filings
+from storage import filings, outbox
 from storage.db import Database
 from tests.faults.support import WATCHED, assert_logged, dart_rig, publish
 

@@ -12,9 +12,9 @@ from typing import ClassVar
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from monitor.dispatcher import Dispatcher
+from monitor.delivery.dispatcher import Dispatcher
 from notifiers.base import Alert, Notifier
-from storage import deliveries as outbox
+from storage import outbox
 from storage.db import Database
 from storage.models import Delivery
 

@@ -25,12 +25,12 @@ from typing import Any
 import httpx
 import pytest
 
+from monitor.bot import BotConfig, WebhookApp, start_bot
 from notifiers.base import NotifierConfigError
-from notifiers.telegram_bot import BotConfig, WebhookApp, start_bot
 from storage.db import Database
+from testkit.fakes.telegram_api import TOKEN, FakeTelegram
+from testkit.telegram import FakeServices, running_bot
 from tests.conftest import TEST_KEY
-from tests.fakes.telegram_api import TOKEN, FakeTelegram
-from tests.telegram_support import FakeServices, running_bot
 
 pytestmark = pytest.mark.faults
 
@@ -84,7 +84,7 @@ def test_webhook_mode_without_secret_refuses_to_start(tmp_path: Path) -> None:
 
 async def test_start_bot_without_secret_is_a_config_error(sqlite_db: Database) -> None:
     api = FakeTelegram()
-    from monitor.loopback import serve_in_thread
+    from monitor.core.loopback import serve_in_thread
 
     with serve_in_thread(api) as url:
         config = BotConfig(token=TOKEN, base_url=f"{url}/bot", webhook_url="https://h/tg")
@@ -202,7 +202,7 @@ async def test_group_members_of_a_legacy_admin_group_are_not_admins(admin_env: A
 
 async def test_an_admin_in_a_group_gets_no_admin_answer(admin_env: Any) -> None:
     """Admin commands answer only in private chats: a group would see the figures."""
-    from tests.telegram_support import ADMIN
+    from testkit.telegram import ADMIN
 
     admin_env.api.group_text(GROUP, ADMIN, "/stats", supergroup=True)
     admin_env.api.group_text(GROUP, ADMIN, "/broadcast from the group", supergroup=True)
@@ -228,7 +228,7 @@ async def test_channel_posts_are_never_admin(admin_env: Any) -> None:
 async def test_a_private_chat_claiming_an_admin_chat_id_is_not_enough(admin_env: Any) -> None:
     """Rights are checked on effective_user: an update for the admin's chat id sent by
     someone else (only a forger could produce one) is refused."""
-    from tests.telegram_support import ADMIN
+    from testkit.telegram import ADMIN
 
     admin_env.api.forged_private_text(ADMIN, MEMBER, "/broadcast forged")
     [refused] = await admin_env.api.wait_sent(ADMIN, 1)
@@ -237,7 +237,7 @@ async def test_a_private_chat_claiming_an_admin_chat_id_is_not_enough(admin_env:
 
 
 async def test_admin_users_and_legacy_private_admin_chats_work(admin_env: Any) -> None:
-    from tests.telegram_support import ADMIN
+    from testkit.telegram import ADMIN
 
     [queued] = await admin_env.say(ADMIN, "/broadcast 점검 안내")
     [stats] = await admin_env.say(LEGACY_ADMIN, "/stats")
@@ -252,7 +252,7 @@ async def test_admin_users_and_legacy_private_admin_chats_work(admin_env: Any) -
 
 
 def test_admin_user_ids_setting() -> None:
-    from monitor.settings import ConfigError, load_settings
+    from monitor.core.settings import ConfigError, load_settings
 
     s = load_settings(
         ADMIN_USER_IDS="11, 12", ADMIN_CHAT_IDS="-100, 12, 13", TELEGRAM_BOT_TOKEN=TOKEN
@@ -273,11 +273,11 @@ async def test_admin_notices_reach_user_ids_and_legacy_chats(
     the legacy ADMIN_CHAT_IDS; the legacy setting logs one deprecation line at start."""
     import logging
 
-    from monitor.app import App
-    from monitor.loopback import serve_in_thread
-    from monitor.settings import load_settings
+    from monitor.core.loopback import serve_in_thread
+    from monitor.core.settings import load_settings
+    from monitor.runtime.container import App
     from notifiers.telegram import TelegramNotifier, TelegramSettings
-    from storage import deliveries as outbox
+    from storage import outbox
 
     caplog.set_level(logging.WARNING)
     api = FakeTelegram()
@@ -320,7 +320,7 @@ async def test_a_flooding_chat_does_not_starve_another(
     chat meets a 429. Before: all 20 were answered first, each 429 pausing every chat."""
     import logging
 
-    from tests.fakes.telegram_api import Limits
+    from testkit.fakes.telegram_api import Limits
 
     caplog.set_level(logging.WARNING, logger="dartwatch.telegram.bot")
     async with running_bot(sqlite_db, limits=Limits(), command_budget=(5.0, 1.0)) as env:
@@ -350,7 +350,7 @@ def test_command_budget_bursts_refills_and_logs_once_per_flood(
 ) -> None:
     import logging
 
-    from notifiers.telegram_bot.flood import CommandBudget
+    from monitor.bot.flood import CommandBudget
 
     caplog.set_level(logging.WARNING, logger="dartwatch.telegram.bot")
     now = [0.0]
@@ -371,7 +371,7 @@ def test_command_budget_bursts_refills_and_logs_once_per_flood(
 def test_will_answer_counts_only_what_the_bot_answers() -> None:
     from telegram import Chat, Message, MessageEntity, Update, User
 
-    from notifiers.telegram_bot.app import will_answer
+    from monitor.bot.application import will_answer
 
     def update(text: str, chat_type: str = "private", *, command: bool = True) -> Update:
         chat = Chat(-5 if chat_type != "private" else 5, chat_type)
@@ -411,7 +411,7 @@ def test_will_answer_counts_only_what_the_bot_answers() -> None:
 def test_secret_carrying_urls_are_https_or_loopback(name: str, url: str, accepted: bool) -> None:
     """The key and the token travel in every request to these URLs: plain http:// to a
     non-loopback host is refused at settings validation (before: accepted)."""
-    from monitor.settings import ConfigError, load_settings
+    from monitor.core.settings import ConfigError, load_settings
 
     if accepted:
         settings = load_settings(**{name: url})
@@ -470,9 +470,9 @@ async def test_every_webhook_body_carries_its_id_inside_the_signature() -> None:
 
     from pydantic import SecretStr
 
-    from monitor.loopback import serve_in_thread
+    from monitor.core.loopback import serve_in_thread
     from notifiers.webhook import WebhookNotifier, WebhookSettings, verify_signature
-    from tests.notifier_support import Receiver, sample_alert, sample_digest
+    from tests.helpers.notifier import Receiver, sample_alert, sample_digest
 
     secret = "whsec-replay-test"
     app = Receiver()
@@ -512,8 +512,8 @@ async def test_alerts_are_not_held_up_by_a_flooding_chat(sqlite_db: Database) ->
     and pacing) goes out at once: it is accepted before the flooder's paced replies are
     through, and meets no 429."""
     from notifiers.telegram import TelegramNotifier, TelegramSettings
-    from tests.fakes.telegram_api import Limits
-    from tests.notifier_support import sample_alert
+    from testkit.fakes.telegram_api import Limits
+    from tests.helpers.notifier import sample_alert
 
     async with running_bot(sqlite_db, limits=Limits(), command_budget=(5.0, 1.0)) as env:
         env.api.add_chat(OTHER)
@@ -538,7 +538,7 @@ async def test_a_429_for_one_chat_pauses_that_chat_only(sqlite_db: Database) -> 
     """Telegram answers 429 (retry after 2 s) to a reply for one chat: another chat's
     reply is sent meanwhile, and the first is retried after the wait. Before: the stock
     limiter paused every request, so the other chat's reply came after it."""
-    from tests.fakes.telegram_api import Fault
+    from testkit.fakes.telegram_api import Fault
 
     async with running_bot(sqlite_db) as env:
         env.api.inject(

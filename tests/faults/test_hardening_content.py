@@ -27,9 +27,16 @@ from typing import ClassVar
 import pytest
 from sqlmodel import select
 
-from monitor.bodies import cached_body, fetch_body
-from monitor.dart import errors, parsing
-from monitor.dart.parsing import (
+from monitor.core.loopback import serve_in_thread
+from monitor.core.offloop import BoundedRunner, OffloopTimeout
+from monitor.delivery.pipeline import Pipeline
+from monitor.digest import Digest, build_digest, render
+from monitor.fakedart import DocumentSpec
+from monitor.ingest.documents import cached_body, fetch_body
+from monitor.kai.matcher import categorise, match_filing, rules_for
+from monitor.kai.timeline import load_timeline
+from monitor.opendart import errors, parsing
+from monitor.opendart.parsing import (
     FLR_NM_MAX_CHARS,
     REPORT_NM_MAX_CHARS,
     document_text,
@@ -38,23 +45,16 @@ from monitor.dart.parsing import (
     parse_list_page,
     parse_status_xml,
 )
-from monitor.digest import Digest, build_digest, render
-from monitor.fakedart import DocumentSpec
-from monitor.loopback import serve_in_thread
-from monitor.matcher import categorise, match_filing, rules_for
-from monitor.offloop import BoundedRunner, OffloopTimeout
-from monitor.pipeline import Pipeline
-from monitor.timeline import load_timeline
 from notifiers.base import DestinationGone
 from notifiers.formatting import alert_markdown
 from notifiers.telegram import TelegramNotifier, TelegramSettings
 from storage import documents
 from storage.db import Database
 from storage.models import Filing, Match
-from tests.digest_support import digest_inputs
-from tests.fakes.telegram_api import TOKEN, FakeTelegram
+from testkit.fakes.telegram_api import TOKEN, FakeTelegram
 from tests.faults.test_telegram_faults import tg_rig
-from tests.ingest_support import plain_client, running_fake, settings_for
+from tests.helpers.digest import digest_inputs
+from tests.helpers.ingest import plain_client, running_fake, settings_for
 
 pytestmark = pytest.mark.faults
 

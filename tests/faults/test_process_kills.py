@@ -19,13 +19,13 @@ from pathlib import Path
 
 import pytest
 
-from monitor.dispatcher import Dispatcher
+from monitor.core.loopback import serve_in_thread
+from monitor.delivery.dispatcher import Dispatcher
 from monitor.fakedart import FakeDart
-from monitor.loopback import serve_in_thread
+from testkit.fakes.receiver import OutboxReceiver, restartable
 from tests.conftest import TEST_KEY
-from tests.daemon_support import stop, wait_for
-from tests.fakes.receiver import OutboxReceiver, restartable
 from tests.faults.support import json_events, start_daemon, stored_rcept_nos, webhook_daemon_env
+from tests.helpers.daemon import stop, wait_for
 
 pytestmark = [pytest.mark.faults, pytest.mark.slow]
 

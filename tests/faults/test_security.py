@@ -26,20 +26,20 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from monitor.app import App
+from monitor.core.loopback import serve_in_thread
+from monitor.core.settings import load_settings
 from monitor.digest import build_digest, render
 from monitor.fakedart import FakeDart
-from monitor.loopback import serve_in_thread
-from monitor.settings import load_settings
+from monitor.runtime.container import App
 from notifiers.base import Reason
 from notifiers.webhook import sign, verify_signature
-from storage import deliveries as outbox
+from storage import outbox
 from storage import subscribers as subs
+from testkit.fakes.receiver import OutboxReceiver, restartable
+from testkit.fakes.telegram_api import TOKEN, FakeTelegram, Fault, Limits
 from tests.conftest import TEST_KEY
-from tests.digest_support import GOLDEN_DAY, digest_inputs
-from tests.fakes.receiver import OutboxReceiver, restartable
-from tests.fakes.telegram_api import TOKEN, FakeTelegram, Fault, Limits
 from tests.faults.support import WATCHED, dump_tables, scan_files
+from tests.helpers.digest import GOLDEN_DAY, digest_inputs
 
 pytestmark = pytest.mark.faults
 

@@ -15,15 +15,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from monitor.core.loopback import serve_in_thread
 from monitor.fakedart import FakeDart
-from monitor.loopback import serve_in_thread
 from storage.db import sync_url
 from storage.migrate import upgrade_sync
+from testkit.fakes.receiver import OutboxReceiver, restartable
 from tests.conftest import TEST_KEY, fresh_postgres_database, postgres_admin_url
-from tests.daemon_support import stop, wait_for
-from tests.fakes.receiver import OutboxReceiver, restartable
 from tests.faults import db_writer
 from tests.faults.support import json_events, start_daemon, stored_rcept_nos, webhook_daemon_env
+from tests.helpers.daemon import stop, wait_for
 
 pytestmark = pytest.mark.faults
 

@@ -1,4 +1,4 @@
-"""Telegram faults through the real wiring: ``monitor.app.App`` builds the
+"""Telegram faults through the real wiring: ``monitor.runtime.container.App`` builds the
 TelegramNotifier (python-telegram-bot) and the dispatcher from settings; the pipeline
 fans filings out to subscribers; the fake Bot API on 127.0.0.1 misbehaves. Every alert
 reaches every reachable subscriber once Telegram recovers; blocked and unknown chats
@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterable
@@ -21,18 +20,17 @@ from dataclasses import dataclass
 import pytest
 from sqlmodel import select
 
-from monitor.app import App
-from monitor.loopback import serve_in_thread
-from monitor.settings import load_settings
-from storage import deliveries as outbox
+from monitor.core.loopback import serve_in_thread
+from monitor.core.settings import load_settings
+from monitor.runtime.container import App
+from storage import outbox
 from storage import subscribers as subs
 from storage.models import Delivery, Filing, Subscriber
-from tests.fakes.telegram_api import TOKEN, FakeTelegram, Fault, Limits
+from testkit.fakes.telegram_api import TOKEN, FakeTelegram, Fault, Limits
 from tests.faults.support import WATCHED, assert_logged
 
 pytestmark = pytest.mark.faults
 
-RCPT = re.compile(r"rcpNo=(\d{14})")
 TITLES = ["기타경영사항(자율공시)", "타법인주식및출자증권취득결정", "기업설명회(IR)개최(안내공시)"]
 
 
@@ -91,9 +89,9 @@ class TgRig:
     def alerts(self, chat: int) -> Counter[str]:
         found: Counter[str] = Counter()
         for message in self.api.sent_messages(chat):
-            m = RCPT.search(message.source)
-            if m:
-                found[m.group(1)] += 1
+            rcept_no = message.dart_rcept_no()
+            if rcept_no:
+                found[rcept_no] += 1
         return found
 
     async def subscriber(self, chat: int) -> Subscriber:

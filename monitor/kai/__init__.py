@@ -1,0 +1,2 @@
+"""The K-AI view: the timeline (data, status, records, remote layer), the matcher and
+rematching."""

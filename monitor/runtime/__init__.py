@@ -1,0 +1,2 @@
+"""Running dartwatch: the wiring container, the daemon, leader election, health, the
+operator checks and the test alert."""
