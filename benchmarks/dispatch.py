@@ -4,6 +4,12 @@ SQLite and PostgreSQL; beside it the naive approach (sequential POSTs, no outbox
 The rate is measured twice: batch at a time (``dispatch --until-empty``) and in the
 daemon loop that ``dartwatch run`` and ``dartwatch dispatch`` run.
 
+The receiver runs in its own process (:mod:`benchmarks.receiver`), as a local webhook
+is another program on the host; it checks every signature and counts deliveries by id,
+and each run must find exactly one of each. One row repeats the SQLite run with the
+receiver in a thread of this process instead, sharing the interpreter lock (how this
+benchmark measured until then; see ``docs/delivery.md``).
+
 Overhead is shown two ways: the throughput gap to the naive loop, and the time measured
 inside the outbox calls (claim, mark) and the alert rebuild, per delivery, in a
 sequential run (concurrency 1, so waits for other tasks are not counted). A second
@@ -46,6 +52,7 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.receiver import ReceiverProcess, receiver_process  # noqa: E402
 from monitor.core.loopback import serve_in_thread  # noqa: E402
 from monitor.delivery.dispatcher import Dispatcher  # noqa: E402
 from monitor.delivery.payloads import PayloadResolver  # noqa: E402
@@ -113,6 +120,7 @@ async def _one(
     concurrency: int = 32,
     fresh: bool = True,
     daemon: bool = False,
+    receiver: ReceiverProcess | None = None,
 ) -> dict[str, float]:
     if fresh:
         upgrade_sync(url)
@@ -126,6 +134,8 @@ async def _one(
                 await s.exec(text("DELETE FROM matches"))  # type: ignore[call-overload]
                 await s.exec(text("DELETE FROM filings"))  # type: ignore[call-overload]
         await fill_outbox(db, notifier, n)
+        if receiver is not None:
+            receiver.reset()
 
         class TimedResolver(PayloadResolver):
             async def prefetch(self, rows: Any) -> int:
@@ -161,6 +171,10 @@ async def _one(
             cpu = time.process_time() - cpu
         await notifier.close()
         assert d.stats.sent == n, d.stats
+        if receiver is not None:
+            seen = receiver.stats()
+            if (seen["distinct"], seen["duplicates"], seen["bad_signatures"]) != (n, 0, 0):
+                raise RuntimeError(f"the receiver saw {seen} for {n} deliveries")
     finally:
         await db.dispose()
     return {
@@ -246,25 +260,26 @@ def _row(name: str, value: float, unit: str, naive: float | None) -> dict[str, A
 
 
 def run(n: int = 2000, remote_n: int = 300) -> list[dict[str, Any]]:
-    rx = OutboxReceiver()  # no signature check: the naive bot does not sign
-    remote = OutboxReceiver(delay=0.05)
     rows: list[dict[str, Any]] = []
     with (
-        serve_in_thread(rx) as base,
-        serve_in_thread(remote) as remote_base,
+        receiver_process() as plain,  # the naive bot does not sign
+        receiver_process(secret="s3cret") as rx,
+        receiver_process(delay=0.05) as remote,  # the naive loop posts here too
         tempfile.TemporaryDirectory() as tmp,
     ):
-        url = f"{base}/hook"
-        naive = asyncio.run(_naive(n, url))
+        url = rx.url
+        naive = asyncio.run(_naive(n, plain.url))
         targets = [("SQLite", f"sqlite:///{Path(tmp) / 'bench.db'}", None)]
         pg = _scratch_postgres()
         if pg is not None:
             targets.append(("PostgreSQL", pg[0], pg[1]))
         for label, db_url, cleanup in targets:
             try:
-                res = asyncio.run(_one(db_url, n, url))
-                seq = asyncio.run(_one(db_url, max(n // 4, 1), url, concurrency=1, fresh=False))
-                loop = asyncio.run(_one(db_url, n, url, fresh=False, daemon=True))
+                res = asyncio.run(_one(db_url, n, url, receiver=rx))
+                seq = asyncio.run(
+                    _one(db_url, max(n // 4, 1), url, concurrency=1, fresh=False, receiver=rx)
+                )
+                loop = asyncio.run(_one(db_url, n, url, fresh=False, daemon=True, receiver=rx))
             finally:
                 if cleanup is not None:
                     cleanup()
@@ -351,15 +366,27 @@ def run(n: int = 2000, remote_n: int = 300) -> list[dict[str, Any]]:
                     0.0,
                 )
             )
-        remote_url = f"{remote_base}/hook"
-        remote_naive = asyncio.run(_naive(remote_n, remote_url))
-        far = asyncio.run(_one(f"sqlite:///{Path(tmp) / 'remote.db'}", remote_n, remote_url))
+        remote_naive = asyncio.run(_naive(remote_n, remote.url))
+        far = asyncio.run(
+            _one(f"sqlite:///{Path(tmp) / 'remote.db'}", remote_n, remote.url, receiver=remote)
+        )
         rows.append(
             _row(
                 f"dispatcher throughput, receiver answering in 50 ms (SQLite, {remote_n})",
                 round(far["rate"], 1),
                 "deliveries/s",
                 round(remote_naive, 1),
+            )
+        )
+        with serve_in_thread(OutboxReceiver()) as base:
+            shared = asyncio.run(_one(f"sqlite:///{Path(tmp) / 'shared.db'}", n, f"{base}/hook"))
+            shared_naive = asyncio.run(_naive(n, f"{base}/hook"))
+        rows.append(
+            _row(
+                f"dispatcher throughput, receiver in a thread of this process (SQLite, {n})",
+                round(shared["rate"], 1),
+                "deliveries/s",
+                round(shared_naive, 1),
             )
         )
     return rows

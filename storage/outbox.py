@@ -97,27 +97,15 @@ async def claim_due(
 ) -> list[Delivery]:
     """Atomically take up to *limit* due rows for *worker*; return them."""
     now = now or utcnow()
-    token = f"{worker}:{uuid.uuid4().hex[:12]}"
-    async with db.session() as session:
-        due = (
-            select(_COLUMNS.id)
-            .where(_COLUMNS.status == PENDING, _COLUMNS.next_attempt_at <= now)
-            .order_by(_COLUMNS.next_attempt_at, _COLUMNS.id)
-            .limit(limit)
-        )
-        if not db.is_sqlite:
-            due = due.with_for_update(skip_locked=True)
-        await session.exec(
-            update(Delivery)
-            .where(_COLUMNS.id.in_(due.scalar_subquery()))
-            .values(status=SENDING, claimed_by=token, claimed_at=now)
-            .execution_options(synchronize_session=False)
-        )
-    async with db.session() as session:
-        rows = await session.exec(
-            select(Delivery).where(_COLUMNS.claimed_by == token).order_by(_COLUMNS.id)
-        )
-        return list(rows.all())
+    due = (
+        select(_COLUMNS.id)
+        .where(_COLUMNS.status == PENDING, _COLUMNS.next_attempt_at <= now)
+        .order_by(_COLUMNS.next_attempt_at, _COLUMNS.id)
+        .limit(limit)
+    )
+    if not db.is_sqlite:
+        due = due.with_for_update(skip_locked=True)
+    return await _claim(db, worker, _COLUMNS.id.in_(due.scalar_subquery()), now)
 
 
 async def claim_ids(db: Database, worker: str, ids: Sequence[int]) -> list[Delivery]:
@@ -125,19 +113,26 @@ async def claim_ids(db: Database, worker: str, ids: Sequence[int]) -> list[Deliv
     command sending rows it just wrote, which no other dispatcher should take first)."""
     if not ids:
         return []
+    cond = and_(_COLUMNS.id.in_(list(ids)), _COLUMNS.status == PENDING)
+    return await _claim(db, worker, cond, utcnow())
+
+
+async def _claim(db: Database, worker: str, cond: Any, now: datetime) -> list[Delivery]:
+    """Mark the rows matching *cond* ``sending`` under a fresh batch token and return
+    them, by id, in one statement (``UPDATE ... RETURNING``: SQLite 3.35+, PostgreSQL):
+    one transaction per claim instead of an update and a re-read."""
     token = f"{worker}:{uuid.uuid4().hex[:12]}"
     async with db.session() as session:
-        await session.exec(
+        result = await session.exec(
             update(Delivery)
-            .where(_COLUMNS.id.in_(list(ids)), _COLUMNS.status == PENDING)
-            .values(status=SENDING, claimed_by=token, claimed_at=utcnow())
+            .where(cond)
+            .values(status=SENDING, claimed_by=token, claimed_at=now)
+            .returning(Delivery)
             .execution_options(synchronize_session=False)
         )
-    async with db.session() as session:
-        rows = await session.exec(
-            select(Delivery).where(_COLUMNS.claimed_by == token).order_by(_COLUMNS.id)
-        )
-        return list(rows.all())
+        rows = list(result.scalars().all())
+    rows.sort(key=lambda r: r.id or 0)
+    return rows
 
 
 async def by_ref(db: Database, kind: str, ref: str) -> list[Delivery]:

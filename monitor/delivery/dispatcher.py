@@ -32,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
@@ -43,6 +44,7 @@ import sqlalchemy.exc
 from tenacity import RetryCallState, wait_exponential_jitter
 
 from monitor.core.logs import redact
+from monitor.delivery.window import SendWindow
 from notifiers.base import (
     Alert,
     DestinationGone,
@@ -139,7 +141,7 @@ class Dispatcher:
         on_moved: MovedHook | None = None,
         on_sent: Callable[[Delivery, float], None] | None = None,
         mark_every: int | None = None,
-        mark_interval: float = 0.05,
+        mark_interval: float = 0.2,
     ) -> None:
         self.db = db
         self.notifiers = dict(notifiers)
@@ -164,6 +166,9 @@ class Dispatcher:
         self.on_sent = on_sent
         self.stats = DispatchStats()
         self._pacers = {name: _Pacer(n.rate_limit()) for name, n in self.notifiers.items()}
+        # Worker tasks are *concurrency*; the sends in flight to each notifier follow its
+        # destination's round trip, up to that (see SendWindow).
+        self.windows = {name: SendWindow(concurrency) for name in self.notifiers}
         self._dest_next: dict[tuple[str, str], float] = {}
         self._dest_locks: dict[tuple[str, str], asyncio.Lock] = {}
         self._wake = asyncio.Event()
@@ -179,9 +184,12 @@ class Dispatcher:
         # with the mark not yet written).
         self._held: set[int] = set()
         # Sent rows whose "sent" mark is buffered, and those being written now.
-        # At most half a batch: the claimer waits for half a batch of room, and
-        # buffered marks take room, so a larger buffer would only wait for the timer.
-        self.mark_every = min(mark_every or batch_size // 4, batch_size // 2) or 1
+        # Half a batch by default, and at most that: the claimer waits for half a batch
+        # of room, and buffered marks take room, so a larger buffer would only wait for
+        # the timer. (A quarter cost twice the transactions for the same crash window,
+        # which the room accounting bounds whatever this is.)
+        self.mark_every = min(mark_every or batch_size // 2, batch_size // 2) or 1
+        self._stale_checked_at = -math.inf
         self.mark_interval = mark_interval
         self._unmarked: set[int] = set()
         self._marking: set[int] = set()
@@ -208,7 +216,11 @@ class Dispatcher:
 
     async def run_once(self) -> int:
         """Claim one batch and send it; return how many rows were handled."""
-        await outbox.release_stale(self.db, self.lease)
+        # Dead dispatchers' claims are taken back at most once a second (or a quarter
+        # lease): not one more transaction for every batch of a long drain.
+        if time.monotonic() - self._stale_checked_at >= min(1.0, self.lease.total_seconds() / 4):
+            await outbox.release_stale(self.db, self.lease)
+            self._stale_checked_at = time.monotonic()
         await self.release_held()
         batch = await outbox.claim_due(self.db, self.claimer, self.batch_size)
         await self._prefetch(batch)
@@ -493,17 +505,25 @@ class Dispatcher:
     ) -> None:
         dest = destination or row.destination
         lang = str(row.payload.get("lang", "ko"))
-        if isinstance(payload, HeldAlerts):
-            silent = bool(row.payload.get("silent"))
-            await notifier.send_held(payload, dest, lang=lang, silent=silent)
-        elif isinstance(payload, Alert) and row.payload.get("silent"):
-            await notifier.send_alert_silently(payload, dest, lang=lang)
-        elif isinstance(payload, Alert):
-            await notifier.send_alert(payload, dest, lang=lang)
-        elif isinstance(payload, DigestMessage):
-            await notifier.send_digest(payload, dest)
-        else:
-            await notifier.send_text(payload, dest)
+        window = self.windows.get(row.notifier)
+        if window is None:  # a notifier added after start (tests)
+            window = self.windows[row.notifier] = SendWindow(self.concurrency)
+        await window.acquire()
+        started = time.monotonic()
+        try:
+            if isinstance(payload, HeldAlerts):
+                silent = bool(row.payload.get("silent"))
+                await notifier.send_held(payload, dest, lang=lang, silent=silent)
+            elif isinstance(payload, Alert) and row.payload.get("silent"):
+                await notifier.send_alert_silently(payload, dest, lang=lang)
+            elif isinstance(payload, Alert):
+                await notifier.send_alert(payload, dest, lang=lang)
+            elif isinstance(payload, DigestMessage):
+                await notifier.send_digest(payload, dest)
+            else:
+                await notifier.send_text(payload, dest)
+        finally:
+            window.release(time.monotonic() - started)
 
     async def _moved(self, row: Delivery, new_destination: str) -> None:
         log.info("destination %s of %s moved to %s", row.destination, row.notifier, new_destination)
