@@ -54,6 +54,7 @@ from notifiers.base import (
     HeldAlerts,
     Notifier,
     NotifierError,
+    Pacer,
     PermanentError,
     TransientError,
 )
@@ -93,25 +94,6 @@ class DispatchStats:
     dead: int = 0
     dropped: int = 0
     latencies: list[float] = field(default_factory=list)  # created -> sent, seconds
-
-
-class _Pacer:
-    """Spaces calls so at most *rate* start per second (a leaky bucket of size 1)."""
-
-    def __init__(self, rate: float | None) -> None:
-        self.interval = 1.0 / rate if rate else 0.0
-        self._next = 0.0
-        self.paused_until = 0.0
-        self._lock = asyncio.Lock()
-
-    async def wait(self) -> None:
-        async with self._lock:
-            now = time.monotonic()
-            start = max(now, self._next, self.paused_until)
-            self._next = start + self.interval
-        delay = start - time.monotonic()
-        if delay > 0:
-            await asyncio.sleep(delay)
 
 
 def backoff_seconds(attempt: int, *, initial: float = 2.0, maximum: float = 900.0) -> float:
@@ -165,7 +147,7 @@ class Dispatcher:
         self.on_moved = on_moved
         self.on_sent = on_sent
         self.stats = DispatchStats()
-        self._pacers = {name: _Pacer(n.rate_limit()) for name, n in self.notifiers.items()}
+        self._pacers = {name: Pacer(n.rate_limit()) for name, n in self.notifiers.items()}
         # Worker tasks are *concurrency*; the sends in flight to each notifier follow its
         # destination's round trip, up to that (see SendWindow).
         self.windows = {name: SendWindow(concurrency) for name in self.notifiers}
@@ -564,7 +546,7 @@ class Dispatcher:
                 await self._expire(row, message)
                 return
             # The service told us when: pause the notifier, and don't blame the row.
-            self._pacers[row.notifier].paused_until = time.monotonic() + retry_after
+            self._pacers[row.notifier].pause(retry_after)
             await outbox.mark_retry(
                 self.db, row.id, message, utcnow() + timedelta(seconds=retry_after), count=False
             )
