@@ -17,7 +17,6 @@ import asyncio
 import json
 import os
 import re
-import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +25,7 @@ from typing import Any, ClassVar
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from notifiers.atomic import write_atomic
 from notifiers.base import (
     KST,
     Alert,
@@ -142,16 +142,6 @@ class FileNotifier(Notifier):
     @staticmethod
     def _replace(path: Path, content: str) -> None:
         try:
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-            try:
-                os.fchmod(fd, 0o644)  # like the alert files, not mkstemp's 0600
-                with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-                    f.write(content)
-                    f.flush()
-                    os.fsync(f.fileno())
-                os.replace(tmp, path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            write_atomic(path, content, mode=0o644)  # like the alert files, not 0600
         except OSError as exc:
             raise _classify(exc, path) from None

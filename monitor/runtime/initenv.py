@@ -13,8 +13,6 @@ renamed over the target), and never over an existing file without ``force``.
 from __future__ import annotations
 
 import asyncio
-import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +21,7 @@ from typing import TYPE_CHECKING
 from monitor.core import kcalendar
 from monitor.core.errors import UserError
 from monitor.core.settings import Settings, load_settings
+from notifiers.atomic import write_atomic
 
 if TYPE_CHECKING:
     from telegram import Bot
@@ -98,17 +97,7 @@ def write_env(path: Path, text: str, *, force: bool) -> None:
             exit_code=2,
         )
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".env.", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, text, mode=0o600)
 
 
 # --- checks against the services --------------------------------------------------------
