@@ -13,8 +13,7 @@ import html
 import logging
 from datetime import UTC, datetime, timedelta
 
-from telegram import InlineKeyboardMarkup, LinkPreviewOptions
-from telegram.constants import ParseMode
+from telegram import InlineKeyboardMarkup
 from telegram.error import BadRequest
 
 from monitor.bot.handlers import Request
@@ -86,17 +85,9 @@ async def _set_mute(req: Request, alert: Alert, key: AlertKey, action: str) -> A
 
 async def _toggle(req: Request, alert: Alert, key: AlertKey, muted: bool) -> Answer:
     """Expand or fold the reasons: the message is edited in place, buttons included."""
-    assert req.message_id is not None
     text, markup = format_alert_html(alert, req.lang, expanded=key.expanded, muted=muted)
     try:
-        await req.bot.edit_message_text(
-            text,
-            chat_id=req.chat_id,
-            message_id=req.message_id,
-            parse_mode=ParseMode.HTML,
-            reply_markup=markup,
-            link_preview_options=LinkPreviewOptions(is_disabled=True),
-        )
+        await req.edit(text, markup)
     except BadRequest as exc:
         # Two quick presses: the second finds the message already as asked.
         if "not modified" not in str(exc).lower():

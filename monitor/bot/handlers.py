@@ -107,6 +107,18 @@ class Request:
             )
         )
 
+    async def edit(self, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+        """Replace the message a button was pressed on (text and buttons), in place."""
+        assert self.message_id is not None
+        await self.bot.edit_message_text(
+            text,
+            chat_id=self.chat_id,
+            message_id=self.message_id,
+            parse_mode=ParseMode.HTML,
+            reply_markup=markup,
+            link_preview_options=LinkPreviewOptions(is_disabled=True),
+        )
+
     async def reply_lines(self, lines: Sequence[str]) -> None:
         """Send complete HTML lines, several messages if they do not fit in one."""
         chunk: list[str] = []
@@ -536,14 +548,7 @@ async def on_latest_button(req: Request, data: str) -> str:
     if m is None or req.message_id is None:
         return html.unescape(t(req.lang, "button_expired"))
     text, markup = await _latest_page(req, m.group(1), int(m.group(2)))
-    await req.bot.edit_message_text(
-        text,
-        chat_id=req.chat_id,
-        message_id=req.message_id,
-        parse_mode=ParseMode.HTML,
-        reply_markup=markup,
-        link_preview_options=LinkPreviewOptions(is_disabled=True),
-    )
+    await req.edit(text, markup)
     return ""
 
 
