@@ -309,6 +309,61 @@ async def test_buffered_marks_keep_the_crash_window_within_batch_plus_concurrenc
     assert (await outbox.counts(db)) == {"sent": 60}
 
 
+async def test_a_lone_sent_row_is_marked_at_once_not_after_a_timer(db: Database) -> None:
+    """Group commit: with no write in progress, a sent row's mark is written at once,
+    so a trickle (Telegram's 30/s) leaves almost nothing for a SIGKILL to send twice.
+    The interval only spaces writes under a fast stream."""
+    await _enqueue(db, 1)
+    rec = Recorder()
+    d = _dispatcher(db, rec, batch_size=10, mark_interval=30.0)
+    stop = asyncio.Event()
+    task = asyncio.create_task(d.run_forever(stop, idle=0.05))
+    counts: dict[str, int] = {}
+    try:
+        for _ in range(200):
+            counts = await outbox.counts(db)
+            if counts == {"sent": 1}:
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, timeout=10)
+    assert counts == {"sent": 1}, "the mark waited for the 30 s interval"
+    assert rec.sent == [("2026011500" + "0000", "default")]
+
+
+async def test_a_burst_is_marked_in_spaced_writes(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under a stream the marker writes at most once per interval, each write carrying
+    what was buffered meanwhile: far fewer transactions than rows."""
+    writes: list[int] = []
+    real = outbox.mark_sent_many
+
+    async def counted(db_: Database, ids: list[int], **kw: object) -> int:
+        writes.append(len(ids))
+        return await real(db_, ids)
+
+    monkeypatch.setattr(outbox, "mark_sent_many", counted)
+    await _enqueue(db, 200)
+    rec = Recorder()
+    d = _dispatcher(db, rec, batch_size=50, concurrency=4, mark_interval=0.05)
+    stop = asyncio.Event()
+    task = asyncio.create_task(d.run_forever(stop, idle=0.05))
+    try:
+        for _ in range(1000):
+            if (await outbox.counts(db)) == {"sent": 200}:
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, timeout=10)
+    assert (await outbox.counts(db)) == {"sent": 200}
+    assert sum(writes) == 200
+    assert len(writes) < 200 / 3, writes
+    assert max(writes) <= d.mark_every
+
+
 class Slow(Recorder):
     async def send_alert(self, alert: Alert, destination: str, *, lang: str = "ko") -> None:
         await asyncio.sleep(0.01)

@@ -16,8 +16,11 @@ Alerts held through a chat's quiet hours are released (at most once a second, an
 every ``run_once`` batch) by :meth:`Dispatcher.release_held`: one summary row per chat on
 notifiers that summarize them, the others simply due.
 
-"Sent" marks are buffered and written together (:func:`storage.outbox.mark_sent_many`)
-every ``mark_every`` rows or ``mark_interval`` seconds, whichever comes first, and the
+"Sent" marks are buffered and written together (:func:`storage.outbox.mark_sent_many`):
+in the daemon loop a marker task writes what is buffered as soon as its previous write is
+done and at least ``mark_interval`` seconds after that one began (a group commit: a
+trickle is marked at once, a fast stream in writes of ``rate x mark_interval`` rows),
+and a worker writes them itself once ``mark_every`` are buffered. And the
 alerts of a claimed batch are built with one query (:meth:`PayloadResolver.prefetch`):
 that is what lets one process keep up with a fan-out (see ``docs/delivery.md``).
 
@@ -123,7 +126,7 @@ class Dispatcher:
         on_moved: MovedHook | None = None,
         on_sent: Callable[[Delivery, float], None] | None = None,
         mark_every: int | None = None,
-        mark_interval: float = 0.2,
+        mark_interval: float = 0.02,
     ) -> None:
         self.db = db
         self.notifiers = dict(notifiers)
@@ -156,6 +159,9 @@ class Dispatcher:
         self._wake = asyncio.Event()
         # Set when a worker finishes a row or marks are written: room to claim into.
         self._room = asyncio.Event()
+        # The claimer claims once half a batch of room is free.
+        self._claim_at = max(1, batch_size // 2)
+        self._queue: asyncio.Queue[Delivery | None] | None = None
         self._stopping = False
         self.shutdown_grace = 5.0
         # Destinations found gone in this process: rows already claimed for them are
@@ -166,13 +172,14 @@ class Dispatcher:
         # with the mark not yet written).
         self._held: set[int] = set()
         # Sent rows whose "sent" mark is buffered, and those being written now.
-        # Half a batch by default, and at most that: the claimer waits for half a batch
-        # of room, and buffered marks take room, so a larger buffer would only wait for
-        # the timer. (A quarter cost twice the transactions for the same crash window,
-        # which the room accounting bounds whatever this is.)
+        # A worker writes them itself once this many are buffered (the marker task
+        # usually writes sooner). Half a batch at most: buffered marks take the
+        # claimer's room, and it waits for half a batch of it.
         self.mark_every = min(mark_every or batch_size // 2, batch_size // 2) or 1
         self._stale_checked_at = -math.inf
         self.mark_interval = mark_interval
+        # Set when a mark is buffered: wakes the marker task of the daemon loop.
+        self._marks_due = asyncio.Event()
         self._unmarked: set[int] = set()
         self._marking: set[int] = set()
         # Held alerts are looked for at most this often (seconds): quiet hours end on
@@ -241,10 +248,13 @@ class Dispatcher:
     # -- the daemon loop ----------------------------------------------------------------
     async def run_forever(self, stop: asyncio.Event, *, idle: float = 1.0) -> None:
         self._stopping = False
-        queue: asyncio.Queue[Delivery] = asyncio.Queue(maxsize=self.batch_size)
+        # Unbounded: the room accounting below bounds what is claimed into it, and the
+        # stop signals (one None per worker) must fit whatever is queued.
+        queue: asyncio.Queue[Delivery | None] = asyncio.Queue()
+        self._queue = queue
         workers = [asyncio.create_task(self._worker(queue)) for _ in range(self.concurrency)]
         marks_done = asyncio.Event()
-        marker = asyncio.create_task(self._mark_periodically(marks_done))
+        marker = asyncio.create_task(self._mark_continuously(marks_done))
         last_stale_check = 0.0
         try:
             while not stop.is_set():
@@ -266,12 +276,10 @@ class Dispatcher:
                     last_stale_check = time.monotonic()
                 if time.monotonic() - self._last_release >= self.release_interval:
                     await self.release_held()
-                # Sent rows whose mark is not written yet count as held: they would
-                # be sent again after a crash, like the queued ones.
                 self._room.clear()
-                room = queue.maxsize - queue.qsize() - len(self._unmarked) - len(self._marking)
+                room = self._room_left()
                 claimed = []
-                has_room = room >= max(1, queue.maxsize // 2)
+                has_room = room >= self._claim_at
                 if has_room:
                     try:
                         claimed = await outbox.claim_due(self.db, self.claimer, room)
@@ -300,9 +308,11 @@ class Dispatcher:
             self._stopping = True
             while not queue.empty():
                 dropped = queue.get_nowait()
-                if dropped.id is not None:
+                if dropped is not None and dropped.id is not None:
                     self._held.discard(dropped.id)
                 queue.task_done()
+            for _ in workers:
+                queue.put_nowait(None)
             _, unfinished = await asyncio.wait(workers, timeout=self.shutdown_grace)
             for w in unfinished:
                 w.cancel()
@@ -310,6 +320,7 @@ class Dispatcher:
             # Write the buffered marks before handing claims back: a sent row handed
             # back as pending would be sent again.
             marks_done.set()
+            self._marks_due.set()
             await asyncio.gather(marker, return_exceptions=True)
             await self._flush_marks()
             try:
@@ -328,15 +339,30 @@ class Dispatcher:
         except Exception as exc:
             log.warning("building the messages of a batch failed: %s", redact(str(exc)))
 
-    async def _mark_periodically(self, done: asyncio.Event) -> None:
-        """Write buffered "sent" marks at least every ``mark_interval`` seconds, until
-        *done* (not cancelled: a flush cut short would lose the marks it holds).
-        After a failed write, once a second: the database is down, not busy."""
-        wait = self.mark_interval
-        while not done.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(done.wait(), timeout=wait)
-            wait = self.mark_interval if await self._flush_marks() else max(self.mark_interval, 1.0)
+    async def _mark_continuously(self, done: asyncio.Event) -> None:
+        """Write buffered "sent" marks as they come, until *done* (not cancelled: a
+        flush cut short would lose the marks it holds).
+
+        One write at a time, each at least ``mark_interval`` after the previous one
+        began: at 500 deliveries/s and 20 ms that is ~10 rows a write, so a SIGKILL
+        finds about that many sent and unmarked (the duplicates it causes) for ~50
+        small transactions a second. After a failed write, once a second: the
+        database is down, not busy."""
+        while True:
+            if not self._unmarked:
+                if done.is_set():
+                    return
+                self._marks_due.clear()
+                await self._marks_due.wait()
+                continue
+            began = time.monotonic()
+            pause = (
+                self.mark_interval if await self._flush_marks() else max(self.mark_interval, 1.0)
+            )
+            left = began + pause - time.monotonic()
+            if left > 0 and not done.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(done.wait(), timeout=left)
 
     async def _flush_marks(self) -> bool:
         """Write the buffered "sent" marks in one statement; False when that failed.
@@ -368,12 +394,23 @@ class Dispatcher:
             for w in waiters:
                 w.cancel()
 
-    async def _worker(self, queue: asyncio.Queue[Delivery]) -> None:
+    def _room_left(self) -> int:
+        """Rows the claimer may claim now: a batch, less the rows queued here and the
+        sent rows whose mark is not written yet (they would be sent again after a
+        crash, like the queued ones)."""
+        queued = self._queue.qsize() if self._queue is not None else 0
+        return self.batch_size - queued - len(self._unmarked) - len(self._marking)
+
+    async def _worker(self, queue: asyncio.Queue[Delivery | None]) -> None:
+        """Send queued rows until the None that stops this worker.
+
+        Blocks on the queue without a timeout: 32 idle workers polling it woke the loop
+        for nothing, and a timed get costs a task per row on Python 3.11."""
         while not self._stopping:
-            try:
-                row = await asyncio.wait_for(queue.get(), timeout=0.2)
-            except TimeoutError:
-                continue
+            row = await queue.get()
+            if row is None:
+                queue.task_done()
+                return
             try:
                 await self._handle(row)
             except Exception:  # _handle classifies everything; this is a last resort
@@ -386,7 +423,10 @@ class Dispatcher:
                 ):
                     self._held.discard(row.id)
                 queue.task_done()
-                self._room.set()
+                # Wake the claimer only once there is room worth a claim: waking it
+                # after every row cost a loop turn and a timer per delivery.
+                if self._room_left() >= self._claim_at:
+                    self._room.set()
 
     # -- one row ------------------------------------------------------------------------
     @contextlib.asynccontextmanager
@@ -454,6 +494,8 @@ class Dispatcher:
         self._unmarked.add(row.id)
         if len(self._unmarked) >= self.mark_every:
             await self._flush_marks()
+        else:
+            self._marks_due.set()
         self.stats.sent += 1
         latency = (utcnow() - row.created_at).total_seconds()
         self.stats.latencies.append(latency)
