@@ -8,11 +8,14 @@ KST is a presentation concern.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
+
+# Re-exported: the states are older here than their own module.
+from storage.states import AlertState as AlertState
+from storage.states import DeliveryStatus as DeliveryStatus
 
 
 def utcnow() -> datetime:
@@ -43,30 +46,6 @@ class Company(SQLModel, table=True):
     aliases: list[str] = Field(default_factory=list, sa_type=JSON)
     watched: bool = True
     added_at: datetime = Field(default_factory=utcnow)
-
-
-class AlertState(StrEnum):
-    """Where a stored filing is on its way to the outbox (``filings.alert_state``)."""
-
-    PENDING = "pending"  # stored, not matched and queued yet
-    SUPPRESSED = "suppressed"  # history (backfill): stored as processed, never alerted
-    DONE = "done"  # matched and queued
-
-
-class DeliveryStatus(StrEnum):
-    """A delivery's state in the outbox (``deliveries.status``): pending -> sending ->
-    sent, or dead after the last attempt, or dropped when the destination is gone. An
-    alert held through a chat's quiet hours waits as held, and is bundled when it goes
-    out inside that chat's one summary of them. Values are stored as text; a StrEnum
-    compares equal to its stored string."""
-
-    PENDING = "pending"
-    SENDING = "sending"
-    SENT = "sent"
-    DEAD = "dead"
-    DROPPED = "dropped"
-    HELD = "held"
-    BUNDLED = "bundled"
 
 
 class Filing(SQLModel, table=True):

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import argparse
 import shlex
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -83,3 +85,16 @@ def test_every_command_in_the_operations_guide_parses() -> None:
         assert getattr(args, "handler", None), line
         found += 1
     assert found >= 8
+
+
+def test_help_imports_no_database_or_http_library() -> None:
+    """``dartwatch --help`` stays quick (target < 0.5 s, measured in
+    benchmarks.startup) by building every verb's parser without the heavy libraries: a
+    verb that imported the table models for its choices once cost 0.35 s each start."""
+    code = (
+        "import sys; from monitor.cli import build_parser; build_parser(); "
+        "print(' '.join(sorted(m for m in ('sqlalchemy', 'sqlmodel', 'httpx', 'telegram', "
+        "'lxml', 'apscheduler') if m in sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""

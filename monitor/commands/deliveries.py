@@ -6,7 +6,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from monitor.commands._help import Subparsers, command_help
-from storage.models import DeliveryStatus
+from storage.states import DeliveryStatus
 
 if TYPE_CHECKING:
     from monitor.core.settings import Settings

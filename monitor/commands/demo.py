@@ -13,7 +13,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from monitor.commands._help import Subparsers, command_help
-from storage.models import AlertState, DeliveryStatus
+from storage.states import AlertState, DeliveryStatus
 
 if TYPE_CHECKING:
     from datetime import date, datetime

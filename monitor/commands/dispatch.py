@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from monitor.commands._help import Subparsers, command_help
-from storage.models import DeliveryStatus
+from storage.states import DeliveryStatus
 
 if TYPE_CHECKING:
     from monitor.core.settings import Settings

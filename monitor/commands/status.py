@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from monitor.commands._help import Subparsers, command_help
-from storage.models import DeliveryStatus
+from storage.states import DeliveryStatus
 
 if TYPE_CHECKING:
     from monitor.core.settings import Settings
