@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import warnings
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from datetime import timedelta
 from typing import Any, ClassVar, Protocol, TypeVar
 from urllib.parse import urlsplit
@@ -56,6 +56,7 @@ from notifiers.base import (
 from notifiers.redaction import install_log_redaction, redact_token
 from notifiers.render_cache import RenderCache
 from notifiers.telegram_format import (
+    HELD_PER_MESSAGE,
     MAX_CHARS,
     digest_parts,
     format_alert_html,
@@ -309,8 +310,24 @@ class TelegramNotifier(Notifier):
             alert, lang, "html", lambda: format_alert_html(alert, lang)
         )
         reply = await self._thread_of(alert, destination)
-        message = await self._send_message(
-            chat_id_of(destination),
+        message = await self._send_html(
+            chat_id_of(destination), text, markup, silent=silent, reply_to=reply
+        )
+        await self._remember((alert,), destination, message.message_id)
+
+    async def _send_html(
+        self,
+        chat_id: int | str,
+        text: str,
+        markup: InlineKeyboardMarkup,
+        *,
+        silent: bool,
+        reply_to: int | None = None,
+    ) -> Message:
+        """One alert-shaped message: HTML, no link preview, paid broadcast when enabled,
+        a reply to *reply_to* when given (sent unthreaded if that message is gone)."""
+        return await self._send_message(
+            chat_id,
             text=text,
             parse_mode=ParseMode.HTML,
             reply_markup=markup,
@@ -318,14 +335,23 @@ class TelegramNotifier(Notifier):
             allow_paid_broadcast=self._paid,
             disable_notification=silent,
             reply_parameters=(
-                ReplyParameters(message_id=reply, allow_sending_without_reply=True)
-                if reply is not None
+                ReplyParameters(message_id=reply_to, allow_sending_without_reply=True)
+                if reply_to is not None
                 else None
             ),
         )
-        if self.messages is not None and alert.event == "new":
+
+    async def _remember(self, alerts: Sequence[Alert], destination: str, message_id: int) -> None:
+        """Keep the message the new filings of *alerts* became in this chat, so their
+        corrections and withdrawals answer it (an alert, or the quiet-hours summary that
+        carried it)."""
+        if self.messages is None:
+            return
+        for alert in alerts:
+            if alert.event != "new":
+                continue
             try:
-                await self.messages.sent(alert.rcept_no, destination, message.message_id)
+                await self.messages.sent(alert.rcept_no, destination, message_id)
             except Exception as exc:  # the alert is out: a lost thread id must not resend it
                 log.warning("message id of %s not kept: %s", alert.rcept_no, type(exc).__name__)
 
@@ -362,15 +388,10 @@ class TelegramNotifier(Notifier):
         for index, (text, markup) in enumerate(parts):
             if index:
                 await asyncio.sleep(interval)
-            await self._send_message(
-                chat_id,
-                text=text,
-                parse_mode=ParseMode.HTML,
-                reply_markup=markup,
-                link_preview_options=LinkPreviewOptions(is_disabled=True),
-                allow_paid_broadcast=self._paid,
-                disable_notification=silent,
-            )
+            message = await self._send_html(chat_id, text, markup, silent=silent)
+            first = index * HELD_PER_MESSAGE
+            carried = held.alerts[first : first + HELD_PER_MESSAGE]
+            await self._remember(carried, destination, message.message_id)
 
     async def _send_parts(self, parts: list[str], destination: str) -> None:
         chat_id = chat_id_of(destination)

@@ -11,7 +11,7 @@ import pytest
 
 from monitor.core.loopback import serve_in_thread
 from monitor.delivery.threads import OutboxMessageLog
-from notifiers.base import Alert, FactChange
+from notifiers.base import Alert, FactChange, HeldAlerts
 from notifiers.telegram import TelegramNotifier, TelegramSettings
 from storage import outbox
 from storage.db import Database
@@ -83,6 +83,24 @@ async def test_correction_and_withdrawal_reply_to_the_original(
     assert correction.reply_to == first.message_id
     assert withdrawal.reply_to == first.message_id
     assert "4,648억원 → 5,113억원" in correction.text
+
+
+async def test_a_correction_answers_the_quiet_hours_summary_that_carried_the_original(
+    fake: tuple[FakeTelegram, str], notifier: TelegramNotifier
+) -> None:
+    """An alert held through quiet hours went out inside the summary message: its
+    correction and withdrawal reply to that message, as they would to the alert."""
+    api, _ = fake
+    api.add_chat(CHAT)
+    notifier.messages = MemoryLog()
+    other = replace(ORIGINAL, rcept_no="20260115800004", corp_name="NAVER")
+    await notifier.send_held(HeldAlerts((other, ORIGINAL)), str(CHAT))
+    await notifier.send_alert(CORRECTION, str(CHAT))
+    await notifier.send_alert(replace(other, event="withdrawn", withdrawn=True), str(CHAT))
+    summary, correction, withdrawal = api.sent_messages(CHAT)
+    assert summary.text.startswith("🌙")
+    assert correction.reply_to == summary.message_id
+    assert withdrawal.reply_to == summary.message_id
 
 
 async def test_unknown_thread_sends_unthreaded(
