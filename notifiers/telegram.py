@@ -56,11 +56,11 @@ from notifiers.base import (
 from notifiers.redaction import install_log_redaction, redact_token
 from notifiers.render_cache import RenderCache
 from notifiers.telegram_format import (
-    HELD_PER_MESSAGE,
     MAX_CHARS,
     digest_parts,
     format_alert_html,
     format_held_html,
+    held_chunks,
     split_text,
 )
 
@@ -385,12 +385,11 @@ class TelegramNotifier(Notifier):
         await self.start()
         chat_id = chat_id_of(destination)
         interval = self.min_interval_for(destination)
-        for index, (text, markup) in enumerate(parts):
+        carrying = held_chunks(held.alerts)
+        for index, ((text, markup), carried) in enumerate(zip(parts, carrying, strict=True)):
             if index:
                 await asyncio.sleep(interval)
             message = await self._send_html(chat_id, text, markup, silent=silent)
-            first = index * HELD_PER_MESSAGE
-            carried = held.alerts[first : first + HELD_PER_MESSAGE]
             await self._remember(carried, destination, message.message_id)
 
     async def _send_parts(self, parts: list[str], destination: str) -> None:

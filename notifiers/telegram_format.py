@@ -264,16 +264,27 @@ def _held_line(index: int, alert: Alert, lang: str, limit: int) -> str:
     )
 
 
+def held_chunks(alerts: Sequence[Alert]) -> list[Sequence[Alert]]:
+    """The alerts each message of a quiet-hours summary carries, in order: at most
+    :data:`HELD_PER_MESSAGE` each (the notifier threads corrections by them)."""
+    return [
+        alerts[start : start + HELD_PER_MESSAGE]
+        for start in range(0, len(alerts), HELD_PER_MESSAGE)
+    ]
+
+
 def format_held_html(
     alerts: Sequence[Alert], lang: str = "ko"
 ) -> list[tuple[str, InlineKeyboardMarkup]]:
     """Alerts held through a chat's quiet hours as one message: a numbered line per
     filing and a numbered DART button for each. Past :data:`HELD_PER_MESSAGE`
-    filings the summary continues in another message (never one per filing)."""
+    filings the summary continues in another message (never one per filing), one
+    per :func:`held_chunks`."""
     out: list[tuple[str, InlineKeyboardMarkup]] = []
-    for start in range(0, len(alerts), HELD_PER_MESSAGE):
-        part = alerts[start : start + HELD_PER_MESSAGE]
+    start = 0
+    for part in held_chunks(alerts):
         numbered = list(enumerate(part, start + 1))
+        start += len(part)
 
         def render(_: int, limit: int | None, numbered: list[tuple[int, Alert]] = numbered) -> str:
             cut = min(limit or HELD_LINE_CHARS, HELD_LINE_CHARS)

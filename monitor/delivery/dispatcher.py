@@ -157,7 +157,8 @@ class Dispatcher:
         self._dest_next: dict[tuple[str, str], float] = {}
         self._dest_locks: dict[tuple[str, str], asyncio.Lock] = {}
         self._wake = asyncio.Event()
-        # Set when a worker finishes a row or marks are written: room to claim into.
+        # Set once half a batch of room is free (a worker finished a row) or marks
+        # were written: the claimer claims again.
         self._room = asyncio.Event()
         # The claimer claims once half a batch of room is free.
         self._claim_at = max(1, batch_size // 2)
