@@ -233,6 +233,8 @@ class TelegramNotifier(Notifier):
         self._started = False
         self._spacer = Pacer(self.rate_limit())
         self._gone = GoneMemory(GONE_MEMORY_SECONDS)
+        # Per chat: the lock that orders its sends, and how many sends use it.
+        self._chat_turns: dict[str, tuple[asyncio.Lock, int]] = {}
         self.messages: MessageLog | None = None
         self._rendered: RenderCache[tuple[str, InlineKeyboardMarkup]] = RenderCache()
 
@@ -265,13 +267,27 @@ class TelegramNotifier(Notifier):
             raise DestinationGone(f"chat {chat_id} answered gone {ago:.1f} s ago; not sent")
 
     async def _send_message(self, chat_id: int | str, **kwargs: Any) -> Message:
-        await self._spacer.wait()
-        self._refuse_if_gone(chat_id)
+        """Send in the chat's turn: a chat's next message waits until the previous one
+        is answered, so after a "gone" answer nothing more is sent there (a spacer
+        interval shorter than the answer let queued messages through)."""
+        key = str(chat_id)
+        turn, users = self._chat_turns.get(key, (asyncio.Lock(), 0))
+        self._chat_turns[key] = (turn, users + 1)
         try:
-            return await self._call(self._bot.send_message(chat_id=chat_id, **kwargs))
-        except DestinationGone:
-            self._gone.remember(str(chat_id))
-            raise
+            async with turn:
+                await self._spacer.wait()
+                self._refuse_if_gone(chat_id)
+                try:
+                    return await self._call(self._bot.send_message(chat_id=chat_id, **kwargs))
+                except DestinationGone:
+                    self._gone.remember(key)
+                    raise
+        finally:
+            turn, users = self._chat_turns[key]
+            if users > 1:
+                self._chat_turns[key] = (turn, users - 1)
+            else:
+                del self._chat_turns[key]  # no chat keeps a lock once it is quiet
 
     async def _call(self, action: Awaitable[T]) -> T:
         try:
